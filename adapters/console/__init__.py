@@ -1,0 +1,1 @@
+"""The terminal adapter: the interview and every command, line by line."""

@@ -1,0 +1,1 @@
+"""Casebook's platform-neutral core: the interview, commands, drafting, reminders, insights."""

@@ -1,0 +1,217 @@
+"""Commands about prevention actions: actions, done, snooze, reassign (and cancel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot import lifecycle, refs
+from bot.commands import CommandContext, command
+from bot.messages import Choice, ListItem, Mention, Reply, ReplyKind
+from bot.parsing import ParseError, parse_owner, zone
+from bot.store import load_case
+from storage import repo
+from storage.models import Case, PreventionAction
+
+
+def action_item(
+    case: Case, action: PreventionAction, *, today: dt.date, owner: str | None = None
+) -> ListItem:
+    ref = f"{case.number}.{action.number}"
+    due = action.due_date
+    flag = ""
+    if due and due < today:
+        flag = f" ⚠ **overdue** since {due.isoformat()}"
+    elif due:
+        flag = f" (due {due.isoformat()})"
+    if action.snoozed_until and action.snoozed_until > today:
+        flag += f", snoozed until {action.snoozed_until.isoformat()}"
+    who = f" · {owner}" if owner else ""
+    text = f"`{ref}` {action.description}{flag}{who} · case #{case.number} {case.title or ''}".rstrip()
+    return ListItem(
+        text,
+        choices=(
+            Choice("Done", f"/done {ref}", "primary", form="done"),
+            Choice("Snooze a week", f"/snooze {ref} 1w"),
+            Choice("Reassign", f"/reassign {ref}", form="reassign"),
+        ),
+        ref=ref,
+    )
+
+
+def _error(message: str) -> list[Reply]:
+    return [Reply(message, ReplyKind.ERROR, ephemeral=True)]
+
+
+@command("actions", usage="actions [<case>|all]", summary="your open actions, a case's, or everyone's")
+async def actions_command(ctx: CommandContext, args: str) -> list[Reply]:
+    turn = ctx.turn
+    today = turn.inbound.at.astimezone(zone(turn.tz_name)).date()
+    target = args.strip().lower()
+    if target in {"", "mine", "my"}:
+        rows = await repo.open_actions(turn.session, tenant_id=turn.tenant_id, owner_id=turn.person.id)
+        if not rows:
+            return [Reply("You have no open prevention actions. 🎉", ReplyKind.LIST, ephemeral=True)]
+        items = tuple(action_item(c, a, today=today) for c, a in rows)
+        return [Reply(f"**Your open actions** ({len(rows)})", ReplyKind.LIST, ephemeral=True, items=items)]
+    if target == "all":
+        rows = await repo.open_actions(turn.session, tenant_id=turn.tenant_id)
+        people = await repo.people_by_ids(
+            turn.session, tenant_id=turn.tenant_id, ids=[a.owner_id for _, a in rows if a.owner_id]
+        )
+        items = tuple(
+            action_item(c, a, today=today, owner=_name(people.get(a.owner_id or 0))) for c, a in rows[:100]
+        )
+        return [Reply(f"**Open actions** ({len(rows)})", ReplyKind.LIST, ephemeral=True, items=items)]
+    try:
+        number = refs.parse_case_ref(target)
+    except ParseError as error:
+        return _error(str(error))
+    case = await repo.case_by_number(turn.session, tenant_id=turn.tenant_id, number=number)
+    if case is None:
+        return _error(f"There is no case #{number}.")
+    loaded = await load_case(turn.session, tenant_id=turn.tenant_id, case=case)
+    lines = [f"**Actions of case #{case.number}** {case.title or ''}"]
+    for a in loaded.actions:
+        owner = _name(loaded.people.get(a.owner_id or 0))
+        lines.append(
+            f"- `{case.number}.{a.number}` {a.description} · {owner} · due {a.due_date or '?'} · {a.status}"
+        )
+    if not loaded.actions:
+        lines.append("_no actions_")
+    return [Reply("\n".join(lines), ReplyKind.LIST, ephemeral=True)]
+
+
+def _name(person: object) -> str:
+    if person is None:
+        return "unassigned"
+    name = getattr(person, "display_name", None) or getattr(person, "platform_user_id", "?")
+    return f"@{name}"
+
+
+async def _locate(ctx: CommandContext, ref_text: str) -> lifecycle.Located:
+    case_number, number = refs.parse_action_ref(ref_text)
+    return await lifecycle.locate(
+        ctx.turn.session, tenant_id=ctx.turn.tenant_id, case_number=case_number, number=number
+    )
+
+
+def _form(ctx: CommandContext, name: str) -> str:
+    form = ctx.turn.inbound.form or {}
+    return (form.get(name) or "").strip()
+
+
+def _lead_notice(
+    found: lifecycle.Located, actor_id: int | None, text: str, lead_user: str | None
+) -> list[Reply]:
+    if lead_user is None or found.case.lead_id == actor_id:
+        return []
+    return [Reply(text, ReplyKind.NOTICE, to_user=lead_user, case_number=found.case.number)]
+
+
+async def _lead_user(ctx: CommandContext, case: Case) -> str | None:
+    if case.lead_id is None:
+        return None
+    people = await repo.people_by_ids(ctx.turn.session, tenant_id=ctx.turn.tenant_id, ids=[case.lead_id])
+    lead = people.get(case.lead_id)
+    return lead.platform_user_id if lead else None
+
+
+@command("done", usage="done <action> [evidence]", summary="close an action, with a link or a note")
+async def done_command(ctx: CommandContext, args: str) -> list[Reply]:
+    ref_text, evidence = refs.split_first(args)
+    evidence = evidence or _form(ctx, "evidence")
+    try:
+        found = await _locate(ctx, ref_text)
+        await lifecycle.close_action(ctx.turn.session, actor=ctx.turn.person, found=found, evidence=evidence)
+    except ParseError as error:
+        return _error(str(error))
+    ref = lifecycle.ref(found)
+    text = f"✅ `{ref}` is done: {found.action.description}" + (f"\nEvidence: {evidence}" if evidence else "")
+    lead_user = await _lead_user(ctx, found.case)
+    actor = ctx.turn.person.display_name or ctx.turn.person.platform_user_id
+    notice = f"`{ref}` of case #{found.case.number} was closed by @{actor}."
+    return [
+        Reply(text, ReplyKind.INFO, case_number=found.case.number),
+        *_lead_notice(found, ctx.turn.person.id, notice, lead_user),
+    ]
+
+
+@command("snooze", usage="snooze <action> <when>", summary="pause reminders for an action (e.g. `1w`)")
+async def snooze_command(ctx: CommandContext, args: str) -> list[Reply]:
+    ref_text, when = refs.split_first(args)
+    when = when or _form(ctx, "until")
+    turn = ctx.turn
+    today = turn.inbound.at.astimezone(zone(turn.tz_name)).date()
+    try:
+        found = await _locate(ctx, ref_text)
+        until = await lifecycle.snooze_action(
+            turn.session, actor=turn.person, found=found, when=when, today=today
+        )
+    except ParseError as error:
+        return _error(str(error))
+    return [
+        Reply(
+            f"😴 `{lifecycle.ref(found)}` snoozed until {until.isoformat()}.",
+            ReplyKind.INFO,
+            ephemeral=True,
+        )
+    ]
+
+
+@command("reassign", usage="reassign <action> @person", summary="give an action to someone else")
+async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
+    ref_text, who = refs.split_first(args)
+    turn = ctx.turn
+    if not who and _form(ctx, "owner"):
+        who = f"<@{_form(ctx, 'owner')}>"
+    sender = Mention(turn.person.platform_user_id, turn.person.display_name)
+    try:
+        found = await _locate(ctx, ref_text)
+        new_owner = parse_owner(who, mentions=turn.inbound.mentions, sender=sender)
+        owner = await lifecycle.reassign_action(
+            turn.session,
+            actor=turn.person,
+            found=found,
+            new_owner=new_owner,
+            tenant_id=turn.tenant_id,
+        )
+    except ParseError as error:
+        return _error(str(error))
+    ref = lifecycle.ref(found)
+    due = found.action.due_date.isoformat() if found.action.due_date else "no due date"
+    by = turn.person.display_name or turn.person.platform_user_id
+    replies = [
+        Reply(
+            f"`{ref}` now belongs to @{owner.display_name or owner.platform_user_id}.",
+            ReplyKind.INFO,
+        )
+    ]
+    if owner.platform_user_id != turn.person.platform_user_id:
+        replies.append(
+            Reply(
+                f"@{by} handed you prevention action `{ref}` from case #{found.case.number} "
+                f"{found.case.title or ''}: {found.action.description} (due {due}). "
+                "You'll get it in your weekly reminder until it's done.",
+                ReplyKind.NOTICE,
+                to_user=owner.platform_user_id,
+                case_number=found.case.number,
+            )
+        )
+    return replies
+
+
+async def cancel_action_command(ctx: CommandContext, args: str) -> list[Reply]:
+    ref_text, reason = refs.split_first(args)
+    reason = reason or _form(ctx, "reason")
+    try:
+        found = await _locate(ctx, ref_text)
+        await lifecycle.cancel_action(ctx.turn.session, actor=ctx.turn.person, found=found, reason=reason)
+    except ParseError as error:
+        return _error(str(error))
+    return [
+        Reply(
+            f"`{lifecycle.ref(found)}` cancelled: {reason}",
+            ReplyKind.INFO,
+            case_number=found.case.number,
+        )
+    ]

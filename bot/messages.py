@@ -1,0 +1,104 @@
+"""The two value types that cross the adapter boundary.
+
+An adapter turns a platform payload into an `Inbound`, hands it to the core, and
+renders the `Reply` list it gets back. Nothing platform-specific lives here:
+a platform feature the core cannot express becomes a new field, not an import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class InboundKind(StrEnum):
+    COMMAND = "command"  # `/postmortem ...`, `@Casebook ...`: parsed by the command grammar
+    MESSAGE = "message"  # a message in a conversation: an interview answer, if one runs there
+    ACTION = "action"  # a button: `text` carries the choice's value
+    FORM = "form"  # a submitted form (modal, card): `form` carries its values
+
+
+@dataclass(frozen=True)
+class Mention:
+    user_id: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    platform: str
+    tenant: str  # the workspace / Teams tenant id on that platform
+    conversation_key: str  # where the exchange happens: a thread, a DM, a terminal
+    user_id: str
+    text: str = ""
+    kind: InboundKind = InboundKind.MESSAGE
+    user_name: str | None = None
+    user_timezone: str | None = None  # IANA name, when the platform knows it
+    user_is_admin: bool = False
+    direct: bool = False  # a 1:1 conversation with the bot: plain text works as a command
+    form: dict[str, str] | None = None
+    mentions: tuple[Mention, ...] = ()  # the `<@id>` tokens in `text`, resolved by the adapter
+    event_id: str | None = None  # the platform's id for this delivery, for deduplication
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    tenant_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("Inbound.at must be timezone-aware")
+
+
+class ReplyKind(StrEnum):
+    QUESTION = "question"  # an interview question; `choices` may offer quick answers
+    INFO = "info"
+    ERROR = "error"  # the input was refused; nothing changed
+    CASE = "case"  # a rendered case (Markdown in `text`, sections in `sections`)
+    LIST = "list"  # a listing (cases, actions)
+    NOTICE = "notice"  # something for another person (see `to_user`)
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    value: str  # what pressing it sends back, exactly as if typed ("/..." runs a command)
+    style: str | None = None  # "primary" | "danger" | None
+    form: str | None = None  # collect this form first (see bot.forms), then send as FORM
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """One entry of a listing (an action, a case) with its own buttons."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: str
+    mime: str = "text/markdown"
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    body: str  # Markdown
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Text is standard Markdown (**bold**, `code`, - lists); adapters convert it."""
+
+    text: str
+    kind: ReplyKind = ReplyKind.INFO
+    choices: tuple[Choice, ...] = ()
+    ephemeral: bool = False  # only the caller should see it, where the platform can
+    to_user: str | None = None  # deliver to this platform user id by DM instead of here
+    case_number: int | None = None
+    step: str | None = None  # the interview step a QUESTION belongs to
+    sections: tuple[Section, ...] = ()
+    attachment: Attachment | None = None
+    form: str | None = None  # a form the adapter may offer for this answer: see bot.forms
+    items: tuple[ListItem, ...] = ()

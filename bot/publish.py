@@ -1,0 +1,45 @@
+"""What a published case says, and to whom."""
+
+from __future__ import annotations
+
+from bot import render
+from bot.case import CaseDraft
+from bot.messages import Attachment, Reply, ReplyKind
+
+
+def case_reply(case: CaseDraft, *, intro: str | None = None) -> Reply:
+    markdown = render.render_case_markdown(case)
+    return Reply(
+        (intro + "\n\n" if intro else "") + markdown,
+        ReplyKind.CASE,
+        case_number=case.number,
+        sections=render.case_sections(case),
+        attachment=Attachment(filename=f"case-{case.number}.md", content=markdown),
+    )
+
+
+def publication_replies(case: CaseDraft) -> list[Reply]:
+    replies = [case_reply(case, intro=f"Case #{case.number} is published. Thank you, everyone.")]
+    by_owner: dict[str, list[str]] = {}
+    for action in case.actions:
+        if action.owner is None or action.status != "open":
+            continue
+        due = action.due.isoformat() if action.due else "no due date"
+        by_owner.setdefault(action.owner.user_id, []).append(
+            f"- `{case.number}.{action.number}` {action.description} (due {due})"
+        )
+    for user_id, lines in by_owner.items():
+        replies.append(
+            Reply(
+                f"You own {len(lines)} prevention action(s) from case #{case.number}"
+                + (f" ({case.title})" if case.title else "")
+                + ":\n"
+                + "\n".join(lines)
+                + "\nI'll remind you weekly until each is done. "
+                "Close one with `done <ref> <evidence>`.",
+                ReplyKind.NOTICE,
+                to_user=user_id,
+                case_number=case.number,
+            )
+        )
+    return replies

@@ -1,0 +1,151 @@
+"""The deterministic template: a case as Markdown, as sections, and as JSON.
+
+Blameless by construction: sections describe systems, signals and conditions;
+people appear only as owners of actions and authors of diagnostic steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot.case import TIMELINE, CaseDraft
+from bot.messages import Section
+from bot.parsing import AREA_LABELS, RISK_LABELS, format_duration
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "unknown"
+
+
+def _person(mention: Any) -> str:
+    if mention is None:
+        return "unassigned"
+    return f"@{mention.display_name}" if mention.display_name else f"<@{mention.user_id}>"
+
+
+def _bullets(items: list[str], empty: str) -> str:
+    return "\n".join(f"- {item}" for item in items) if items else f"_{empty}_"
+
+
+def case_sections(case: CaseDraft) -> tuple[Section, ...]:
+    summary = [
+        f"**Severity:** {case.severity or 'not set'}",
+        f"**Area:** {AREA_LABELS.get(case.area or '', case.area or 'not set')}",
+        f"**Services:** {', '.join(case.services) if case.services else 'not recorded'}",
+        f"**Status:** {case.status}",
+    ]
+    if case.lead:
+        summary.append(f"**Lead:** {_person(case.lead)}")
+
+    timeline = [f"- **{point.capitalize()}:** {_when(case.time(point))}" for point in TIMELINE]
+    timeline += [
+        "",
+        f"Time to detect: **{format_duration(case.time_to_detect)}** · "
+        f"time to mitigate: **{format_duration(case.time_to_mitigate)}** · "
+        f"time to resolve: **{format_duration(case.time_to_resolve)}**",
+    ]
+
+    misjudgments = []
+    for label, entries in (
+        ("Wrong hypotheses", case.hypotheses),
+        ("Misleading signals", case.signals),
+    ):
+        lines = [f"- {m.text}" + (f" (cost: {m.cost})" if m.cost else "") for m in entries]
+        misjudgments.append(f"**{label}**\n" + ("\n".join(lines) if lines else "_none recorded_"))
+
+    path = [
+        f"{i}. {step.text}" + (f" _({step.by})_" if step.by else "")
+        for i, step in enumerate(case.diagnostic_path, start=1)
+    ]
+
+    root = case.root_cause or "_not yet established_"
+    if case.contributing_factors:
+        root += "\n\n**Contributing factors**\n" + _bullets(list(case.contributing_factors), "")
+
+    actions = []
+    for a in case.actions:
+        due = a.due.isoformat() if a.due else "no due date"
+        line = f"{a.number}. {a.description} — owner {_person(a.owner)}, due {due}, "
+        line += f"{a.kind or 'prevent'}, {a.status}"
+        actions.append(line)
+    risk_lines = []
+    for a in case.actions:
+        if a.risks is None:
+            risk_lines.append(f"- Action {a.number}: _not checked_")
+        elif flags := a.risk_flags:
+            risk_lines.append(f"- Action {a.number}: ⚠ " + "; ".join(RISK_LABELS[f] for f in flags))
+        else:
+            risk_lines.append(f"- Action {a.number}: no added risk identified")
+
+    return (
+        Section("Summary", "\n".join(summary)),
+        Section("Timeline", "\n".join(timeline)),
+        Section("Symptoms", _bullets(list(case.symptoms), "none recorded")),
+        Section("Misjudgment risks", "\n\n".join(misjudgments)),
+        Section("Diagnostic path", "\n".join(path) if path else "_not recorded_"),
+        Section("Root cause", root),
+        Section("Prevention plan", "\n".join(actions) if actions else "_no actions_"),
+        Section(
+            "Risk check",
+            "Does an action add complexity, coupling, harder recovery, a single point of "
+            "failure, or make the system harder to diagnose?\n" + ("\n".join(risk_lines) or "_no actions_"),
+        ),
+    )
+
+
+def case_heading(case: CaseDraft) -> str:
+    title = case.title or "Untitled incident"
+    return f"# Case #{case.number}: {title}"
+
+
+def render_case_markdown(case: CaseDraft) -> str:
+    parts = [case_heading(case)]
+    for section in case_sections(case):
+        parts.append(f"## {section.title}\n{section.body}")
+    return "\n\n".join(parts) + "\n"
+
+
+def case_json(case: CaseDraft) -> dict[str, Any]:
+    def iso(value: dt.datetime | dt.date | None) -> str | None:
+        return value.isoformat() if value else None
+
+    def minutes(delta: dt.timedelta | None) -> float | None:
+        return round(delta.total_seconds() / 60, 1) if delta else None
+
+    def person(m: Any) -> dict[str, Any] | None:
+        return {"user_id": m.user_id, "name": m.display_name} if m else None
+
+    return {
+        "number": case.number,
+        "title": case.title,
+        "severity": case.severity,
+        "area": case.area,
+        "services": list(case.services),
+        "status": case.status,
+        "lead": person(case.lead),
+        "timeline": {point: iso(case.time(point)) for point in TIMELINE},
+        "minutes": {
+            "to_detect": minutes(case.time_to_detect),
+            "to_mitigate": minutes(case.time_to_mitigate),
+            "to_resolve": minutes(case.time_to_resolve),
+        },
+        "symptoms": list(case.symptoms),
+        "misjudgments": [{"kind": m.kind, "text": m.text, "cost": m.cost} for m in case.misjudgments],
+        "diagnostic_path": [{"text": s.text, "by": s.by} for s in case.diagnostic_path],
+        "root_cause": case.root_cause,
+        "contributing_factors": list(case.contributing_factors),
+        "actions": [
+            {
+                "number": a.number,
+                "ref": f"{case.number}.{a.number}",
+                "description": a.description,
+                "owner": person(a.owner),
+                "due": iso(a.due),
+                "kind": a.kind,
+                "status": a.status,
+                "risks": a.risks,
+            }
+            for a in case.actions
+        ],
+    }

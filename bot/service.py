@@ -1,0 +1,218 @@
+"""Apply one inbound message: one transaction, then the replies.
+
+The order matters: deduplicate by event id, load the conversation, advance the
+state machine, save the answers and the new state, commit, and only then return
+replies for the adapter to send. A crash anywhere before the commit leaves the
+database as it was; the next message resumes where the interview stood.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import interview, render
+from bot.commands import CommandContext, dispatch, parse_command
+from bot.config import Settings
+from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
+from bot.parsing import zone
+from bot.publish import publication_replies
+from bot.store import load_case, save_draft
+from storage import repo
+from storage.db import Database
+from storage.models import Case, Conversation, Person, Tenant, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 4
+
+
+@dataclass
+class Turn:
+    """What one inbound message resolved to, inside its transaction."""
+
+    session: AsyncSession
+    inbound: Inbound
+    tenant: Tenant
+    person: Person
+    settings: Settings
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def tenant_id(self) -> int:
+        assert self.tenant.id is not None
+        return self.tenant.id
+
+    @property
+    def tz_name(self) -> str:
+        return self.person.timezone or self.inbound.user_timezone or self.settings.default_timezone
+
+
+async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = None) -> list[Reply]:
+    """The one entry point every adapter calls."""
+    settings = settings or Settings.from_env()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            async with db.transaction() as session:
+                return await _apply(session, inbound, settings)
+        except repo.StaleConversation:
+            log.info(
+                "conversation %s changed under us; applying again (attempt %d)",
+                inbound.conversation_key,
+                attempt,
+            )
+    return [
+        Reply(
+            "Several answers arrived at the same moment and yours could not be applied. "
+            "Please send it again.",
+            ReplyKind.ERROR,
+            ephemeral=True,
+        )
+    ]
+
+
+async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) -> list[Reply]:
+    tenant = await repo.tenant(
+        session, platform=inbound.platform, external_id=inbound.tenant, name=inbound.tenant_name
+    )
+    assert tenant.id is not None
+    person = await repo.person(
+        session,
+        tenant_id=tenant.id,
+        user_id=inbound.user_id,
+        display_name=inbound.user_name,
+        timezone=inbound.user_timezone,
+        is_admin=inbound.user_is_admin or None,
+    )
+    if inbound.event_id and not await repo.record_event(
+        session, tenant_id=tenant.id, event_id=inbound.event_id
+    ):
+        log.info("event %s already applied; ignoring the retry", inbound.event_id)
+        return []
+    turn = Turn(session, inbound, tenant, person, settings)
+
+    text = inbound.text.strip()
+    is_command = inbound.kind == InboundKind.COMMAND or text.startswith("/")
+    if not is_command:
+        conversation = await repo.active_conversation(
+            session, tenant_id=tenant.id, key=inbound.conversation_key
+        )
+        if conversation is not None:
+            return await interview_turn(turn, conversation)
+        if not inbound.direct and inbound.kind == InboundKind.MESSAGE:
+            return []  # chatter in a channel or thread that is not an interview
+    return await dispatch(CommandContext(turn=turn, start=start_interview), parse_command(text))
+
+
+def interview_context(turn: Turn, case: Case) -> interview.Context:
+    sender = Mention(user_id=turn.person.platform_user_id, display_name=turn.person.display_name)
+    may_manage = turn.person.is_admin or case.lead_id == turn.person.id
+    return interview.Context(
+        now=turn.inbound.at,
+        tz=zone(turn.tz_name),
+        tz_name=turn.tz_name,
+        sender=sender,
+        mentions=turn.inbound.mentions,
+        may_manage=may_manage,
+        max_chars=turn.settings.max_answer_chars,
+        form=turn.inbound.form if turn.inbound.kind == InboundKind.FORM else None,
+    )
+
+
+async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
+    session = turn.session
+    case = await repo.case_by_id(session, tenant_id=turn.tenant_id, case_id=conversation.case_id)
+    if case is None:  # the case row is gone: nothing to resume
+        conversation.active = False
+        await repo.save_conversation(session, conversation, expected_version=conversation.version)
+        return [Reply("This interview's case no longer exists.", ReplyKind.ERROR)]
+    loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
+    state = interview.State(
+        step=conversation.step,
+        history=tuple((s, a) for s, a in conversation.history),
+        current_action=conversation.current_action,
+        return_to=conversation.return_to,
+        pending=conversation.pending,
+    )
+    ctx = interview_context(turn, case)
+    outcome = interview.advance(state, loaded.draft, turn.inbound.text, ctx)
+
+    if outcome.accepted:
+        await repo.add_raw_answer(
+            session,
+            tenant_id=turn.tenant_id,
+            case_id=conversation.case_id,
+            question_key=state.step,
+            responder_id=turn.person.id or 0,
+            text=_raw_text(turn.inbound),
+            at=turn.inbound.at,
+        )
+    await save_draft(session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case)
+    replies = list(outcome.replies)
+    if outcome.finished:
+        conversation.active = False
+        if outcome.finished == "published":
+            case.published_at = utcnow()
+            case.draft_md = render.render_case_markdown(outcome.case)
+            case.draft_method = "template"
+            case.drafted_at = utcnow()
+            session.add(case)
+            replies += publication_replies(outcome.case)
+    conversation.step = outcome.state.step
+    conversation.history = [list(h) for h in outcome.state.history]
+    conversation.current_action = outcome.state.current_action
+    conversation.return_to = outcome.state.return_to
+    conversation.pending = outcome.state.pending
+    await repo.save_conversation(session, conversation, expected_version=conversation.version)
+    return replies
+
+
+def _raw_text(inbound: Inbound) -> str:
+    if inbound.form:
+        return "\n".join(f"{k}: {v}" for k, v in sorted(inbound.form.items()))
+    return inbound.text
+
+
+async def start_interview(turn: Turn, title: str | None) -> list[Reply]:
+    """Open a case and its interview in the inbound's conversation."""
+    session = turn.session
+    busy = await repo.active_conversation(
+        session, tenant_id=turn.tenant_id, key=turn.inbound.conversation_key
+    )
+    if busy is not None:
+        running = await repo.case_by_id(session, tenant_id=turn.tenant_id, case_id=busy.case_id)
+        number = running.number if running else "?"
+        return [
+            Reply(
+                f"A postmortem (#{number}) is already being written here. Answer its current "
+                "question, or `cancel` it first.",
+                ReplyKind.ERROR,
+                ephemeral=True,
+            )
+        ]
+    number = await repo.next_case_number(session, tenant_id=turn.tenant_id)
+    case = Case(tenant_id=turn.tenant_id, number=number, title=title or None, lead_id=turn.person.id)
+    session.add(case)
+    await session.flush()
+    assert case.id is not None
+    loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
+    outcome = interview.start(loaded.draft, interview_context(turn, case))
+    session.add(
+        Conversation(
+            tenant_id=turn.tenant_id,
+            platform=turn.inbound.platform,
+            conversation_key=turn.inbound.conversation_key,
+            case_id=case.id,
+            step=outcome.state.step,
+        )
+    )
+    await session.flush()
+    log.info(
+        "case #%d opened by %s in %s",
+        number,
+        turn.person.platform_user_id,
+        turn.inbound.conversation_key,
+    )
+    return list(outcome.replies)

@@ -1,0 +1,160 @@
+"""Mapping between the interview's immutable values and the storage rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.case import ActionDraft, CaseDraft, DiagnosticStep, Misjudgment
+from bot.messages import Mention
+from storage import repo
+from storage.models import Case, Person, PreventionAction, utcnow
+
+
+@dataclass
+class LoadedCase:
+    row: Case
+    actions: list[PreventionAction]
+    people: dict[int, Person]
+    draft: CaseDraft
+
+
+def mention_of(person: Person | None) -> Mention | None:
+    if person is None:
+        return None
+    return Mention(user_id=person.platform_user_id, display_name=person.display_name)
+
+
+def _risks(action: PreventionAction) -> dict[str, bool] | None:
+    values = {
+        "complexity": action.risk_complexity,
+        "coupling": action.risk_coupling,
+        "recovery": action.risk_recovery,
+        "spof": action.risk_spof,
+        "diagnosability": action.risk_diagnosability,
+    }
+    if all(v is None for v in values.values()):
+        return None
+    return {k: bool(v) for k, v in values.items()}
+
+
+def draft_from_rows(case: Case, actions: list[PreventionAction], people: dict[int, Person]) -> CaseDraft:
+    return CaseDraft(
+        number=case.number,
+        title=case.title,
+        severity=case.severity,
+        area=case.area,
+        services=tuple(case.services or ()),
+        started=case.started_at,
+        detected=case.detected_at,
+        mitigated=case.mitigated_at,
+        resolved=case.resolved_at,
+        symptoms=tuple(case.symptoms or ()),
+        misjudgments=tuple(
+            Misjudgment(kind=m.get("kind", "hypothesis"), text=m.get("text", ""), cost=m.get("cost"))
+            for m in case.misjudgments or ()
+        ),
+        diagnostic_path=tuple(
+            DiagnosticStep(text=s.get("text", ""), by=s.get("by")) for s in case.diagnostic_path or ()
+        ),
+        root_cause=case.root_cause,
+        contributing_factors=tuple(case.contributing_factors or ()),
+        actions=tuple(
+            ActionDraft(
+                number=a.number,
+                description=a.description,
+                owner=mention_of(people.get(a.owner_id)) if a.owner_id else None,
+                due=a.due_date,
+                kind=a.kind,
+                risks=_risks(a),
+                status=a.status,
+            )
+            for a in actions
+        ),
+        lead=mention_of(people.get(case.lead_id)) if case.lead_id else None,
+        status=case.status,
+        created_at=case.created_at,
+    )
+
+
+async def load_case(session: AsyncSession, *, tenant_id: int, case: Case) -> LoadedCase:
+    assert case.id is not None
+    actions = await repo.actions_of_case(session, tenant_id=tenant_id, case_id=case.id)
+    ids = [a.owner_id for a in actions if a.owner_id] + ([case.lead_id] if case.lead_id else [])
+    people = await repo.people_by_ids(session, tenant_id=tenant_id, ids=ids)
+    return LoadedCase(case, actions, people, draft_from_rows(case, actions, people))
+
+
+async def save_draft(session: AsyncSession, *, tenant_id: int, loaded: LoadedCase, draft: CaseDraft) -> None:
+    """Write the interview's view of the case back to its rows (only what changed)."""
+    row = loaded.row
+    assert row.id is not None
+    fields = {
+        "title": draft.title,
+        "severity": draft.severity,
+        "area": draft.area,
+        "services": list(draft.services),
+        "started_at": draft.started,
+        "detected_at": draft.detected,
+        "mitigated_at": draft.mitigated,
+        "resolved_at": draft.resolved,
+        "symptoms": list(draft.symptoms),
+        "misjudgments": [{"kind": m.kind, "text": m.text, "cost": m.cost} for m in draft.misjudgments],
+        "diagnostic_path": [{"text": s.text, "by": s.by} for s in draft.diagnostic_path],
+        "root_cause": draft.root_cause,
+        "contributing_factors": list(draft.contributing_factors),
+        "status": draft.status,
+    }
+    changed = False
+    for name, value in fields.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if changed:
+        row.updated_at = utcnow()
+        session.add(row)
+
+    by_number = {a.number: a for a in loaded.actions}
+    wanted = {a.number for a in draft.actions}
+    for number, stale in by_number.items():
+        if number not in wanted:
+            await session.delete(stale)
+    for action in draft.actions:
+        owner_id = None
+        if action.owner is not None:
+            owner = await repo.person(
+                session,
+                tenant_id=tenant_id,
+                user_id=action.owner.user_id,
+                display_name=action.owner.display_name,
+            )
+            owner_id = owner.id
+        values: dict[str, Any] = {
+            "description": action.description,
+            "kind": action.kind,
+            "owner_id": owner_id,
+            "due_date": action.due,
+            "status": action.status,
+            **_risk_columns(action.risks),
+        }
+        existing = by_number.get(action.number)
+        if existing is None:
+            session.add(PreventionAction(tenant_id=tenant_id, case_id=row.id, number=action.number, **values))
+            continue
+        if any(getattr(existing, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(existing, k, v)
+            existing.updated_at = utcnow()
+            session.add(existing)
+
+
+def _risk_columns(risks: dict[str, bool] | None) -> dict[str, bool | None]:
+    keys = ("complexity", "coupling", "recovery", "spof", "diagnosability")
+    return {f"risk_{k}": (risks.get(k) if risks is not None else None) for k in keys}
+
+
+def local_today(now: dt.datetime, tz: dt.tzinfo) -> dt.date:
+    return now.astimezone(tz).date()

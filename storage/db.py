@@ -1,0 +1,126 @@
+"""Engine and sessions from DATABASE_URL, and migrations.
+
+The application runs on async drivers (aiosqlite, psycopg); Alembic runs on the
+matching sync driver, before the event loop starts or in a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite+aiosqlite:///casebook.db"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class DatabaseURLError(ValueError):
+    """DATABASE_URL names a database Casebook cannot use."""
+
+
+def async_url(url: str) -> str:
+    """Accept the common spellings and return the async driver URL."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise DatabaseURLError(
+        f"DATABASE_URL uses {backend!r}; Casebook supports sqlite and postgresql "
+        "(e.g. postgresql+psycopg://user:pass@host/db)."
+    )
+
+
+def sync_url(url: str) -> str:
+    parsed = make_url(async_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
+    return parsed.render_as_string(hide_password=False)  # psycopg 3 is both sync and async
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the web and clock processes read while the other writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+@dataclass
+class Database:
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits on success, rolls back on any exception."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def connect(url: str | None = None, *, echo: bool = False) -> Database:
+    url = async_url(url or os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if not is_sqlite(url):
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_async_engine(url, **kwargs)
+    if is_sqlite(url):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return Database(url=url, engine=engine, sessions=sessions)
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser interpolation would choke on % in passwords.
+    cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str | None = None, revision: str = "heads") -> None:
+    """Upgrade the schema to the newest revision (synchronous: call outside the loop)."""
+    from alembic import command
+
+    target = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    command.upgrade(alembic_config(target), revision)
+    log.info("database schema is up to date (%s)", make_url(async_url(target)).get_backend_name())
+
+
+def current_revisions(url: str) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()

@@ -1,0 +1,280 @@
+"""Queries. Every function takes the tenant it works in; none crosses tenants."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    ActionStatus,
+    Case,
+    CaseStatus,
+    Conversation,
+    Person,
+    PreventionAction,
+    ProcessedEvent,
+    RawAnswer,
+    Tenant,
+    utcnow,
+)
+
+
+class StaleConversation(RuntimeError):
+    """Another message moved this conversation on first; apply again from fresh state."""
+
+
+def _insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT, for ON CONFLICT DO NOTHING (both databases support it)."""
+    bind = session.get_bind()
+    return pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def tenant(
+    session: AsyncSession, *, platform: str, external_id: str, name: str | None = None
+) -> Tenant:
+    found = (
+        await session.exec(
+            select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)
+        )
+    ).first()
+    if found is not None:
+        if name and found.name != name:
+            found.name = name
+        return found
+    stmt = (
+        _insert(session)(Tenant)
+        .values(platform=platform, external_id=external_id, name=name, created_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    await session.exec(stmt)
+    return (
+        await session.exec(
+            select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)
+        )
+    ).one()
+
+
+async def person(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    user_id: str,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    is_admin: bool | None = None,
+) -> Person:
+    """The person with this platform id, created on first sight; names and zones refreshed."""
+    query = select(Person).where(Person.tenant_id == tenant_id, Person.platform_user_id == user_id)
+    found = (await session.exec(query)).first()
+    if found is None:
+        stmt = (
+            _insert(session)(Person)
+            .values(
+                tenant_id=tenant_id,
+                platform_user_id=user_id,
+                display_name=display_name,
+                timezone=timezone,
+                is_admin=bool(is_admin),
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+            .on_conflict_do_nothing()
+        )
+        await session.exec(stmt)
+        return (await session.exec(query)).one()
+    changed = False
+    if display_name and found.display_name != display_name:
+        found.display_name, changed = display_name, True
+    if timezone and found.timezone != timezone:
+        found.timezone, changed = timezone, True
+    if is_admin is not None and found.is_admin != is_admin:
+        found.is_admin, changed = is_admin, True
+    if changed:
+        found.updated_at = utcnow()
+        session.add(found)
+    return found
+
+
+async def people_by_ids(session: AsyncSession, *, tenant_id: int, ids: Sequence[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(Person).where(Person.tenant_id == tenant_id, col(Person.id).in_(set(ids)))
+    )
+    return {p.id: p for p in rows if p.id is not None}
+
+
+async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str) -> bool:
+    """True the first time an event id is seen in this tenant, False for a retry."""
+    stmt = (
+        _insert(session)(ProcessedEvent)
+        .values(tenant_id=tenant_id, event_id=event_id, at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    result = await session.exec(stmt)
+    return bool(result.rowcount)
+
+
+async def next_case_number(session: AsyncSession, *, tenant_id: int) -> int:
+    current = (await session.exec(select(func.max(Case.number)).where(Case.tenant_id == tenant_id))).one()
+    return int(current or 0) + 1
+
+
+async def case_by_number(session: AsyncSession, *, tenant_id: int, number: int) -> Case | None:
+    return (
+        await session.exec(select(Case).where(Case.tenant_id == tenant_id, Case.number == number))
+    ).first()
+
+
+async def case_by_id(session: AsyncSession, *, tenant_id: int, case_id: int) -> Case | None:
+    return (await session.exec(select(Case).where(Case.tenant_id == tenant_id, Case.id == case_id))).first()
+
+
+async def actions_of_case(session: AsyncSession, *, tenant_id: int, case_id: int) -> list[PreventionAction]:
+    rows = await session.exec(
+        select(PreventionAction)
+        .where(PreventionAction.tenant_id == tenant_id, PreventionAction.case_id == case_id)
+        .order_by(col(PreventionAction.number))
+    )
+    return list(rows)
+
+
+async def action_by_ref(
+    session: AsyncSession, *, tenant_id: int, case_number: int, number: int
+) -> tuple[Case, PreventionAction] | None:
+    row = (
+        await session.exec(
+            select(Case, PreventionAction)
+            .join(PreventionAction, col(PreventionAction.case_id) == col(Case.id))
+            .where(
+                Case.tenant_id == tenant_id,
+                Case.number == case_number,
+                PreventionAction.number == number,
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def open_actions(
+    session: AsyncSession, *, tenant_id: int, owner_id: int | None = None
+) -> list[tuple[Case, PreventionAction]]:
+    """Open actions (snoozed included), by due date; one owner's, or the whole tenant's."""
+    query = (
+        select(Case, PreventionAction)
+        .join(PreventionAction, col(PreventionAction.case_id) == col(Case.id))
+        .where(
+            PreventionAction.tenant_id == tenant_id,
+            PreventionAction.status == ActionStatus.OPEN,
+        )
+        .order_by(col(PreventionAction.due_date), col(Case.number), col(PreventionAction.number))
+    )
+    if owner_id is not None:
+        query = query.where(PreventionAction.owner_id == owner_id)
+    return [(c, a) for c, a in await session.exec(query)]
+
+
+async def cases(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    statuses: Sequence[str] | None = None,
+    limit: int = 50,
+) -> list[Case]:
+    query = select(Case).where(Case.tenant_id == tenant_id)
+    if statuses:
+        query = query.where(col(Case.status).in_(statuses))
+    return list(await session.exec(query.order_by(col(Case.number).desc()).limit(limit)))
+
+
+async def active_conversation(session: AsyncSession, *, tenant_id: int, key: str) -> Conversation | None:
+    return (
+        await session.exec(
+            select(Conversation).where(
+                Conversation.tenant_id == tenant_id,
+                Conversation.conversation_key == key,
+                col(Conversation.active).is_(True),
+            )
+        )
+    ).first()
+
+
+async def active_conversation_for_case(
+    session: AsyncSession, *, tenant_id: int, case_id: int
+) -> Conversation | None:
+    return (
+        await session.exec(
+            select(Conversation).where(
+                Conversation.tenant_id == tenant_id,
+                Conversation.case_id == case_id,
+                col(Conversation.active).is_(True),
+                Conversation.flow == "interview",
+            )
+        )
+    ).first()
+
+
+async def save_conversation(
+    session: AsyncSession, conversation: Conversation, *, expected_version: int
+) -> None:
+    """Compare-and-set on the version: two answers racing on one thread cannot both win."""
+    values = {
+        "step": conversation.step,
+        "history": conversation.history,
+        "current_action": conversation.current_action,
+        "return_to": conversation.return_to,
+        "pending": conversation.pending,
+        "active": conversation.active,
+        "version": expected_version + 1,
+        "updated_at": utcnow(),
+    }
+    result = await session.exec(
+        update(Conversation)
+        .where(col(Conversation.id) == conversation.id, col(Conversation.version) == expected_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleConversation(f"conversation {conversation.id} moved past version {expected_version}")
+
+
+async def add_raw_answer(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    case_id: int,
+    question_key: str,
+    responder_id: int,
+    text: str,
+    at: dt.datetime,
+) -> None:
+    session.add(
+        RawAnswer(
+            tenant_id=tenant_id,
+            case_id=case_id,
+            question_key=question_key,
+            responder_id=responder_id,
+            text=text,
+            at=at,
+        )
+    )
+
+
+async def raw_answers(session: AsyncSession, *, tenant_id: int, case_id: int) -> list[RawAnswer]:
+    return list(
+        await session.exec(
+            select(RawAnswer)
+            .where(RawAnswer.tenant_id == tenant_id, RawAnswer.case_id == case_id)
+            .order_by(col(RawAnswer.at), col(RawAnswer.id))
+        )
+    )
+
+
+__all__ = ["CaseStatus", "StaleConversation"]
