@@ -1,0 +1,90 @@
+"""Console subcommands: console, demo, migrate, export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+from typing import Any
+
+from bot.config import Settings
+from storage import db as database
+
+
+def add_commands(sub: Any) -> None:
+    from adapters.cli import tenant_options
+
+    console = sub.add_parser("console", help="run the interview and commands in this terminal")
+    console.add_argument("--user", default=None, help="who you are (default: your login name)")
+    console.add_argument("--timezone", default=None, help="your IANA timezone (default: CASEBOOK_TIMEZONE)")
+    console.set_defaults(handler=run_console)
+    demo = sub.add_parser("demo", help="run a complete example interview and print the case")
+    demo.set_defaults(handler=run_demo)
+    migrate = sub.add_parser("migrate", help="upgrade the database schema to the newest revision")
+    migrate.set_defaults(handler=run_migrate)
+    export = sub.add_parser("export", help="print a case as Markdown or JSON")
+    export.add_argument("case", help="case number, e.g. 12 or #12")
+    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("--output", "-o", default=None, help="write to this file instead of stdout")
+    tenant_options(export)
+    export.set_defaults(handler=run_export)
+
+
+def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    database.migrate(settings.database_url)
+    print("Database schema is up to date.")
+    return 0
+
+
+def run_console(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.cli import prepare_database
+    from adapters.console import session
+
+    db = prepare_database(settings)
+    user = args.user or _login() or "me"
+    timezone = args.timezone or settings.default_timezone
+
+    async def go() -> int:
+        try:
+            return await session.run(db, settings, user=user, timezone=timezone)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.cli import prepare_database
+    from adapters.console import demo
+
+    db = prepare_database(settings)
+
+    async def go() -> int:
+        try:
+            return await demo.run(db, settings)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def run_export(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.cli import prepare_database
+    from adapters.console import export
+
+    db = prepare_database(settings)
+
+    async def go() -> int:
+        try:
+            return await export.run(db, args)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def _login() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
