@@ -102,3 +102,7 @@ class Reply:
     attachment: Attachment | None = None
     form: str | None = None  # a form the adapter may offer for this answer: see bot.forms
     items: tuple[ListItem, ...] = ()
+    # Slow work to run after this reply is sent (e.g. "draft:42"): the adapter passes it to
+    # `bot.jobs.run_followup` once the platform has been acknowledged, and sends what it returns
+    # to the same conversation. Keeps drafting from ever delaying an acknowledgement.
+    followup: str | None = None

@@ -1,0 +1,44 @@
+"""Follow-up jobs: slow work that runs after the platform has been acknowledged.
+
+A Reply's `followup` names a job as "<kind>:<argument>". Adapters call
+`run_followup` after sending the replies and send back what it returns, in the
+same conversation. Modules register kinds with `@job("kind")`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.config import Settings
+from bot.messages import Reply, ReplyKind
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+JobHandler = Callable[[Database, str, str, Settings], Awaitable[list[Reply]]]
+JOBS: dict[str, JobHandler] = {}
+
+
+def job(kind: str) -> Callable[[JobHandler], JobHandler]:
+    def register(handler: JobHandler) -> JobHandler:
+        JOBS[kind] = handler
+        return handler
+
+    return register
+
+
+async def run_followup(
+    db: Database, key: str, *, platform: str, tenant: str, settings: Settings | None = None
+) -> list[Reply]:
+    """Run the job named by `key` for a tenant; a failure becomes a short note, never a crash."""
+    kind, _, argument = key.partition(":")
+    handler = JOBS.get(kind)
+    if handler is None:
+        log.error("unknown follow-up job %r", key)
+        return []
+    try:
+        return await handler(db, f"{platform}:{tenant}", argument, settings or Settings.from_env())
+    except Exception:  # one boundary for background work: log it, tell the people, move on
+        log.exception("follow-up job %r failed", key)
+        return [Reply("A background step failed; the case itself is saved.", ReplyKind.ERROR)]
