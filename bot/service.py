@@ -138,6 +138,8 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
     )
     ctx = interview_context(turn, case)
     outcome = interview.advance(state, loaded.draft, turn.inbound.text, ctx)
+    if outcome.state == state and outcome.case == loaded.draft and not outcome.accepted:
+        return list(outcome.replies)  # help, status, a refused answer: nothing to write
 
     if outcome.accepted:
         await repo.add_raw_answer(

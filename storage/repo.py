@@ -117,9 +117,10 @@ async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str) 
         _insert(session)(ProcessedEvent)
         .values(tenant_id=tenant_id, event_id=event_id, at=utcnow())
         .on_conflict_do_nothing()
+        .returning(ProcessedEvent.id)
     )
-    result = await session.exec(stmt)
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: the ORM insert path does not report rowcount reliably.
+    return (await session.exec(stmt)).first() is not None
 
 
 async def next_case_number(session: AsyncSession, *, tenant_id: int) -> int:

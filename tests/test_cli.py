@@ -1,0 +1,93 @@
+"""The `casebook` command, run as a person would: a real process, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def casebook(*args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "MICROSOFT_"))}
+    environment.pop("DATABASE_URL", None)
+    environment["PYTHONPATH"] = str(ROOT)
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+
+
+def test_demo_runs_a_full_case_on_sqlite_with_no_credentials(tmp_path: Path) -> None:
+    result = casebook("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for heading in ("## Summary", "## Timeline", "## Symptoms", "## Misjudgment risks", "## Diagnostic path",
+                    "## Root cause", "## Prevention plan", "## Risk check"):
+        assert heading in out
+    assert "Case #1 is published" in out
+    assert "Open prevention actions, per owner:" in out and "@bob:" in out
+    assert (tmp_path / "casebook.db").exists()  # the default database, in the working directory
+
+    md = casebook("export", "1", cwd=tmp_path)
+    assert md.returncode == 0 and md.stdout.startswith("# Case #1: Checkout 502s")
+    js = casebook("export", "#1", "--format", "json", cwd=tmp_path)
+    data = json.loads(js.stdout)
+    assert data["severity"] == "SEV2" and len(data["actions"]) == 3
+    assert data["minutes"]["to_detect"] == 9.0
+    missing = casebook("export", "42", cwd=tmp_path)
+    assert missing.returncode == 1 and "no case #42" in missing.stderr
+
+
+def test_console_reads_answers_from_a_pipe(tmp_path: Path) -> None:
+    script = "\n".join([
+        "postmortem Disk full on logs-1", "SEV3", "storage", "logging", "2 hours ago", "+5m", "+30m", "+45m",
+        "Log shipping lagged", "done", "skip", "skip", "df -h showed 100% on /var", "done",
+        "Log rotation was disabled by a config change", "skip", "Re-enable rotation with a size cap", "me",
+        "in 1 week", "prevent", "none", "done", "confirm", "yes", "actions", "done 1.1 https://example.org/pr/3",
+        "actions",
+    ])
+    result = casebook("console", "--user", "dana", cwd=tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "What should we call this incident?" not in out  # the title came with the command
+    assert "How severe was it?" in out
+    assert "Case #1 is published" in out
+    assert "✅ `1.1` is done" in out
+    assert out.rstrip().endswith("You have no open prevention actions. 🎉")
+
+
+def test_console_refuses_bad_answers_and_keeps_the_question(tmp_path: Path) -> None:
+    result = casebook("console", "--user", "dana", cwd=tmp_path, stdin="postmortem X\nSEV7\nSEV1\n")
+    assert "⚠ Severity is one of SEV1" in result.stdout
+    assert "Which capability area" in result.stdout
+
+
+def test_serve_and_clock_say_what_is_missing(tmp_path: Path) -> None:
+    for command in ("serve", "clock"):
+        result = casebook(command, cwd=tmp_path)
+        assert result.returncode != 0
+        assert result.stderr.strip()  # a sentence, not a traceback
+        assert "Traceback" not in result.stderr
+
+
+def test_bad_configuration_is_explained(tmp_path: Path) -> None:
+    result = casebook("demo", cwd=tmp_path, env={"DATABASE_URL": "mysql://x@localhost/db"})
+    assert result.returncode != 0 and "supports sqlite and postgresql" in result.stderr
+    result = casebook("demo", cwd=tmp_path, env={"CASEBOOK_TIMEZONE": "Mars/Olympus"})
+    assert result.returncode != 0 and "IANA timezone" in result.stderr
+
+
+def test_migrate_on_a_fresh_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = casebook("migrate", cwd=tmp_path, env={"DATABASE_URL": url})
+    assert result.returncode == 0 and "up to date" in result.stdout
