@@ -11,6 +11,6 @@ LIBRARY_TABLES: frozenset[str] = frozenset()
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    if type_ == "table" and name and (name.startswith(UNMODELLED_PREFIXES) or name in LIBRARY_TABLES):
-        return False
-    return True
+    if type_ != "table" or not name:
+        return True
+    return not (name.startswith(UNMODELLED_PREFIXES) or name in LIBRARY_TABLES)

@@ -11,8 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def casebook(*args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "MICROSOFT_"))}
+def casebook(
+    *args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "MICROSOFT_"))
+    }
     environment.pop("DATABASE_URL", None)
     environment["PYTHONPATH"] = str(ROOT)
     environment.update(env or {})
@@ -31,8 +35,16 @@ def test_demo_runs_a_full_case_on_sqlite_with_no_credentials(tmp_path: Path) -> 
     result = casebook("demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for heading in ("## Summary", "## Timeline", "## Symptoms", "## Misjudgment risks", "## Diagnostic path",
-                    "## Root cause", "## Prevention plan", "## Risk check"):
+    for heading in (
+        "## Summary",
+        "## Timeline",
+        "## Symptoms",
+        "## Misjudgment risks",
+        "## Diagnostic path",
+        "## Root cause",
+        "## Prevention plan",
+        "## Risk check",
+    ):
         assert heading in out
     assert "Case #1 is published" in out
     assert "Open prevention actions, per owner:" in out and "@bob:" in out
@@ -49,13 +61,37 @@ def test_demo_runs_a_full_case_on_sqlite_with_no_credentials(tmp_path: Path) -> 
 
 
 def test_console_reads_answers_from_a_pipe(tmp_path: Path) -> None:
-    script = "\n".join([
-        "postmortem Disk full on logs-1", "SEV3", "storage", "logging", "2 hours ago", "+5m", "+30m", "+45m",
-        "Log shipping lagged", "done", "skip", "skip", "df -h showed 100% on /var", "done",
-        "Log rotation was disabled by a config change", "skip", "Re-enable rotation with a size cap", "me",
-        "in 1 week", "prevent", "none", "done", "confirm", "yes", "actions", "done 1.1 https://example.org/pr/3",
-        "actions",
-    ])
+    script = "\n".join(
+        [
+            "postmortem Disk full on logs-1",
+            "SEV3",
+            "storage",
+            "logging",
+            "2 hours ago",
+            "+5m",
+            "+30m",
+            "+45m",
+            "Log shipping lagged",
+            "done",
+            "skip",
+            "skip",
+            "df -h showed 100% on /var",
+            "done",
+            "Log rotation was disabled by a config change",
+            "skip",
+            "Re-enable rotation with a size cap",
+            "me",
+            "in 1 week",
+            "prevent",
+            "none",
+            "done",
+            "confirm",
+            "yes",
+            "actions",
+            "done 1.1 https://example.org/pr/3",
+            "actions",
+        ]
+    )
     result = casebook("console", "--user", "dana", cwd=tmp_path, stdin=script + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout

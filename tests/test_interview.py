@@ -88,13 +88,22 @@ def test_a_whole_interview_fills_every_section() -> None:
     outcome = say(begin(), *FULL)
     case = outcome.case
     assert outcome.state.step == "review"
-    assert (case.title, case.severity, case.area, case.services) == ("Checkout 502s", "SEV2", "deploy", ("checkout", "payments"))
+    assert (case.title, case.severity, case.area, case.services) == (
+        "Checkout 502s",
+        "SEV2",
+        "deploy",
+        ("checkout", "payments"),
+    )
     assert case.detected == dt.datetime(2026, 11, 20, 10, 9, tzinfo=dt.UTC)
     assert case.time_to_resolve == dt.timedelta(minutes=90)
     assert case.symptoms == ("502s on checkout",)
     assert case.hypotheses[0].text == "Suspected the CDN" and case.hypotheses[0].cost == "15 min"
     assert case.signals[0].cost == "10 min"
-    assert [s.text for s in case.diagnostic_path] == ["Checked the dashboard", "Looked at pgbouncer", "Saw cl_waiting 400"]
+    assert [s.text for s in case.diagnostic_path] == [
+        "Checked the dashboard",
+        "Looked at pgbouncer",
+        "Saw cl_waiting 400",
+    ]
     assert case.diagnostic_path[0].by == "Alice"
     assert case.contributing_factors == ()
     (action,) = case.actions
@@ -204,8 +213,12 @@ def test_review_edits_return_to_the_review() -> None:
     assert timeline.case.started == dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
     action = say(at_review, "edit action 1", "skip", "me", "next friday", "prevent", "none")
     assert action.state.step == "review"
-    assert action.case.actions[0].owner == ALICE and action.case.actions[0].description == "Alert on cl_waiting"
-    added = say(at_review, "add action", "Runbook for pool exhaustion", "me", "end of month", "process", "none")
+    assert (
+        action.case.actions[0].owner == ALICE and action.case.actions[0].description == "Alert on cl_waiting"
+    )
+    added = say(
+        at_review, "add action", "Runbook for pool exhaustion", "me", "end of month", "process", "none"
+    )
     assert added.state.step == "review" and len(added.case.actions) == 2
     unknown = say(at_review, "edit the vibe")
     assert unknown.replies[0].kind == ReplyKind.ERROR
@@ -239,7 +252,11 @@ def test_a_form_fills_an_action_at_once() -> None:
     filled = advance(at_actions.state, at_actions.case, "", ctx(form=form))
     assert filled.state.step == "action_risk"
     action = filled.case.actions[0]
-    assert (action.owner.user_id if action.owner else None, action.due, action.kind) == ("bob", dt.date(2026, 12, 1), "detect")
+    assert (action.owner.user_id if action.owner else None, action.due, action.kind) == (
+        "bob",
+        dt.date(2026, 12, 1),
+        "detect",
+    )
     bad = advance(at_actions.state, at_actions.case, "", ctx(form={**form, "due": "2020-01-01"}))
     assert bad.replies[0].kind == ReplyKind.ERROR and bad.case == at_actions.case
 

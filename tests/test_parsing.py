@@ -128,7 +128,9 @@ def test_minutes_ago_round_trips(minutes: int) -> None:
 
 @given(
     st.datetimes(
-        min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2026, 11, 20, 14, 0), timezones=st.just(dt.UTC)
+        min_value=dt.datetime(2024, 1, 1),
+        max_value=dt.datetime(2026, 11, 20, 14, 0),
+        timezones=st.just(dt.UTC),
     ),
     st.sampled_from(["UTC", "Europe/Paris", "Asia/Tokyo", "America/Los_Angeles", "Asia/Kolkata"]),
 )
@@ -160,7 +162,8 @@ def test_parse_due_date_either_answers_or_explains(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("SEV1", "SEV1"), ("sev 2", "SEV2"), ("3", "SEV3"), ("low", "SEV4"), ("Major", "SEV2")]
+    ("text", "expected"),
+    [("SEV1", "SEV1"), ("sev 2", "SEV2"), ("3", "SEV3"), ("low", "SEV4"), ("Major", "SEV2")],
 )
 def test_severity(text: str, expected: str) -> None:
     assert parsing.parse_severity(text) == expected
@@ -173,7 +176,12 @@ def test_severity_refused() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("network", "network"), ("DNS", "network"), ("deploy/config", "deploy"), ("compute/scheduling", "compute")],
+    [
+        ("network", "network"),
+        ("DNS", "network"),
+        ("deploy/config", "deploy"),
+        ("compute/scheduling", "compute"),
+    ],
 )
 def test_area(text: str, expected: str) -> None:
     assert parsing.parse_area(text) == expected

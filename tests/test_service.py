@@ -17,7 +17,15 @@ from storage.models import Case, Conversation, PreventionAction, RawAnswer
 from tests.conftest import Chat
 from tests.test_interview import FULL
 
-TABLES = ("tenants", "people", "cases", "raw_answers", "conversations", "prevention_actions", "processed_events")
+TABLES = (
+    "tenants",
+    "people",
+    "cases",
+    "raw_answers",
+    "conversations",
+    "prevention_actions",
+    "processed_events",
+)
 
 
 async def snapshot(db: Database) -> dict[str, Any]:
@@ -32,7 +40,9 @@ async def snapshot(db: Database) -> dict[str, Any]:
     return state
 
 
-async def run_interview(chat: Chat, answers: tuple[str, ...] = FULL, *, users: tuple[str, ...] = ("alice", "bob")) -> list:  # type: ignore[type-arg]
+async def run_interview(
+    chat: Chat, answers: tuple[str, ...] = FULL, *, users: tuple[str, ...] = ("alice", "bob")
+) -> list:  # type: ignore[type-arg]
     replies = await chat.command("postmortem")
     for i, answer in enumerate(answers):
         replies = await chat.send(answer, user=users[i % len(users)])
@@ -171,7 +181,9 @@ async def test_buttons_work_like_typed_commands(chat: Chat, db: Database) -> Non
     await publish(chat)
     replies = await chat.send("/snooze 1.1 1w", user="bob", kind=InboundKind.ACTION, key="dm-bob")
     assert "snoozed" in replies[0].text
-    form = await chat.send("/done 1.1", user="bob", kind=InboundKind.FORM, key="dm-bob", form={"evidence": "PR 9"})
+    form = await chat.send(
+        "/done 1.1", user="bob", kind=InboundKind.FORM, key="dm-bob", form={"evidence": "PR 9"}
+    )
     assert "Evidence: PR 9" in form[0].text
 
 
