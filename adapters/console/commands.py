@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.config import Settings
 from storage import db as database
+from storage.db import Database
 
 
 def add_commands(sub: Any) -> None:
@@ -36,51 +38,39 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_console(args: argparse.Namespace, settings: Settings) -> int:
+def with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
+    """Run `work` on a prepared database (SQLite is migrated on start), then close it."""
     from adapters.cli import prepare_database
-    from adapters.console import session
 
     db = prepare_database(settings)
-    user = args.user or _login() or "me"
-    timezone = args.timezone or settings.default_timezone
 
     async def go() -> int:
         try:
-            return await session.run(db, settings, user=user, timezone=timezone)
+            return await work(db)
         finally:
             await db.dispose()
 
     return asyncio.run(go())
+
+
+def run_console(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.console import session
+
+    user = args.user or _login() or "me"
+    timezone = args.timezone or settings.default_timezone
+    return with_database(settings, lambda db: session.run(db, settings, user=user, timezone=timezone))
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.cli import prepare_database
     from adapters.console import demo
 
-    db = prepare_database(settings)
-
-    async def go() -> int:
-        try:
-            return await demo.run(db, settings)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
+    return with_database(settings, lambda db: demo.run(db, settings))
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.cli import prepare_database
     from adapters.console import export
 
-    db = prepare_database(settings)
-
-    async def go() -> int:
-        try:
-            return await export.run(db, args)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
+    return with_database(settings, lambda db: export.run(db, args))
 
 
 def _login() -> str | None:

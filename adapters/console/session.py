@@ -58,8 +58,8 @@ async def run(
 ) -> int:
     interactive = stdin.isatty()
     out(
-        f"Casebook console as @{user}. Type `postmortem <title>` to start, "
-        "`help` for commands, Ctrl-D to quit."
+        f"Casebook console as @{user}. Type `postmortem <title>` to start, `help` for commands, "
+        "Ctrl-D to quit. During an interview, start a command with / (e.g. `/actions`)."
     )
     loop = asyncio.get_running_loop()
     while True:
