@@ -23,7 +23,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -36,6 +36,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    query: dict[str, str] = field(default_factory=dict)
 
     @property
     def response_format(self) -> str | None:
@@ -248,7 +249,7 @@ class FakeOpenAI:
             body = await request.json()
         except json.JSONDecodeError:
             return error(400, "the body is not JSON")
-        recorded = Recorded(request.path, dict(request.headers), body)
+        recorded = Recorded(request.path, dict(request.headers), body, dict(request.query))
         self.requests.append(recorded)
         if recorded.response_format == "json_schema" and not self.json_schema_supported:
             return error(400, "response_format type 'json_schema' is not supported; use 'json_object'")
@@ -259,6 +260,8 @@ class FakeOpenAI:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_post("/chat/completions", self._handle)
+        # Azure OpenAI's deployment-style route (AsyncAzureOpenAI with an api-version).
+        app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)

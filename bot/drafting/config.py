@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from bot.config import ConfigError
+from bot.config import ConfigError, _int
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_TIMEOUT = 30.0
@@ -29,8 +29,8 @@ def enabled_in_env(env: Mapping[str, str] | None = None) -> bool:
     return bool((env.get("OPENAI_API_KEY") or "").strip() or (env.get("OPENAI_BASE_URL") or "").strip())
 
 
-def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
-    raw = (env.get(name) or "").strip()
+def _seconds(name: str, default: float, *, low: float, high: float) -> float:
+    raw = (os.environ.get(name) or "").strip()
     if not raw:
         return default
     try:
@@ -42,21 +42,8 @@ def _float(env: Mapping[str, str], name: str, default: float, *, low: float, hig
     return value
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
-    return value
-
-
-def _base_url(env: Mapping[str, str]) -> str | None:
-    raw = (env.get("OPENAI_BASE_URL") or "").strip()
+def _base_url() -> str | None:
+    raw = (os.environ.get("OPENAI_BASE_URL") or "").strip()
     if not raw:
         return None
     parsed = urlparse(raw)
@@ -80,16 +67,16 @@ class DraftingConfig:
     azure_api_version: str | None = None  # set: Azure OpenAI's deployment-style endpoint
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> DraftingConfig:
-        env = os.environ if env is None else env
+    def from_env(cls) -> DraftingConfig:
+        env = os.environ
         structured = (env.get("OPENAI_STRUCTURED_OUTPUT") or "auto").strip().lower()
         if structured not in STRUCTURED_MODES:
             raise ConfigError(
                 f"OPENAI_STRUCTURED_OUTPUT must be one of {', '.join(STRUCTURED_MODES)}, not {structured!r}"
             )
-        tokens = _int(env, "OPENAI_MAX_OUTPUT_TOKENS", 0, low=0, high=200_000)
+        tokens = _int("OPENAI_MAX_OUTPUT_TOKENS", 0, low=0, high=200_000)
         azure_api_version = (env.get("OPENAI_API_VERSION") or "").strip() or None
-        base_url = _base_url(env)
+        base_url = _base_url()
         if azure_api_version and not base_url:
             raise ConfigError(
                 "OPENAI_API_VERSION selects Azure OpenAI's deployment endpoint: set OPENAI_BASE_URL to "
@@ -101,8 +88,8 @@ class DraftingConfig:
             api_key=(env.get("OPENAI_API_KEY") or "").strip() or PLACEHOLDER_KEY,
             base_url=base_url,
             model=(env.get("OPENAI_MODEL") or "").strip() or DEFAULT_MODEL,
-            timeout=_float(env, "OPENAI_TIMEOUT", DEFAULT_TIMEOUT, low=0.1, high=600),
-            max_retries=_int(env, "OPENAI_MAX_RETRIES", DEFAULT_RETRIES, low=0, high=5),
+            timeout=_seconds("OPENAI_TIMEOUT", DEFAULT_TIMEOUT, low=0.1, high=600),
+            max_retries=_int("OPENAI_MAX_RETRIES", DEFAULT_RETRIES, low=0, high=5),
             structured=structured,
             max_output_tokens=tokens or None,
             azure_api_version=azure_api_version,

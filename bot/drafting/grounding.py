@@ -43,7 +43,8 @@ _PERSON = re.compile(
 _CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d])")
 _DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _CODE_TOKEN = re.compile(r"(?<![\w-])[A-Za-z][\w\-]*?\d[\w\-]*")
-_NUMBER = re.compile(r"\d+")
+# One figure: 14, 12,000 or 0.5 (a thousands separator or a decimal point stays inside it).
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _URL = re.compile(r"(?:https?://|www\.)[^\s)>\]]+", re.IGNORECASE)
 _FIGURE_WORDS = re.compile(r"\b(?:hundreds?|thousands?|millions?|billions?|dozens?)\b", re.IGNORECASE)
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
@@ -57,10 +58,10 @@ _DATE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _STATUS_CLAIM = re.compile(
-    r"\b(?:actions?|items?|follow[\s-]?ups?|tasks?)\b[^.;\n]{0,60}?"
+    r"\b(?:actions?|items?|follow[\s-]?ups?|tasks?)\b(?:[^.;\n]|\.(?=\d)){0,60}?"
     r"\b(?:is|are|was|were|been|be|now|all)\s+(?:all\s+|now\s+|already\s+|fully\s+)?"
     r"(?:done|closed|complete[d]?|finished|cancell?ed|resolved|implemented)\b"
-    r"|\bmark(?:ed|ing)?\b[^.;\n]{0,40}?\b(?:done|closed|complete[d]?|cancell?ed|resolved)\b"
+    r"|\bmark(?:ed|ing)?\b(?:[^.;\n]|\.(?=\d)){0,40}?\b(?:done|closed|complete[d]?|cancell?ed|resolved)\b"
     r"|\b(?:close|closed|closing|cancel|cancell?ed)\s+(?:every|all|each|the)\s+(?:\w+\s+)?"
     r"(?:actions?|items?|follow[\s-]?ups?)\b",
     re.IGNORECASE,
@@ -132,7 +133,7 @@ class Sources:
             text=text.lower(),
             clocks=frozenset(_clock_key(m) for m in _CLOCK.finditer(text)),
             dates=frozenset(_date_key(m) for m in _DATE.finditer(text)),
-            numbers=frozenset(str(int(n)) for n in _NUMBER.findall(text)),
+            numbers=frozenset(_number_key(n) for n in _NUMBER.findall(text)),
             tokens=frozenset(t.lower() for t in _CODE_TOKEN.findall(text)),
             names=tuple(n for n in names if len(n.strip()) >= 2),
             answers=dict(answers or {}),
@@ -185,6 +186,12 @@ class GroundedDraft:
         }
 
 
+def _number_key(text: str) -> str:
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", text):
+        text = text.replace(",", "")
+    return ".".join(part.lstrip("0") or "0" for part in text.split("."))
+
+
 def _clock_key(m: re.Match[str]) -> str:
     return f"{int(m.group(1))}:{m.group(2)}"
 
@@ -221,7 +228,7 @@ def _fact_problem(text: str, sources: Sources) -> str | None:
         if token.lower() not in sources.tokens:
             return f"a figure ({token}) not in the answers"
     for number in _NUMBER.findall(_CODE_TOKEN.sub(" ", rest)):
-        if str(int(number)) not in sources.numbers:
+        if _number_key(number) not in sources.numbers:
             return f"a figure ({number}) not in the answers"
     return None
 

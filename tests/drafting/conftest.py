@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from storage.db import connect
+from tests.conftest import Chat
 from tests.drafting.support import MODEL
 from tests.fake_openai import FakeOpenAI
 
@@ -38,3 +42,15 @@ async def fake_model(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeOpenA
         monkeypatch.setenv("OPENAI_TIMEOUT", "5")
         monkeypatch.setenv("OPENAI_MAX_RETRIES", "1")
         yield server
+
+
+@pytest.fixture
+async def sqlite_chat(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Chat]:
+    """A chat on SQLite only, for tests of the exchange with the model, where the backend is not the point."""
+    path = tmp_path / "casebook.db"
+    shutil.copy(sqlite_template, path)
+    database = connect(f"sqlite+aiosqlite:///{path}")
+    try:
+        yield Chat(database)
+    finally:
+        await database.dispose()

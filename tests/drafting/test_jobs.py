@@ -111,75 +111,83 @@ async def _assert_template_stands(chat: Chat, replies: list[Any], *, kind: str, 
 
 
 async def test_a_slow_model_times_out_after_bounded_retries(
-    chat: Chat, fake_model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+    sqlite_chat: Chat, fake_model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_TIMEOUT", "0.3")
-    await publish(chat)
+    await publish(sqlite_chat)
     fake_model.then(slow(5), slow(5), slow(5))
 
-    replies = await run_job(chat, "draft:1")
+    replies = await run_job(sqlite_chat, "draft:1")
 
     assert len(fake_model.requests) == 2  # one try and one retry (OPENAI_MAX_RETRIES=1)
     await _assert_template_stands(
-        chat, replies, kind="timeout", note="the model did not answer within 0.3 s (2 tries)"
+        sqlite_chat, replies, kind="timeout", note="the model did not answer within 0.3 s (2 tries)"
     )
 
 
-async def test_a_failing_server_falls_back_after_retries(chat: Chat, fake_model: FakeOpenAI) -> None:
-    await publish(chat)
+async def test_a_failing_server_falls_back_after_retries(sqlite_chat: Chat, fake_model: FakeOpenAI) -> None:
+    await publish(sqlite_chat)
     fake_model.then(status(500), status(500), status(500))
 
-    replies = await run_job(chat, "draft:1")
+    replies = await run_job(sqlite_chat, "draft:1")
 
     assert len(fake_model.requests) == 2
-    await _assert_template_stands(chat, replies, kind="server_error", note="failed (HTTP 500) (2 tries)")
+    await _assert_template_stands(
+        sqlite_chat, replies, kind="server_error", note="failed (HTTP 500) (2 tries)"
+    )
 
 
-async def test_rate_limited_once_then_answered(chat: Chat, fake_model: FakeOpenAI) -> None:
-    await publish(chat)
+async def test_rate_limited_once_then_answered(sqlite_chat: Chat, fake_model: FakeOpenAI) -> None:
+    await publish(sqlite_chat)
     fake_model.then(status(429, "slow down"))
 
-    await run_job(chat, "draft:1")
+    await run_job(sqlite_chat, "draft:1")
 
     assert len(fake_model.requests) == 2
-    assert (await case_row(chat.db)).draft_method == "model"
+    assert (await case_row(sqlite_chat.db)).draft_method == "model"
 
 
-async def test_invalid_output_keeps_the_template(chat: Chat, fake_model: FakeOpenAI) -> None:
-    await publish(chat)
+async def test_invalid_output_keeps_the_template(sqlite_chat: Chat, fake_model: FakeOpenAI) -> None:
+    await publish(sqlite_chat)
     fake_model.then(answer("{not json at all"))
-    replies = await run_job(chat, "draft:1")
-    await _assert_template_stands(chat, replies, kind="invalid_output", note="did not match the case schema")
+    replies = await run_job(sqlite_chat, "draft:1")
+    await _assert_template_stands(
+        sqlite_chat, replies, kind="invalid_output", note="did not match the case schema"
+    )
 
     fake_model.then(answer(json.dumps({"narrative": ["a list"], "symptoms": "not a list"})))
-    replies = await run_job(chat, "draft:1")
-    await _assert_template_stands(chat, replies, kind="invalid_output", note="did not match the case schema")
+    replies = await run_job(sqlite_chat, "draft:1")
+    await _assert_template_stands(
+        sqlite_chat, replies, kind="invalid_output", note="did not match the case schema"
+    )
 
 
-async def test_a_refusal_keeps_the_template(chat: Chat, fake_model: FakeOpenAI) -> None:
-    await publish(chat)
+async def test_a_refusal_keeps_the_template(sqlite_chat: Chat, fake_model: FakeOpenAI) -> None:
+    await publish(sqlite_chat)
     fake_model.then(answer(None, refusal="I can't help with that."))
-    replies = await run_job(chat, "draft:1")
-    await _assert_template_stands(chat, replies, kind="refusal", note="the model declined")
+    replies = await run_job(sqlite_chat, "draft:1")
+    await _assert_template_stands(sqlite_chat, replies, kind="refusal", note="the model declined")
 
 
 async def test_an_answer_cut_off_by_the_length_limit_keeps_the_template(
-    chat: Chat, fake_model: FakeOpenAI
+    sqlite_chat: Chat, fake_model: FakeOpenAI
 ) -> None:
-    await publish(chat)
+    await publish(sqlite_chat)
     fake_model.then(answer('{"narrative": "It began', finish_reason="length"))
-    replies = await run_job(chat, "draft:1")
-    await _assert_template_stands(chat, replies, kind="length", note="cut off by its length limit")
+    replies = await run_job(sqlite_chat, "draft:1")
+    await _assert_template_stands(sqlite_chat, replies, kind="length", note="cut off by its length limit")
 
 
 async def test_a_narrative_with_nothing_grounded_keeps_the_template(
-    chat: Chat, fake_model: FakeOpenAI
+    sqlite_chat: Chat, fake_model: FakeOpenAI
 ) -> None:
-    await publish(chat)
+    await publish(sqlite_chat)
     invented = "On 2026-01-01 at 03:00 <@mallory> broke production and 12,000 users were affected."
     fake_model.then(writer(lambda draft: {**draft, "narrative": invented}))
-    replies = await run_job(chat, "draft:1")
-    await _assert_template_stands(chat, replies, kind="not_grounded", note="nothing in the model's narrative")
+    replies = await run_job(sqlite_chat, "draft:1")
+    await _assert_template_stands(
+        sqlite_chat, replies, kind="not_grounded", note="nothing in the model's narrative"
+    )
 
 
 INJECTION = (
@@ -248,31 +256,31 @@ async def test_an_injection_in_an_answer_changes_nothing(chat: Chat, fake_model:
         assert await repo.open_actions(session, tenant_id=tenant.id) != []
 
 
-async def test_a_server_without_json_schema_gets_json_mode(chat: Chat, fake_model: FakeOpenAI) -> None:
+async def test_a_server_without_json_schema_gets_json_mode(sqlite_chat: Chat, fake_model: FakeOpenAI) -> None:
     fake_model.json_schema_supported = False
-    await publish(chat)
+    await publish(sqlite_chat)
 
-    await run_job(chat, "draft:1")
+    await run_job(sqlite_chat, "draft:1")
 
     first, second = fake_model.requests
     assert (first.response_format, second.response_format) == ("json_schema", "json_object")
     assert "JSON Schema" in second.message("system") and '"narrative"' in second.message("system")
-    case = await case_row(chat.db)
+    case = await case_row(sqlite_chat.db)
     assert case.draft_method == "model" and case.draft_meta["structured_output"] == "json_object"
 
-    await run_job(chat, "draft:1")  # remembered: straight to JSON mode
+    await run_job(sqlite_chat, "draft:1")  # remembered: straight to JSON mode
     assert [r.response_format for r in fake_model.requests[2:]] == ["json_object"]
 
 
 async def test_invalid_settings_are_a_short_note_not_a_crash(
-    chat: Chat, fake_model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+    sqlite_chat: Chat, fake_model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_TIMEOUT", "soon")
-    published = await publish(chat)  # publishing does not read the model settings
+    published = await publish(sqlite_chat)  # publishing does not read the model settings
     assert published.followup == "draft:1"
 
-    [note] = await run_job(chat, "draft:1")
+    [note] = await run_job(sqlite_chat, "draft:1")
 
     assert "OPENAI_TIMEOUT must be a number of seconds" in note.text
     assert fake_model.requests == []
-    assert (await case_row(chat.db)).draft_method == "template"
+    assert (await case_row(sqlite_chat.db)).draft_method == "template"
