@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import ConfigError, Settings
@@ -65,16 +66,30 @@ async def draft_job(db: Database, tenant_key: str, argument: str, settings: Sett
         return []
     tenant_id, case_id, material = loaded
     attempt = await compose(config, prompt, material)
+    try:
+        return await _store(db, tenant_id, case_id, material, attempt)
+    except IntegrityError:
+        # Two drafts of one case finished together and took the same suggestion numbers: the
+        # first is stored; store this one after it (it supersedes the other's suggestions).
+        log.info("case #%d was drafted twice at once; storing the later draft again", number)
+        return await _store(db, tenant_id, case_id, material, attempt)
+
+
+async def _store(
+    db: Database, tenant_id: int, case_id: int, material: Material, attempt: Attempt
+) -> list[Reply]:
     async with db.transaction() as session:
         case = await repo.case_by_id(session, tenant_id=tenant_id, case_id=case_id)
         if case is None or case.status != CaseStatus.PUBLISHED:
-            log.info("case #%d changed while the model drafted it; the draft is discarded", number)
+            log.info(
+                "case #%d changed while the model drafted it; the draft is discarded", material.case_number
+            )
             return []
         if attempt.grounded is None:
             save_failure(case, attempt.meta)
             session.add(case)
             note = attempt.failure.note if attempt.failure else "no usable answer"
-            return [failure_note(number, note, model_draft_stands=case.draft_method == "model")]
+            return [failure_note(case.number, note, model_draft_stands=case.draft_method == "model")]
         added = await save_model_draft(
             session,
             tenant_id=tenant_id,
@@ -82,6 +97,14 @@ async def draft_job(db: Database, tenant_key: str, argument: str, settings: Sett
             grounded=attempt.grounded,
             material=material,
             meta=attempt.meta,
+        )
+        log.info(
+            "case #%d drafted by %s in %.1f s (%d suggestion(s), %d statement(s) dropped)",
+            case.number,
+            attempt.meta.get("model"),
+            attempt.meta.get("seconds", 0.0),
+            len(added),
+            len(attempt.meta.get("dropped") or ()),
         )
         return await _draft_replies(session, tenant_id, case, attempt, added)
 

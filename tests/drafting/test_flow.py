@@ -118,3 +118,17 @@ async def test_show_displays_the_model_draft(sqlite_chat: Chat, fake_model: Fake
 
     assert "## Narrative" not in before.text
     assert "## Narrative" in after.text and "## Suggested actions" in after.text
+
+
+async def test_two_drafts_of_one_case_at_once_both_land(chat: Chat, fake_model: FakeOpenAI) -> None:
+    await publish(chat)
+
+    first, second = await asyncio.gather(run_job(chat, "draft:1"), run_job(chat, "draft:1"))
+
+    assert first[0].kind == ReplyKind.CASE and second[0].kind == ReplyKind.CASE
+    case = await case_row(chat.db)
+    assert case.id is not None
+    async with chat.db.transaction() as session:
+        rows = await suggestion_rows.of_case(session, tenant_id=case.tenant_id, case_id=case.id)
+    assert sorted(s.number for s in rows) == [1, 2]
+    assert [s.status for s in rows].count(SuggestionStatus.PENDING) == 1

@@ -284,3 +284,22 @@ async def test_invalid_settings_are_a_short_note_not_a_crash(
     assert "OPENAI_TIMEOUT must be a number of seconds" in note.text
     assert fake_model.requests == []
     assert (await case_row(sqlite_chat.db)).draft_method == "template"
+
+
+async def test_blame_language_is_flagged_with_a_blameless_rewrite(
+    sqlite_chat: Chat, fake_model: FakeOpenAI
+) -> None:
+    await publish(sqlite_chat, root_cause="<@bob> forgot to run the capacity check before the deploy.")
+
+    [draft, _] = await run_job(sqlite_chat, "draft:1")
+
+    case = await case_row(sqlite_chat.db)
+    assert case.model_draft is not None
+    [flag] = case.model_draft["blame_flags"]
+    assert flag["quote"] == "@Bob forgot to run the capacity check before the deploy"
+    assert flag["rewrite"] == "The process relied on a manual step without a safeguard."
+    language = next(s for s in draft.sections if s.title == "Language check")
+    assert "@Bob forgot to run the capacity check" in language.body
+    # The model's own root cause named a person: dropped, and the interview's stands.
+    assert case.model_draft["root_cause"] == case.root_cause
+    assert "person-" not in (case.draft_md or "")
