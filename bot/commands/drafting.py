@@ -27,7 +27,9 @@ async def _published_case(ctx: CommandContext, args: str) -> Case:
     if case is None:
         raise ParseError(f"There is no case #{number}.")
     if case.status != CaseStatus.PUBLISHED:
-        raise ParseError(f"Case #{number} is {case.status}; only a published case has a draft to redo.")
+        raise ParseError(
+            f"Case #{number} is {case.status}; drafts and suggestions come once it is published."
+        )
     return case
 
 
@@ -44,7 +46,7 @@ async def redraft_command(ctx: CommandContext, args: str) -> list[Reply]:
         rendered = await refresh_draft_md(turn.session, tenant_id=turn.tenant_id, case=case)
         intro = (
             "No model is configured (set `OPENAI_API_KEY` or `OPENAI_BASE_URL`), so the draft was "
-            "rebuilt from the stored answers and facts."
+            "rebuilt from the stored case."
         )
         return [draft_reply(case, rendered, intro=intro)]
     try:
