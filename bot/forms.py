@@ -35,6 +35,13 @@ FORMS: dict[str, tuple[str, tuple[FormField, ...]]] = {
         (FormField("evidence", "Evidence (a link or a note)", "long_text", required=False),),
     ),
     "reassign": ("Reassign the action", (FormField("owner", "New owner", "user"),)),
+    "accept_suggestion": (
+        "Accept the suggested action",
+        (
+            FormField("owner", "Owner", "user"),
+            FormField("due", "Due date", "date"),
+        ),
+    ),
     "snooze": ("Snooze the action", (FormField("until", "Until", "date"),)),
     "cancel": (
         "Cancel the action",

@@ -42,3 +42,11 @@ async def run_followup(
     except Exception:  # one boundary for background work: log it, tell the people, move on
         log.exception("follow-up job %r failed", key)
         return [Reply("A background step failed; the case itself is saved.", ReplyKind.ERROR)]
+
+
+def register_all() -> None:
+    # Each module registers its job kinds on import (after `job` above exists).
+    from bot import drafting  # noqa: F401
+
+
+register_all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot import render
 from bot.case import CaseDraft
 from bot.messages import Attachment, Reply, ReplyKind
@@ -18,8 +20,10 @@ def case_reply(case: CaseDraft, *, intro: str | None = None) -> Reply:
     )
 
 
-def publication_replies(case: CaseDraft) -> list[Reply]:
-    replies = [case_reply(case, intro=f"Case #{case.number} is published. Thank you, everyone.")]
+def publication_replies(case: CaseDraft, *, followup: str | None = None) -> list[Reply]:
+    """`followup` (e.g. "draft:12") rides on the case reply: adapters run it after the acknowledgement."""
+    published = case_reply(case, intro=f"Case #{case.number} is published. Thank you, everyone.")
+    replies = [replace(published, followup=followup)]
     by_owner: dict[str, list[str]] = {}
     for action in case.actions:
         if action.owner is None or action.status != "open":

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import interview, render
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
+from bot.drafting import followup_key
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
 from bot.parsing import zone
 from bot.publish import publication_replies
@@ -161,7 +162,7 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
             case.draft_method = "template"
             case.drafted_at = utcnow()
             session.add(case)
-            replies += publication_replies(outcome.case)
+            replies += publication_replies(outcome.case, followup=followup_key(outcome.case.number))
     conversation.step = outcome.state.step
     conversation.history = [list(h) for h in outcome.state.history]
     conversation.current_action = outcome.state.current_action

@@ -91,6 +91,8 @@ class Case(SQLModel, table=True):
     draft_method: str | None = Field(default=None, max_length=32)
     draft_meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
     drafted_at: dt.datetime | None = None
+    # The model's grounded draft (narrative, cleaned sections, blame flags); None until one arrives.
+    model_draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
     source: str = Field(default="interview", max_length=32)
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
     created_at: dt.datetime = Field(default_factory=utcnow)
@@ -170,6 +172,37 @@ class PreventionAction(SQLModel, table=True):
     suggested: bool = Field(default=False)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class SuggestionStatus(StrEnum):
+    PENDING = "pending"  # waiting for the case lead
+    ACCEPTED = "accepted"  # became a prevention action (action_id), owner and due set by a person
+    DROPPED = "dropped"
+    SUPERSEDED = "superseded"  # a later draft replaced it before anyone decided
+
+
+class ActionSuggestion(SQLModel, table=True):
+    """An action the model proposes; it becomes a real action only when the case lead accepts it."""
+
+    __tablename__ = "action_suggestions"
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_suggestion_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    number: int  # shown as <case>.S<number>, e.g. 12.S1
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(max_length=16)
+    gap: str | None = Field(default=None, sa_column=Column(Text))  # which gap it closes, and why
+    based_on: list[int] = json_column()  # raw_answers ids the model cited
+    status: str = Field(default=SuggestionStatus.PENDING, max_length=16)
+    model: str | None = Field(default=None, max_length=128)
+    prompt_version: str | None = Field(default=None, max_length=64)
+    action_id: int | None = Field(default=None, foreign_key="prevention_actions.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="people.id")
+    decided_at: dt.datetime | None = None
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class ReminderDelivery(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from adapters.console.followups import run_followups
 from adapters.console.render import render
 from adapters.console.session import PLATFORM, TENANT, inbound_for
 from bot.config import Settings
@@ -68,9 +69,14 @@ async def run(db: Database, settings: Settings, *, out: Callable[[str], None] = 
     for who, text in SCRIPT:
         inbound = inbound_for(text, user=who, timezone="Europe/Paris", conversation_key=key)
         out(_indent(f"{who}> ", text))
-        for reply in await handle(db, inbound, settings=settings):
+        replies = await handle(db, inbound, settings=settings)
+        for reply in replies:
             case_number = reply.case_number or case_number
             out(_indent("   casebook: ", render(reply)))
+        # With a model configured, publishing names the drafting job: run it, as an adapter would.
+        await run_followups(
+            db, replies, platform=PLATFORM, tenant=TENANT, settings=settings, out=out, prefix="   casebook: "
+        )
         out("")
     out("=" * 72)
     out("Open prevention actions, per owner:")

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from adapters.console.followups import run_followups
 from adapters.console.render import render
 from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention, Reply
@@ -77,4 +78,6 @@ async def run(
         )
         for reply in replies:
             out(render(reply))
+            out("")
+        if await run_followups(db, replies, platform=PLATFORM, tenant=TENANT, settings=settings, out=out):
             out("")
