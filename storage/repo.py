@@ -113,13 +113,15 @@ async def people_by_ids(session: AsyncSession, *, tenant_id: int, ids: Sequence[
 
 async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str) -> bool:
     """True the first time an event id is seen in this tenant, False for a retry."""
+    # RETURNING, not rowcount: psycopg reports rowcount -1 here, which read as "new" every time.
     stmt = (
         _insert(session)(ProcessedEvent)
         .values(tenant_id=tenant_id, event_id=event_id, at=utcnow())
         .on_conflict_do_nothing()
+        .returning(ProcessedEvent.id)
     )
     result = await session.exec(stmt)
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 async def next_case_number(session: AsyncSession, *, tenant_id: int) -> int:
