@@ -39,7 +39,13 @@ def tenant_of(activity: Activity) -> str | None:
     tenant = _dict(_dict(activity.channel_data).get("tenant"))
     from_data = str(tenant.get("id") or "").strip().lower() or None
     conversation = activity.conversation
-    from_conversation = (str(conversation.tenant_id or "").strip().lower() or None) if conversation else None
+    # botbuilder maps `tenantID`; Teams sends `tenantId`, which lands in additional_properties.
+    raw = (
+        (conversation.tenant_id or _dict(conversation.additional_properties).get("tenantId"))
+        if conversation
+        else None
+    )
+    from_conversation = str(raw or "").strip().lower() or None
     if from_data and from_conversation and from_data != from_conversation:
         raise TenantMismatch(f"channelData says {from_data}, conversation says {from_conversation}")
     return from_data or from_conversation

@@ -86,7 +86,7 @@ async def bot(db: Database, connector: Connector) -> AsyncIterator[Bot]:
         yield running
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def signing_keys() -> Iterator[SigningKeys]:
     keys = SigningKeys()
     keys.start()
@@ -94,7 +94,6 @@ def signing_keys() -> Iterator[SigningKeys]:
         yield keys
     finally:
         keys.stop()
-        ChannelValidation.open_id_metadata_endpoint = None
 
 
 @pytest.fixture
@@ -106,5 +105,8 @@ async def secured_bot(db: Database, connector: Connector, signing_keys: SigningK
         app_tenant_id=TENANT,
         openid_metadata_url=signing_keys.metadata_url,
     ).validate()
-    async for running in _bot(db, connector, teams):
-        yield running
+    try:
+        async for running in _bot(db, connector, teams):
+            yield running
+    finally:
+        ChannelValidation.open_id_metadata_endpoint = None  # build_adapter set it
