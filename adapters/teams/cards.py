@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, Mention
 
 from adapters.teams.markdown import Mentions, card_lines, message_text, text_block
 from bot.forms import FORMS, FormField
@@ -45,7 +45,11 @@ def render(reply: Reply, *, names: Mapping[str, str]) -> list[Activity]:
 
 def _text_activity(markdown: str, mentions: Mentions) -> Activity:
     text = mentions.replace(message_text(markdown))
-    used = [e for e in mentions.entities if e["text"] in text]
+    used = [
+        Mention(mentioned=ChannelAccount(**e["mentioned"]), text=e["text"], type="mention")
+        for e in mentions.entities
+        if e["text"] in text
+    ]
     return Activity(type=ActivityTypes.message, text=text, text_format="markdown", entities=used or None)
 
 
