@@ -61,6 +61,17 @@ async def save_conversation_ref(
     return found
 
 
+async def forget_conversation(session: AsyncSession, *, tenant_id: int, conversation_id: str) -> None:
+    """The bot was removed from this conversation: stop trying to speak in it."""
+    rows = await session.exec(
+        select(ConversationRef).where(
+            ConversationRef.tenant_id == tenant_id, ConversationRef.conversation_id == conversation_id
+        )
+    )
+    for row in rows:
+        await session.delete(row)
+
+
 async def personal_ref(session: AsyncSession, *, tenant_id: int, user_id: str) -> ConversationRef | None:
     """The newest 1:1 conversation with this person, if the bot has one."""
     return (

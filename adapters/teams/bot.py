@@ -86,7 +86,14 @@ class CasebookTeamsBot(TeamsActivityHandler):
         except PersonNotFound as error:
             await self._say(turn_context, tenant, [Reply(str(error), ReplyKind.ERROR)])
             return
-        inbound = to_inbound(activity, tenant=tenant, submission=submission, form=form, extra_mentions=picked)
+        inbound = to_inbound(
+            activity,
+            tenant=tenant,
+            submission=submission,
+            form=form,
+            extra_mentions=picked,
+            admins=self.teams.admins,
+        )
         if inbound is None:
             return
         replies = await handle(self.db, inbound, settings=self.settings)
@@ -202,8 +209,12 @@ class CasebookTeamsBot(TeamsActivityHandler):
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         tenant = _tenant(activity)
-        await references.remember(self.db, activity, tenant=tenant)
         bot_id = activity.recipient.id if activity.recipient else None
+        if any(m.id == bot_id for m in activity.members_removed or ()):
+            log.info("Casebook removed from %s in tenant %s", activity.conversation.id, tenant)
+            await references.forget(self.db, activity, tenant=tenant)
+            return
+        await references.remember(self.db, activity, tenant=tenant)
         if any(m.id == bot_id for m in activity.members_added or ()):
             welcome = WELCOME_PERSONAL if scope_of(activity) == PERSONAL else WELCOME_CHANNEL
             log.info("Casebook added to %s in tenant %s", activity.conversation.id, tenant)
@@ -212,7 +223,10 @@ class CasebookTeamsBot(TeamsActivityHandler):
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         log.info("Teams installation %s in %s", activity.action, activity.conversation.id)
-        await references.remember(self.db, activity, tenant=_tenant(activity))
+        if (activity.action or "").startswith("remove"):
+            await references.forget(self.db, activity, tenant=_tenant(activity))
+        else:
+            await references.remember(self.db, activity, tenant=_tenant(activity))
 
 
 def _tenant(activity: Activity) -> str:

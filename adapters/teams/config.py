@@ -24,6 +24,8 @@ class TeamsSettings:
     app_tenant_id: str | None = None
     allowed_tenants: frozenset[str] = field(default_factory=frozenset)
     dev_allow_unauthenticated: bool = False
+    # Entra object ids of Casebook admins (may publish, cancel, reassign any case's actions).
+    admins: frozenset[str] = field(default_factory=frozenset)
     # Where the Bot Framework publishes its token signing keys. None: the public cloud's.
     # Not read from the environment; the tests point it at a local stand-in.
     openid_metadata_url: str | None = None
@@ -63,6 +65,8 @@ class TeamsSettings:
             _require_guid("MICROSOFT_APP_TENANT_ID", self.app_tenant_id)
         for tenant in self.allowed_tenants:
             _require_guid("TEAMS_ALLOWED_TENANTS", tenant)
+        for admin in self.admins:
+            _require_guid("TEAMS_ADMINS", admin)
         if self.enabled and not self.tenants:
             raise ConfigError(
                 "Teams needs at least one tenant to accept: set MICROSOFT_APP_TENANT_ID "
@@ -72,17 +76,22 @@ class TeamsSettings:
 
     @classmethod
     def from_env(cls) -> TeamsSettings:
-        allowed = os.environ.get("TEAMS_ALLOWED_TENANTS") or ""
         return cls(
             app_id=(os.environ.get("MICROSOFT_APP_ID") or "").strip() or None,
             app_password=os.environ.get("MICROSOFT_APP_PASSWORD") or None,
             app_tenant_id=(os.environ.get("MICROSOFT_APP_TENANT_ID") or "").strip() or None,
-            allowed_tenants=frozenset(t.strip() for t in allowed.split(",") if t.strip()),
+            allowed_tenants=_guids("TEAMS_ALLOWED_TENANTS"),
+            admins=_guids("TEAMS_ADMINS"),
             dev_allow_unauthenticated=(os.environ.get("TEAMS_DEV_ALLOW_UNAUTHENTICATED") or "")
             .strip()
             .lower()
             in TRUE_WORDS,
         ).validate()
+
+
+def _guids(name: str) -> frozenset[str]:
+    raw = os.environ.get(name) or ""
+    return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
 
 
 def _require_guid(name: str, value: str) -> None:

@@ -21,6 +21,7 @@ from adapters.teams import cards
 from bot.messages import Inbound, InboundKind, Mention
 
 PLATFORM = "teams"
+TEAMS_CHANNEL = "msteams"  # the Bot Framework channel id of Teams
 PERSONAL, CHANNEL, GROUP_CHAT = "personal", "channel", "groupChat"
 _AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t]+")
@@ -173,6 +174,7 @@ def to_inbound(
     submission: Submission | None = None,
     form: dict[str, str] | None = None,
     extra_mentions: tuple[Mention, ...] = (),
+    admins: frozenset[str] = frozenset(),
 ) -> Inbound | None:
     """The core's view of a message activity; None when there is nothing to say."""
     scope = scope_of(activity)
@@ -201,6 +203,7 @@ def to_inbound(
         kind=kind,
         user_name=sender.name or None,
         user_timezone=user_timezone(activity),
+        user_is_admin=(sender.aad_object_id or "").lower() in admins,
         # In a channel or group chat the bot only hears messages that @mention it:
         # they are addressed to it, so plain text works as a command when no
         # interview runs in that reply chain.

@@ -17,7 +17,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
 
 from adapters.teams import delivery, references
 from adapters.teams.config import TeamsSettings
-from adapters.teams.inbound import PLATFORM
+from adapters.teams.inbound import PLATFORM, TEAMS_CHANNEL
 from bot.messages import Reply
 from bot.notify import SendResult
 from storage import reach, repo
@@ -25,7 +25,6 @@ from storage.db import Database
 from storage.models import ConversationRef
 
 log = logging.getLogger(__name__)
-TEAMS_CHANNEL = "msteams"
 
 
 class TeamsNotifier:

@@ -58,6 +58,15 @@ async def remember(db: Database, activity: Activity, *, tenant: str) -> None:
             await _remember_alias(session, tenant_row.id, account)
 
 
+async def forget(db: Database, activity: Activity, *, tenant: str) -> None:
+    """The app was uninstalled here: drop the stored address."""
+    conversation_id, _ = address_of(activity)
+    async with db.transaction() as session:
+        tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
+        assert tenant_row.id is not None
+        await reach.forget_conversation(session, tenant_id=tenant_row.id, conversation_id=conversation_id)
+
+
 async def remember_personal(db: Database, *, tenant: str, user_id: str, activity: Activity) -> None:
     """A 1:1 chat the bot just opened with `user_id` (create_conversation has no sender)."""
     reference = TurnContext.get_conversation_reference(activity)

@@ -24,7 +24,7 @@ from adapters.teams import delivery
 from adapters.teams.auth import KeysUnavailable, Unauthenticated, authenticate, build_adapter
 from adapters.teams.bot import FOLLOWUPS, CasebookTeamsBot, TurnWork
 from adapters.teams.config import TeamsSettings
-from adapters.teams.inbound import PLATFORM, TenantMismatch, tenant_of
+from adapters.teams.inbound import PLATFORM, TEAMS_CHANNEL, TenantMismatch, tenant_of
 from adapters.teams.notifier import TeamsNotifier
 from bot.config import Settings
 from bot.jobs import run_followup
@@ -119,7 +119,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except KeysUnavailable as error:
         log.error("cannot fetch the Bot Framework signing keys: %s", error)
         raise web.HTTPServiceUnavailable(text="cannot verify tokens right now") from error
-    _check_tenant(runtime.teams, activity)
+    _check_origin(runtime.teams, activity)
 
     work: list[TurnWork] = []
 
@@ -165,7 +165,14 @@ async def _read_activity(request: web.Request) -> Activity:
     return activity
 
 
-def _check_tenant(teams: TeamsSettings, activity: Activity) -> None:
+def _check_origin(teams: TeamsSettings, activity: Activity) -> None:
+    """Teams only (another Bot Framework channel, such as Web Chat, lets its clients write
+    channelData), and only the configured tenants."""
+    if activity.channel_id != TEAMS_CHANNEL:
+        log.warning(
+            "refused activity %s from the %r channel: only Teams is served", activity.id, activity.channel_id
+        )
+        raise web.HTTPForbidden(text="only Microsoft Teams is served here")
     try:
         tenant = tenant_of(activity)
     except TenantMismatch as error:

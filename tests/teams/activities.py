@@ -191,6 +191,18 @@ class Teams:
         activity.pop("localTimezone")
         return activity
 
+    def personal_install(self, conversation_id: str, *, user: User, action: str = "add") -> dict[str, Any]:
+        """The app installed (or removed) in someone's personal scope."""
+        activity = self._base(
+            user,
+            {"conversationType": "personal", "tenantId": TENANT, "id": conversation_id},
+            type="installationUpdate",
+            action=action,
+            channelData={"tenant": {"id": TENANT}, "settings": {"selectedChannel": None}},
+        )
+        activity.pop("localTimezone")
+        return activity
+
     def member_added_to_team(self, member: User, *, user: User = ALICE) -> dict[str, Any]:
         activity = self._base(
             user,

@@ -193,3 +193,16 @@ async def test_the_install_is_remembered_per_channel_not_per_post(bot: Bot) -> N
     ]
     assert refs[0].reference["conversation"]["id"] == CHANNEL_ID
     assert refs[0].reference.get("activityId") is None
+
+
+async def test_an_install_in_personal_scope_is_used_and_an_uninstall_forgotten(bot: Bot) -> None:
+    personal = "a:1carol-personal-install"
+    assert await bot.post(bot.teams.personal_install(personal, user=CAROL)) == 200
+    notifier = bot.runtime.notifier
+    assert (await notifier.send_direct(tenant=TENANT, user_id=CAROL.id, replies=[Reply("Weekly digest")])).ok
+    assert [s.text for s in bot.connector.to(personal)] == ["Weekly digest"]
+
+    assert await bot.post(bot.teams.personal_install(personal, user=CAROL, action="remove")) == 200
+    gone = await notifier.send_direct(tenant=TENANT, user_id=CAROL.id, replies=[Reply("Weekly digest")])
+    assert not gone.ok and "install" in (gone.error or "")
+    assert len(bot.connector.to(personal)) == 1

@@ -195,3 +195,10 @@ def test_a_normal_case_is_one_card_with_its_markdown() -> None:
     assert card is not None
     assert [b["text"] for b in card["body"]][:3] == ["Case #2 is published.", "Case #2: Small", "Summary"]
     assert card["actions"][0]["card"]["body"][1]["value"] == markdown
+
+
+def test_configured_admins_are_admins() -> None:
+    activity = _activity(Teams("https://x/").channel_post("cancel", user=BOB))
+    assert not to_inbound(activity, tenant=TENANT).user_is_admin  # type: ignore[union-attr]
+    inbound = to_inbound(activity, tenant=TENANT, admins=frozenset({BOB.aad}))
+    assert inbound is not None and inbound.user_is_admin

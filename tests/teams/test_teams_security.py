@@ -89,6 +89,19 @@ async def test_an_authenticated_activity_from_another_tenant_is_refused(
     assert await _stored(secured_bot, Tenant) == []
 
 
+async def test_another_bot_framework_channel_is_refused(
+    secured_bot: Bot, bot: Bot, signing_keys: SigningKeys
+) -> None:
+    activity = secured_bot.teams.channel_post("postmortem Via Web Chat")
+    activity["channelId"] = "webchat"  # its clients can write channelData, tenant included
+    token = signing_keys.token(audience=APP_ID, service_url=activity["serviceUrl"])
+    # The signing key is endorsed for msteams only: botbuilder refuses the token.
+    assert await secured_bot.post(activity, token=token) == 401
+    # Without tokens (development), the adapter itself refuses anything but Teams.
+    assert await bot.post(activity) == 403
+    assert secured_bot.connector.sent == []
+
+
 async def test_another_tenant_is_refused_in_development_mode_too(bot: Bot) -> None:
     assert await bot.post(bot.teams.channel_post("postmortem From elsewhere", tenant=OTHER_TENANT)) == 403
     no_tenant = bot.teams.channel_post("postmortem No tenant")
