@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ConversationRef, Person, UserAlias, utcnow
+from storage.models import ConversationRef, Person, ProcessedEvent, UserAlias, utcnow
 from storage.repo import _insert
 
 
@@ -131,6 +131,16 @@ async def user_by_alias(session: AsyncSession, *, tenant_id: int, alias: str) ->
             select(UserAlias).where(UserAlias.tenant_id == tenant_id, UserAlias.alias == alias)
         )
     ).first()
+
+
+async def event_applied(session: AsyncSession, *, tenant_id: int, event_id: str) -> bool:
+    """Whether the core already applied this platform event (read-only; the core records it)."""
+    found = await session.exec(
+        select(ProcessedEvent.id).where(
+            ProcessedEvent.tenant_id == tenant_id, ProcessedEvent.event_id == event_id
+        )
+    )
+    return found.first() is not None
 
 
 async def display_names(session: AsyncSession, *, tenant_id: int, user_ids: Iterable[str]) -> dict[str, str]:

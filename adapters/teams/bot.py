@@ -21,6 +21,7 @@ from adapters.teams.inbound import (
     PERSONAL,
     PLATFORM,
     Submission,
+    event_id,
     read_submission,
     scope_of,
     tenant_of,
@@ -98,7 +99,7 @@ class CasebookTeamsBot(TeamsActivityHandler):
             return
         replies = await handle(self.db, inbound, settings=self.settings)
         await self.deliver(turn_context, tenant, replies, inbound=inbound)
-        accepted = not any(r.kind == ReplyKind.ERROR for r in replies)
+        accepted = bool(replies) and not any(r.kind == ReplyKind.ERROR for r in replies)
         if submission is not None and submission.step and activity.reply_to_id and accepted:
             await self._mark_answered(turn_context, submission, inbound)
         keys = tuple(r.followup for r in replies if r.followup)
@@ -137,12 +138,16 @@ class CasebookTeamsBot(TeamsActivityHandler):
         await delivery.send(context, delivery.render_all(replies, names))
 
     async def _is_stale(self, tenant: str, activity: Activity, submission: Submission) -> bool:
-        """A button of a question the interview has already moved past."""
+        """A button of a question the interview has already moved past (a redelivery of a
+        press that was applied is not stale: the core ignores it quietly)."""
         if not submission.step:
             return False
+        event = event_id(activity)
         async with self.db.transaction() as session:
             tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
             assert tenant_row.id is not None
+            if event and await reach.event_applied(session, tenant_id=tenant_row.id, event_id=event):
+                return False
             running = await repo.active_conversation(
                 session, tenant_id=tenant_row.id, key=activity.conversation.id
             )

@@ -213,7 +213,8 @@ def _form_action(
                 size="Small",
             )
         )
-    submit = _submit("Submit", _data(value=value, form=form, prefix=prefix, **context), style="positive")
+    data = _data(value=value, form=form, prefix=prefix, label=title, **context)
+    submit = _submit("Submit", data, style="positive")
     submit["associatedInputs"] = "auto"
     return {
         "type": "Action.ShowCard",

@@ -196,3 +196,14 @@ async def test_a_redelivered_activity_is_applied_once(bot: Bot) -> None:
     assert bot.connector.since(mark) == []
     async with bot.db.transaction() as session:
         assert (await session.exec(select(Case))).one().severity == "SEV3"
+
+
+async def test_a_redelivered_card_press_is_quiet_not_stale(bot: Bot) -> None:
+    chain, _ = await Chain.start(bot, "postmortem Queue backlog")
+    card = chain.last_card_with("SEV2")
+    assert card.card is not None
+    press = bot.teams.submit(chain.id, card.id, submitted(find_action(card.card, "SEV2")))
+    assert await bot.post(press) == 200
+    mark = len(bot.connector.sent)
+    assert await bot.post(press) == 200
+    assert bot.connector.sent[mark:] == []
