@@ -10,8 +10,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import select
 
+from adapters.teams import notifier_from_env
 from adapters.teams.config import TeamsSettings
 from bot.config import ConfigError
+from storage.db import Database
 from storage.models import Case, ConversationRef, Tenant, UserAlias
 from tests.teams.activities import APP_ID, BOB, OTHER_TENANT, TENANT
 from tests.teams.conftest import Bot
@@ -161,3 +163,21 @@ def test_development_mode_needs_the_flag_and_a_tenant(monkeypatch: pytest.Monkey
     monkeypatch.setenv("TEAMS_ALLOWED_TENANTS", f"{TENANT}, {OTHER_TENANT}")
     settings = TeamsSettings.from_env()
     assert settings.enabled and not settings.authenticated and settings.tenants == {TENANT, OTHER_TENANT}
+
+
+async def test_the_clock_gets_a_notifier_only_when_teams_is_configured(
+    monkeypatch: pytest.MonkeyPatch, db: Database
+) -> None:
+    for name in (
+        "MICROSOFT_APP_ID",
+        "MICROSOFT_APP_PASSWORD",
+        "MICROSOFT_APP_TENANT_ID",
+        "TEAMS_DEV_ALLOW_UNAUTHENTICATED",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    assert notifier_from_env(db=db) is None
+    monkeypatch.setenv("MICROSOFT_APP_ID", APP_ID)
+    monkeypatch.setenv("MICROSOFT_APP_PASSWORD", "secret")
+    monkeypatch.setenv("MICROSOFT_APP_TENANT_ID", TENANT)
+    notifier = notifier_from_env(db=db)
+    assert notifier is not None and notifier.platform == "teams" and notifier.bot_app_id == APP_ID
