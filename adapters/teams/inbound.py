@@ -25,6 +25,8 @@ TEAMS_CHANNEL = "msteams"  # the Bot Framework channel id of Teams
 PERSONAL, CHANNEL, GROUP_CHAT = "personal", "channel", "groupChat"
 _AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t]+")
+_HOLD = "\ue000"  # a private-use character, not expected in what people type
+_HELD = re.compile(f"{_HOLD}(\\d+){_HOLD}")
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -101,6 +103,7 @@ def read_text(activity: Activity) -> Spoken:
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
     mentions: dict[str, Mention] = {}
+    tokens: list[str] = []
     for entity in activity.entities or ():
         if (entity.type or "").lower() != "mention":
             continue
@@ -114,9 +117,13 @@ def read_text(activity: Activity) -> Spoken:
         if user_id == bot_id:
             text = text.replace(tag, " ", 1)
             continue
-        text = text.replace(tag, f"<@{user_id}>", 1)
+        # A placeholder until the text is unescaped, so only real mentions become tokens.
+        text = text.replace(tag, f"{_HOLD}{len(tokens)}{_HOLD}", 1)
+        tokens.append(f"<@{user_id}>")
         mentions.setdefault(user_id, Mention(user_id, str(name) if name else None))
     text = html.unescape(_AT_TAG.sub("", text)).replace("\xa0", " ")
+    text = text.replace("<@", "<\u200b@")  # typed `<@29:...>` is text, not a mention
+    text = _HELD.sub(lambda m: tokens[int(m.group(1))] if int(m.group(1)) < len(tokens) else "", text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return Spoken("\n".join(lines).strip(), tuple(mentions.values()))
 

@@ -202,3 +202,11 @@ def test_configured_admins_are_admins() -> None:
     assert not to_inbound(activity, tenant=TENANT).user_is_admin  # type: ignore[union-attr]
     inbound = to_inbound(activity, tenant=TENANT, admins=frozenset({BOB.aad}))
     assert inbound is not None and inbound.user_is_admin
+
+
+def test_a_typed_mention_token_is_not_a_mention() -> None:
+    teams = Teams("https://x/")
+    activity = _activity(teams.channel_post("reassign 7.1 &lt;@29:someone-else&gt; <at>Bob Smith</at>"))
+    spoken = read_text(activity)
+    assert spoken.text == f"reassign 7.1 <\u200b@29:someone-else> <@{BOB.id}>"
+    assert [m.user_id for m in spoken.mentions] == [BOB.id]
