@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+
+import pytest
 from botbuilder.schema import Activity
 from sqlmodel import select
 
 from adapters.teams.bot import TurnWork
 from adapters.teams.routes import _followups
+from bot import commands
+from bot.commands import CommandContext, command
 from bot.config import Settings
 from bot.jobs import job
 from bot.messages import Reply, ReplyKind
@@ -23,6 +29,45 @@ async def _draft_job(db: Database, tenant: str, argument: str, settings: Setting
     return [
         Reply(f"The drafted write-up of case #{argument} is ready.", ReplyKind.INFO),
         Reply(f"Case #{argument} needs your review.", ReplyKind.NOTICE, to_user=BOB.id),
+    ]
+
+
+GATE: dict[str, asyncio.Event] = {}  # a fresh event per test: each test has its own loop
+
+
+@job("teams-test-slow")
+async def _slow_job(db: Database, tenant: str, argument: str, settings: Settings) -> list[Reply]:
+    await GATE["responded"].wait()  # goes on only once the test has the HTTP answer in hand
+    return [Reply(f"Slow work {argument} finished.", ReplyKind.INFO)]
+
+
+@pytest.fixture
+def slow_command() -> Iterator[str]:
+    """A command whose reply names a follow-up job, registered through the grammar's own
+    decorator for this test only."""
+
+    async def handler(ctx: CommandContext, args: str) -> list[Reply]:
+        return [Reply("On it; this takes a while.", ReplyKind.INFO, followup="teams-test-slow:42")]
+
+    command("teams-test-slow", usage="teams-test-slow", summary="test only")(handler)
+    GATE["responded"] = asyncio.Event()
+    try:
+        yield "teams-test-slow"
+    finally:
+        commands.COMMANDS.pop("teams-test-slow", None)
+        commands._LOOKUP.pop("teams-test-slow", None)
+
+
+async def test_a_reply_s_follow_up_runs_after_the_http_answer(bot: Bot, slow_command: str) -> None:
+    post = bot.teams.channel_post(slow_command)
+    chain = f"{CHANNEL_ID};messageid={post['id']}"
+    assert await bot.post(post) == 200
+    assert [s.text for s in bot.connector.to(chain)] == ["On it; this takes a while."]
+    GATE["responded"].set()
+    await bot.runtime.background.drain()
+    assert [s.text for s in bot.connector.to(chain)] == [
+        "On it; this takes a while.",
+        "Slow work 42 finished.",
     ]
 
 
