@@ -234,3 +234,44 @@ class ProcessedEvent(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenants.id")
     event_id: str = Field(max_length=256)
     at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ConversationRef(SQLModel, table=True):
+    """How to speak in a conversation again later, unprompted (reminders, follow-ups).
+
+    `reference` is the platform's own serialized address (on Teams, a Bot Framework
+    ConversationReference); storage keeps it opaque.
+    """
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "conversation_id", name="uq_conversation_ref"),
+        Index("ix_conversation_ref_user", "tenant_id", "scope", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    platform: str = Field(max_length=32)
+    conversation_id: str = Field(max_length=512)
+    scope: str = Field(max_length=16)  # personal | channel | groupChat
+    user_id: str | None = Field(default=None, max_length=128)  # personal: the person on the other side
+    team_id: str | None = Field(default=None, max_length=256)
+    service_url: str = Field(max_length=512)
+    reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class UserAlias(SQLModel, table=True):
+    """Another id a platform knows a person by (on Teams: the Entra object id behind a
+    `29:` user id), so a pick from the directory resolves to the person."""
+
+    __tablename__ = "user_aliases"
+    __table_args__ = (UniqueConstraint("tenant_id", "alias", name="uq_user_alias"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    alias: str = Field(max_length=128)
+    user_id: str = Field(max_length=128)
+    display_name: str | None = Field(default=None, max_length=256)
+    updated_at: dt.datetime = Field(default_factory=utcnow)

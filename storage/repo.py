@@ -113,13 +113,13 @@ async def people_by_ids(session: AsyncSession, *, tenant_id: int, ids: Sequence[
 
 async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str) -> bool:
     """True the first time an event id is seen in this tenant, False for a retry."""
+    # RETURNING, not rowcount: psycopg reports rowcount -1 here, which read as "new" every time.
     stmt = (
         _insert(session)(ProcessedEvent)
         .values(tenant_id=tenant_id, event_id=event_id, at=utcnow())
         .on_conflict_do_nothing()
         .returning(ProcessedEvent.id)
     )
-    # RETURNING, not rowcount: the ORM insert path does not report rowcount reliably.
     return (await session.exec(stmt)).first() is not None
 
 

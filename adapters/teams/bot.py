@@ -1,0 +1,257 @@
+"""The Teams bot: one turn = read the activity, remember where it came from, hand
+it to the core, send the replies.
+
+Thin on purpose: everything Casebook decides happens in `bot.service.handle`; this
+class only translates (botbuilder's TeamsActivityHandler in, Adaptive Cards out).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import Activity, ErrorResponseException
+
+from adapters.teams import cards, delivery, references
+from adapters.teams.config import TeamsSettings
+from adapters.teams.inbound import (
+    PERSONAL,
+    PLATFORM,
+    Submission,
+    event_id,
+    read_submission,
+    scope_of,
+    tenant_of,
+    to_inbound,
+)
+from adapters.teams.notifier import TeamsNotifier
+from bot.config import Settings
+from bot.forms import FORMS
+from bot.messages import Inbound, Mention, Reply, ReplyKind
+from bot.service import handle
+from storage import reach, repo
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+FOLLOWUPS = "casebook.followups"  # turn_state key: follow-up jobs to run after the response
+
+WELCOME_CHANNEL = (
+    "👋 **Casebook** is here. After an incident, start a new post with "
+    "`@Casebook postmortem <title>`: I'll interview everyone in its replies (mention me in "
+    "each answer), write up the case, and remind each action owner weekly in a 1:1 chat. "
+    "`@Casebook help` lists every command."
+)
+WELCOME_PERSONAL = (
+    "👋 Hi, I'm **Casebook**. Type `postmortem <title>` to write up an incident here, or "
+    "`actions` to see the prevention actions you own. Your weekly reminders arrive in this chat. "
+    "`help` lists every command."
+)
+
+
+class PersonNotFound(Exception):
+    """A people-picker choice that Teams could not resolve to a member."""
+
+
+@dataclass(frozen=True)
+class TurnWork:
+    """What a turn leaves for after the HTTP response: follow-up job keys, and where to post."""
+
+    tenant: str
+    activity: Activity
+    keys: tuple[str, ...]
+
+
+class CasebookTeamsBot(TeamsActivityHandler):
+    def __init__(self, *, db: Database, settings: Settings, teams: TeamsSettings, notifier: TeamsNotifier):
+        self.db = db
+        self.settings = settings
+        self.teams = teams
+        self.notifier = notifier
+
+    # --- messages and card submits -------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant = _tenant(activity)
+        await references.remember(self.db, activity, tenant=tenant)
+        submission = read_submission(activity)
+        if submission is not None and await self._is_stale(tenant, activity, submission):
+            await self._say(turn_context, tenant, [_stale_reply(submission)])
+            return
+        try:
+            form, picked = await self._form(turn_context, tenant, submission)
+        except PersonNotFound as error:
+            await self._say(turn_context, tenant, [Reply(str(error), ReplyKind.ERROR)])
+            return
+        inbound = to_inbound(
+            activity,
+            tenant=tenant,
+            submission=submission,
+            form=form,
+            extra_mentions=picked,
+            admins=self.teams.admins,
+        )
+        if inbound is None:
+            return
+        replies = await handle(self.db, inbound, settings=self.settings)
+        await self.deliver(turn_context, tenant, replies, inbound=inbound)
+        accepted = bool(replies) and not any(r.kind == ReplyKind.ERROR for r in replies)
+        if submission is not None and submission.step and activity.reply_to_id and accepted:
+            await self._mark_answered(turn_context, submission, inbound)
+        keys = tuple(r.followup for r in replies if r.followup)
+        if keys:
+            turn_context.turn_state[FOLLOWUPS] = TurnWork(tenant, activity, keys)
+
+    async def deliver(
+        self, context: TurnContext, tenant: str, replies: Sequence[Reply], *, inbound: Inbound | None = None
+    ) -> None:
+        """Replies for this conversation go here; those `to_user` go by 1:1 chat."""
+        here_user = inbound.user_id if inbound and scope_of(context.activity) == PERSONAL else None
+        here = [r for r in replies if not r.to_user or r.to_user == here_user]
+        known = _known_names(inbound)
+        await self._say(context, tenant, here, known=known)
+        by_user: dict[str, list[Reply]] = {}
+        for reply in replies:
+            if reply.to_user and reply.to_user != here_user:
+                by_user.setdefault(reply.to_user, []).append(reply)
+        for user_id, group in by_user.items():
+            result = await self.notifier.send_direct(tenant=tenant, user_id=user_id, replies=group)
+            if not result.ok:
+                note = f"I couldn't send <@{user_id}> a direct message ({result.error})."
+                await self._say(context, tenant, [Reply(note, ReplyKind.ERROR)], known=known)
+
+    async def _say(
+        self,
+        context: TurnContext,
+        tenant: str,
+        replies: Sequence[Reply],
+        *,
+        known: dict[str, str | None] | None = None,
+    ) -> None:
+        if not replies:
+            return
+        names = await delivery.names_for(self.db, tenant=tenant, replies=replies, known=known)
+        await delivery.send(context, delivery.render_all(replies, names))
+
+    async def _is_stale(self, tenant: str, activity: Activity, submission: Submission) -> bool:
+        """A button of a question the interview has already moved past (a redelivery of a
+        press that was applied is not stale: the core ignores it quietly)."""
+        if not submission.step:
+            return False
+        event = event_id(activity)
+        async with self.db.transaction() as session:
+            tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
+            assert tenant_row.id is not None
+            if event and await reach.event_applied(session, tenant_id=tenant_row.id, event_id=event):
+                return False
+            running = await repo.active_conversation(
+                session, tenant_id=tenant_row.id, key=activity.conversation.id
+            )
+        return running is None or running.step != submission.step
+
+    async def _form(
+        self, context: TurnContext, tenant: str, submission: Submission | None
+    ) -> tuple[dict[str, str] | None, tuple[Mention, ...]]:
+        """The submitted form, with people-picker choices turned into Teams user ids."""
+        if submission is None or submission.form_name not in FORMS:
+            return None, ()
+        _, fields = FORMS[submission.form_name]
+        form = {f.name: submission.fields.get(f.name, "") for f in fields}
+        picked: list[Mention] = []
+        for f in fields:
+            if f.type == "user" and form[f.name]:
+                person = await self._person(context, tenant, form[f.name])
+                form[f.name] = person.user_id
+                picked.append(person)
+        return form, tuple(picked)
+
+    async def _person(self, context: TurnContext, tenant: str, chosen: str) -> Mention:
+        """The picker gives an Entra object id; the core knows people by their Teams id."""
+        if chosen.startswith("29:"):
+            return Mention(chosen)
+        async with self.db.transaction() as session:
+            tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
+            assert tenant_row.id is not None
+            alias = await reach.user_by_alias(session, tenant_id=tenant_row.id, alias=chosen.lower())
+        if alias is not None:
+            return Mention(alias.user_id, alias.display_name)
+        try:
+            member = await TeamsInfo.get_member(context, chosen)
+        except ErrorResponseException as error:
+            log.info("people picker: Teams does not know %s here (%s)", chosen, error)
+            raise PersonNotFound(
+                "I couldn't find that person in this conversation. Reply here and @mention them instead."
+            ) from error
+        async with self.db.transaction() as session:
+            tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
+            assert tenant_row.id is not None
+            await reach.save_alias(
+                session,
+                tenant_id=tenant_row.id,
+                alias=chosen.lower(),
+                user_id=member.id,
+                display_name=member.name,
+            )
+        return Mention(member.id, member.name)
+
+    async def _mark_answered(self, context: TurnContext, submission: Submission, inbound: Inbound) -> None:
+        """Replace the question card with its answer, so nobody presses it twice."""
+        update = cards.answered(
+            submission.question or "Answered", submission.label or "answered", inbound.user_name
+        )
+        update.id = context.activity.reply_to_id
+        try:
+            await context.update_activity(update)
+        except ErrorResponseException as error:  # cosmetic: the answer itself is saved
+            log.info("could not update the answered card %s: %s", update.id, error)
+
+    # --- installs and membership ------------------------------------------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant = _tenant(activity)
+        bot_id = activity.recipient.id if activity.recipient else None
+        if any(m.id == bot_id for m in activity.members_removed or ()):
+            log.info("Casebook removed from %s in tenant %s", activity.conversation.id, tenant)
+            await references.forget(self.db, activity, tenant=tenant)
+            return
+        await references.remember(self.db, activity, tenant=tenant)
+        if any(m.id == bot_id for m in activity.members_added or ()):
+            welcome = WELCOME_PERSONAL if scope_of(activity) == PERSONAL else WELCOME_CHANNEL
+            log.info("Casebook added to %s in tenant %s", activity.conversation.id, tenant)
+            await self._say(turn_context, tenant, [Reply(welcome)])
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        log.info("Teams installation %s in %s", activity.action, activity.conversation.id)
+        if (activity.action or "").startswith("remove"):
+            await references.forget(self.db, activity, tenant=_tenant(activity))
+        else:
+            await references.remember(self.db, activity, tenant=_tenant(activity))
+
+
+def _tenant(activity: Activity) -> str:
+    tenant = tenant_of(activity)
+    assert tenant is not None, "the route refuses activities without a tenant"
+    return tenant
+
+
+def _known_names(inbound: Inbound | None) -> dict[str, str | None]:
+    if inbound is None:
+        return {}
+    known: dict[str, str | None] = {m.user_id: m.display_name for m in inbound.mentions}
+    known[inbound.user_id] = inbound.user_name
+    return known
+
+
+def _stale_reply(submission: Submission) -> Reply:
+    what = f" ({submission.question})" if submission.question else ""
+    return Reply(
+        f"That button belongs to a question that's already answered{what}. "
+        "Answer the latest question instead; `status` shows where we are.",
+        ReplyKind.ERROR,
+    )

@@ -1,0 +1,154 @@
+"""How to reach people and conversations later: stored conversation references and
+user aliases. Tenant-scoped like every query; the references stay opaque here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import ConversationRef, Person, ProcessedEvent, UserAlias, utcnow
+from storage.repo import _insert
+
+
+async def save_conversation_ref(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    platform: str,
+    conversation_id: str,
+    scope: str,
+    service_url: str,
+    reference: dict[str, Any],
+    user_id: str | None = None,
+    team_id: str | None = None,
+) -> ConversationRef:
+    """Insert or refresh one reference; writes only when something changed."""
+    query = select(ConversationRef).where(
+        ConversationRef.tenant_id == tenant_id, ConversationRef.conversation_id == conversation_id
+    )
+    found = (await session.exec(query)).first()
+    values = {
+        "scope": scope,
+        "service_url": service_url,
+        "reference": reference,
+        "user_id": user_id,
+        "team_id": team_id,
+    }
+    if found is None:
+        stmt = (
+            _insert(session)(ConversationRef)
+            .values(
+                tenant_id=tenant_id,
+                platform=platform,
+                conversation_id=conversation_id,
+                created_at=utcnow(),
+                updated_at=utcnow(),
+                **values,
+            )
+            .on_conflict_do_nothing()
+        )
+        await session.exec(stmt)
+        return (await session.exec(query)).one()
+    changed = {k: v for k, v in values.items() if v is not None and getattr(found, k) != v}
+    if changed:
+        for key, value in changed.items():
+            setattr(found, key, value)
+        found.updated_at = utcnow()
+        session.add(found)
+    return found
+
+
+async def forget_conversation(session: AsyncSession, *, tenant_id: int, conversation_id: str) -> None:
+    """The bot was removed from this conversation: stop trying to speak in it."""
+    rows = await session.exec(
+        select(ConversationRef).where(
+            ConversationRef.tenant_id == tenant_id, ConversationRef.conversation_id == conversation_id
+        )
+    )
+    for row in rows:
+        await session.delete(row)
+
+
+async def personal_ref(session: AsyncSession, *, tenant_id: int, user_id: str) -> ConversationRef | None:
+    """The newest 1:1 conversation with this person, if the bot has one."""
+    return (
+        await session.exec(
+            select(ConversationRef)
+            .where(
+                ConversationRef.tenant_id == tenant_id,
+                ConversationRef.scope == "personal",
+                ConversationRef.user_id == user_id,
+            )
+            .order_by(col(ConversationRef.updated_at).desc())
+        )
+    ).first()
+
+
+async def newest_ref(session: AsyncSession, *, tenant_id: int) -> ConversationRef | None:
+    """Any conversation of the tenant, newest first: its service URL and bot identity let the
+    bot open a new 1:1 chat with someone it has not talked to yet."""
+    return (
+        await session.exec(
+            select(ConversationRef)
+            .where(ConversationRef.tenant_id == tenant_id)
+            .order_by(col(ConversationRef.updated_at).desc())
+        )
+    ).first()
+
+
+async def save_alias(
+    session: AsyncSession, *, tenant_id: int, alias: str, user_id: str, display_name: str | None
+) -> None:
+    query = select(UserAlias).where(UserAlias.tenant_id == tenant_id, UserAlias.alias == alias)
+    found = (await session.exec(query)).first()
+    if found is None:
+        stmt = (
+            _insert(session)(UserAlias)
+            .values(
+                tenant_id=tenant_id,
+                alias=alias,
+                user_id=user_id,
+                display_name=display_name,
+                updated_at=utcnow(),
+            )
+            .on_conflict_do_nothing()
+        )
+        await session.exec(stmt)
+        return
+    if found.user_id != user_id or (display_name and found.display_name != display_name):
+        found.user_id = user_id
+        found.display_name = display_name or found.display_name
+        found.updated_at = utcnow()
+        session.add(found)
+
+
+async def user_by_alias(session: AsyncSession, *, tenant_id: int, alias: str) -> UserAlias | None:
+    return (
+        await session.exec(
+            select(UserAlias).where(UserAlias.tenant_id == tenant_id, UserAlias.alias == alias)
+        )
+    ).first()
+
+
+async def event_applied(session: AsyncSession, *, tenant_id: int, event_id: str) -> bool:
+    """Whether the core already applied this platform event (read-only; the core records it)."""
+    found = await session.exec(
+        select(ProcessedEvent.id).where(
+            ProcessedEvent.tenant_id == tenant_id, ProcessedEvent.event_id == event_id
+        )
+    )
+    return found.first() is not None
+
+
+async def display_names(session: AsyncSession, *, tenant_id: int, user_ids: Iterable[str]) -> dict[str, str]:
+    """Platform user id -> display name, for the people of this tenant who have one."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = await session.exec(
+        select(Person).where(Person.tenant_id == tenant_id, col(Person.platform_user_id).in_(wanted))
+    )
+    return {p.platform_user_id: p.display_name for p in rows if p.display_name}
