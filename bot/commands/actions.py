@@ -16,17 +16,40 @@ from storage.models import Case, PreventionAction
 def action_item(
     case: Case, action: PreventionAction, *, today: dt.date, owner: str | None = None
 ) -> ListItem:
-    ref = f"{case.number}.{action.number}"
-    due = action.due_date
+    return action_list_item(
+        case_number=case.number,
+        case_title=case.title,
+        number=action.number,
+        description=action.description,
+        due=action.due_date,
+        snoozed_until=action.snoozed_until,
+        today=today,
+        owner=owner,
+    )
+
+
+def action_list_item(
+    *,
+    case_number: int,
+    case_title: str | None,
+    number: int,
+    description: str,
+    due: dt.date | None,
+    snoozed_until: dt.date | None,
+    today: dt.date,
+    owner: str | None = None,
+) -> ListItem:
+    """One action with its Done / Snooze a week / Reassign buttons (listings, digests, escalations)."""
+    ref = f"{case_number}.{number}"
     flag = ""
     if due and due < today:
         flag = f" ⚠ **overdue** since {due.isoformat()}"
     elif due:
         flag = f" (due {due.isoformat()})"
-    if action.snoozed_until and action.snoozed_until > today:
-        flag += f", snoozed until {action.snoozed_until.isoformat()}"
+    if snoozed_until and snoozed_until > today:
+        flag += f", snoozed until {snoozed_until.isoformat()}"
     who = f" · {owner}" if owner else ""
-    text = f"`{ref}` {action.description}{flag}{who} · case #{case.number} {case.title or ''}".rstrip()
+    text = f"`{ref}` {description}{flag}{who} · case #{case_number} {case_title or ''}".rstrip()
     return ListItem(
         text,
         choices=(
