@@ -53,6 +53,7 @@ from storage.models import (
     ReminderEscalation,
     ReminderSchedule,
     Tenant,
+    utcnow,
 )
 
 
@@ -493,3 +494,26 @@ async def overdue_actions(
         OverdueRow(ActionRow(*row[:10]), row[10], row[11], row[12], row[13])
         for row in await _exec(session, query)
     ]
+
+
+# --- a tenant's own slot ------------------------------------------------------------------
+
+
+async def schedule_of(session: AsyncSession, *, tenant_id: int) -> ReminderSchedule | None:
+    return await session.get(ReminderSchedule, tenant_id)
+
+
+async def set_schedule(
+    session: AsyncSession, *, tenant_id: int, weekday: int, at_time: str, person_id: int | None
+) -> None:
+    row = await session.get(ReminderSchedule, tenant_id)
+    if row is None:
+        row = ReminderSchedule(tenant_id=tenant_id, weekday=weekday, at_time=at_time)
+    row.weekday, row.at_time, row.updated_by_id, row.updated_at = weekday, at_time, person_id, utcnow()
+    session.add(row)
+
+
+async def clear_schedule(session: AsyncSession, *, tenant_id: int) -> None:
+    row = await session.get(ReminderSchedule, tenant_id)
+    if row is not None:
+        await session.delete(row)

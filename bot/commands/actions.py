@@ -132,11 +132,15 @@ def _lead_notice(
 
 
 async def _lead_user(ctx: CommandContext, case: Case) -> str | None:
-    if case.lead_id is None:
+    return await _user_id(ctx, case.lead_id)
+
+
+async def _user_id(ctx: CommandContext, person_id: int | None) -> str | None:
+    if person_id is None:
         return None
-    people = await repo.people_by_ids(ctx.turn.session, tenant_id=ctx.turn.tenant_id, ids=[case.lead_id])
-    lead = people.get(case.lead_id)
-    return lead.platform_user_id if lead else None
+    people = await repo.people_by_ids(ctx.turn.session, tenant_id=ctx.turn.tenant_id, ids=[person_id])
+    person = people.get(person_id)
+    return person.platform_user_id if person else None
 
 
 @command("done", usage="done <action> [evidence]", summary="close an action, with a link or a note")
@@ -190,7 +194,12 @@ async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
     sender = Mention(turn.person.platform_user_id, turn.person.display_name)
     try:
         found = await _locate(ctx, ref_text)
+        if not who.strip():
+            raise ParseError(
+                f"Reassign `{lifecycle.ref(found)}` to whom? `reassign {lifecycle.ref(found)} @person`"
+            )
         new_owner = parse_owner(who, mentions=turn.inbound.mentions, sender=sender)
+        previous_owner = await _user_id(ctx, found.action.owner_id)
         owner = await lifecycle.reassign_action(
             turn.session,
             actor=turn.person,
@@ -220,6 +229,16 @@ async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
                 case_number=found.case.number,
             )
         )
+    if previous_owner and previous_owner not in {turn.person.platform_user_id, owner.platform_user_id}:
+        replies.append(
+            Reply(
+                f"@{by} moved prevention action `{ref}` from you to "
+                f"@{owner.display_name or owner.platform_user_id}; it leaves your weekly reminder.",
+                ReplyKind.NOTICE,
+                to_user=previous_owner,
+                case_number=found.case.number,
+            )
+        )
     return replies
 
 
@@ -231,10 +250,10 @@ async def cancel_action_command(ctx: CommandContext, args: str) -> list[Reply]:
         await lifecycle.cancel_action(ctx.turn.session, actor=ctx.turn.person, found=found, reason=reason)
     except ParseError as error:
         return _error(str(error))
+    ref = lifecycle.ref(found)
+    actor = ctx.turn.person.display_name or ctx.turn.person.platform_user_id
+    notice = f"`{ref}` of case #{found.case.number} was cancelled by @{actor}: {reason}"
     return [
-        Reply(
-            f"`{lifecycle.ref(found)}` cancelled: {reason}",
-            ReplyKind.INFO,
-            case_number=found.case.number,
-        )
+        Reply(f"`{ref}` cancelled: {reason}", ReplyKind.INFO, case_number=found.case.number),
+        *_lead_notice(found, ctx.turn.person.id, notice, await _lead_user(ctx, found.case)),
     ]
