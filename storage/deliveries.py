@@ -19,7 +19,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    Date,
     Integer,
     String,
     Table,
@@ -95,6 +94,18 @@ class TenantRow:
 
 
 @dataclass(frozen=True)
+class OpenGroup:
+    """An owner's open actions that share a snooze date (None: not snoozed)."""
+
+    snoozed_until: dt.date | None
+    count: int
+    since: dt.datetime  # the earliest last change among them: roughly when the first became theirs
+
+    def awake_on(self, day: dt.date) -> bool:
+        return self.snoozed_until is None or self.snoozed_until <= day  # a snooze ends on its date
+
+
+@dataclass(frozen=True)
 class OwnerRow:
     """One person with open actions: enough to tell whether their digest is due."""
 
@@ -102,13 +113,20 @@ class OwnerRow:
     owner_id: int
     user_id: str
     timezone: str | None
-    open_count: int
-    never_snoozed: int  # open actions without a snooze date
-    earliest_wake: dt.date | None  # the earliest snooze date among the others
+    groups: tuple[OpenGroup, ...]
 
-    def active_on(self, day: dt.date) -> bool:
-        """Has an open action that is not snoozed on `day` (a snooze ends on its date)."""
-        return self.never_snoozed > 0 or (self.earliest_wake is not None and self.earliest_wake <= day)
+    @property
+    def open_count(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    def due(self, *, slot_at: dt.datetime, today: dt.date) -> bool:
+        """Has an action awake today that was already theirs at the slot.
+
+        An action that became theirs after this week's slot (a case published on
+        Thursday, a reassignment) waits for the next slot: they were just told about
+        it. One that existed at the slot is caught up even if the clock was down then.
+        """
+        return any(g.awake_on(today) and g.since <= slot_at for g in self.groups)
 
 
 @dataclass(frozen=True)
@@ -224,30 +242,31 @@ async def tenants(session: AsyncSession) -> list[TenantRow]:
 
 
 async def owners_with_open_actions(session: AsyncSession, *, tenant_ids: Sequence[int]) -> list[OwnerRow]:
-    """Everyone with at least one open action, one row each (grouped in the database)."""
+    """Everyone with at least one open action, grouped in the database by owner and snooze date."""
     if not tenant_ids:
         return []
     action = _table(PreventionAction).c
     person = _table(Person).c
+    keys = (action.tenant_id, action.owner_id, person.platform_user_id, person.timezone)
     query = (
-        select(
-            action.tenant_id,
-            action.owner_id,
-            person.platform_user_id,
-            person.timezone,
-            func.count().label("open_count"),
-            (func.count() - func.count(action.snoozed_until)).label("never_snoozed"),
-            func.min(action.snoozed_until, type_=Date).label("earliest_wake"),
-        )
-        .join(Person, person.id == action.owner_id)
+        select(*keys, action.snoozed_until, func.count(), func.min(action.updated_at, type_=UTCDateTime()))
+        .join(_table(Person), person.id == action.owner_id)
         .where(
             action.status == ActionStatus.OPEN,
             action.owner_id.is_not(None),
             action.tenant_id.in_(list(tenant_ids)),
         )
-        .group_by(action.tenant_id, action.owner_id, person.platform_user_id, person.timezone)
+        .group_by(*keys, action.snoozed_until)
+        .order_by(action.owner_id)
     )
-    return [OwnerRow(*row) for row in await _exec(session, query)]
+    owners: list[OwnerRow] = []
+    for tenant_id, owner_id, user_id, timezone, snoozed_until, count, since in await _exec(session, query):
+        group = OpenGroup(snoozed_until, count, since)
+        if owners and owners[-1].owner_id == owner_id:
+            owners[-1] = OwnerRow(tenant_id, owner_id, user_id, timezone, (*owners[-1].groups, group))
+        else:
+            owners.append(OwnerRow(tenant_id, owner_id, user_id, timezone, (group,)))
+    return owners
 
 
 async def rows_for_weeks(

@@ -150,11 +150,11 @@ async def sweep(
 
 
 def plan_digests(run: Sweep, owners: Iterable[OwnerRow]) -> dict[Key, tuple[OwnerRow, Due]]:
-    """Each owner with an action awake today, keyed by the week of their latest slot."""
+    """Each owner due a digest, keyed by the week of their latest slot (see OwnerRow.due)."""
     planned: dict[Key, tuple[OwnerRow, Due]] = {}
     for owner in owners:
         due = last_due(run.start, run.zone(owner.timezone), run.slot(run.tenants[owner.tenant_id]))
-        if owner.active_on(due.local_today):
+        if owner.due(slot_at=due.slot_at, today=due.local_today):
             planned[(owner.tenant_id, owner.owner_id, due.week)] = (owner, due)
     return planned
 

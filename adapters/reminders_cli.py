@@ -1,0 +1,76 @@
+"""`casebook remind --now [--dry-run]` and the `casebook clock` process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from bot.config import Settings
+from bot.reminders.config import ReminderSettings
+
+NOT_SENT = {"failed", "uncertain", "gave_up"}
+
+
+def add_commands(sub: Any) -> None:
+    remind = sub.add_parser("remind", help="run one reminder sweep now and say what it sent")
+    remind.add_argument(
+        "--now", action="store_true", help="run the sweep now (what the clock does each tick)"
+    )
+    remind.add_argument("--dry-run", action="store_true", help="say what is due without claiming or sending")
+    remind.set_defaults(handler=run_remind)
+
+
+def run_remind(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.now:
+        print(
+            "casebook remind: add --now to run a reminder sweep now (with --dry-run to only look); "
+            "the `clock` process runs one every minute.",
+            file=sys.stderr,
+        )
+        return 2
+    from adapters.cli import prepare_database
+    from adapters.notifiers import configured_notifiers
+    from bot.reminders.sweep import sweep
+
+    reminders = ReminderSettings.from_env()
+    db = prepare_database(settings)
+
+    async def go() -> int:
+        try:
+            async with configured_notifiers() as notifiers:
+                report = await sweep(
+                    db,
+                    notifiers,
+                    settings=reminders,
+                    default_timezone=settings.default_timezone,
+                    dry_run=args.dry_run,
+                )
+        finally:
+            await db.dispose()
+        print(report.describe())
+        if not report.lines:
+            print("Nothing due: everyone with open actions has this week's digest, or has them all snoozed.")
+        return 1 if any(line.status in NOT_SENT for line in report.lines) else 0
+
+    return asyncio.run(go())
+
+
+def run_clock(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters import clock
+    from adapters.cli import prepare_database
+    from adapters.notifiers import configured_notifiers
+
+    reminders = ReminderSettings.from_env()
+    db = prepare_database(settings)
+
+    async def go() -> int:
+        try:
+            async with configured_notifiers() as notifiers:
+                await clock.run_until_signalled(db, notifiers, settings=settings, reminders=reminders)
+        finally:
+            await db.dispose()
+        return 0
+
+    return asyncio.run(go())
