@@ -87,15 +87,7 @@ async def close_action(session: AsyncSession, *, actor: Person, found: Located, 
         )
     if evidence and len(evidence) > 2000:
         raise LifecycleError("Keep the evidence under 2,000 characters (a link is best).")
-    await _apply(
-        session,
-        found,
-        status=ActionStatus.DONE,
-        evidence=evidence,
-        closed_by_id=actor.id,
-        closed_at=utcnow(),
-        snoozed_until=None,
-    )
+    await _close(session, found, actor, ActionStatus.DONE, evidence)
 
 
 async def cancel_action(session: AsyncSession, *, actor: Person, found: Located, reason: str) -> None:
@@ -105,11 +97,18 @@ async def cancel_action(session: AsyncSession, *, actor: Person, found: Located,
         raise LifecycleError(f"Say why it is no longer needed: `cancel {ref(found)} <reason>`.")
     if len(reason) > 2000:
         raise LifecycleError("Keep the reason under 2,000 characters.")
+    await _close(session, found, actor, ActionStatus.CANCELLED, reason)
+
+
+async def _close(
+    session: AsyncSession, found: Located, actor: Person, status: ActionStatus, note: str | None
+) -> None:
+    """Done or cancelled: who, when, and the evidence or the reason in `evidence`."""
     await _apply(
         session,
         found,
-        status=ActionStatus.CANCELLED,
-        evidence=reason,
+        status=status,
+        evidence=note,
         closed_by_id=actor.id,
         closed_at=utcnow(),
         snoozed_until=None,

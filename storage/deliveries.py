@@ -536,3 +536,4 @@ async def clear_schedule(session: AsyncSession, *, tenant_id: int) -> None:
     row = await session.get(ReminderSchedule, tenant_id)
     if row is not None:
         await session.delete(row)
+        await session.flush()  # so that a `get` in this transaction no longer finds it

@@ -143,7 +143,7 @@ class SlackNotifier:
             payload = metadata.get("event_payload") or {}
             if metadata.get("event_type") == METADATA_EVENT and payload.get("delivery_key") == delivery_key:
                 return True
-        return not history.get("has_more")  # more pages than we read: cannot be sure
+        return None if history.get("has_more") else False  # more pages than we read: cannot be sure
 
     # --- the wire -----------------------------------------------------------------------
 

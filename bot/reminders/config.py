@@ -10,22 +10,9 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-from bot.config import ConfigError
+from bot.config import ConfigError, _int
 from bot.parsing import ParseError
 from bot.reminders.schedule import WeeklySlot, parse_clock, parse_weekday
-
-
-def _number(name: str, default: float, *, low: float, high: float) -> float:
-    raw = (os.environ.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {raw}")
-    return value
 
 
 def _slot() -> WeeklySlot:
@@ -62,11 +49,11 @@ class ReminderSettings:
     def from_env(cls) -> ReminderSettings:
         return cls(
             slot=_slot(),
-            tick_seconds=_number("REMINDER_TICK_SECONDS", 60, low=1, high=3600),
-            claim_ttl=dt.timedelta(seconds=_number("REMINDER_CLAIM_TTL_SECONDS", 600, low=30, high=86400)),
-            max_attempts=int(_number("REMINDER_MAX_ATTEMPTS", 5, low=1, high=50)),
-            escalate_after=dt.timedelta(days=_number("REMINDER_ESCALATE_AFTER_DAYS", 14, low=1, high=365)),
-            send_concurrency=int(_number("REMINDER_SEND_CONCURRENCY", 4, low=1, high=64)),
+            tick_seconds=_int("REMINDER_TICK_SECONDS", 60, low=1, high=3600),
+            claim_ttl=dt.timedelta(seconds=_int("REMINDER_CLAIM_TTL_SECONDS", 600, low=30, high=86400)),
+            max_attempts=_int("REMINDER_MAX_ATTEMPTS", 5, low=1, high=50),
+            escalate_after=dt.timedelta(days=_int("REMINDER_ESCALATE_AFTER_DAYS", 14, low=1, high=365)),
+            send_concurrency=_int("REMINDER_SEND_CONCURRENCY", 4, low=1, high=64),
         )
 
     def backoff(self, attempts: int) -> dt.timedelta:

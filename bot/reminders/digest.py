@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.commands.actions import action_list_item
-from bot.messages import Reply, ReplyKind
+from bot.messages import ListItem, Reply, ReplyKind
 from storage.deliveries import ActionRow, OverdueRow
 
 MAX_ITEMS = 25  # one chat message; `actions` lists the rest
@@ -35,18 +35,7 @@ def digest_reply(actions: Sequence[ActionRow], *, today: dt.date, delivery_key: 
     ]
     if len(ordered) > MAX_ITEMS:
         lines.append(f"_Showing the first {MAX_ITEMS}; `actions` lists all {len(ordered)}._")
-    items = tuple(
-        action_list_item(
-            case_number=a.case_number,
-            case_title=a.case_title,
-            number=a.number,
-            description=a.description,
-            due=a.due_date,
-            snoozed_until=a.snoozed_until,
-            today=today,
-        )
-        for a in ordered[:MAX_ITEMS]
-    )
+    items = tuple(_item(a, today=today) for a in ordered[:MAX_ITEMS])
     return Reply("\n".join(lines), ReplyKind.LIST, items=items, delivery_key=delivery_key)
 
 
@@ -58,18 +47,14 @@ def escalation_reply(rows: Sequence[OverdueRow], *, today: dt.date, delivery_key
         "They were agreed after the incident and are still open. Owner or case lead: close, "
         "snooze or reassign each one.",
     ]
+    ordered = sorted(rows, key=lambda r: (r.action.due_date or dt.date.max, r.action.number))
     items = tuple(
-        action_list_item(
-            case_number=r.action.case_number,
-            case_title=None,
-            number=r.action.number,
-            description=r.action.description,
-            due=r.action.due_date,
-            snoozed_until=None,
+        _item(
+            r.action,
             today=today,
             owner=f"@{r.owner_name or r.owner_user_id}" if r.owner_user_id else "unassigned",
         )
-        for r in sorted(rows, key=lambda r: (r.action.due_date or dt.date.max, r.action.number))[:MAX_ITEMS]
+        for r in ordered[:MAX_ITEMS]
     )
     return Reply(
         "\n".join(lines),
@@ -77,4 +62,17 @@ def escalation_reply(rows: Sequence[OverdueRow], *, today: dt.date, delivery_key
         items=items,
         case_number=first.case_number,
         delivery_key=delivery_key,
+    )
+
+
+def _item(action: ActionRow, *, today: dt.date, owner: str | None = None) -> ListItem:
+    return action_list_item(
+        case_number=action.case_number,
+        case_title=None if owner else action.case_title,  # an escalation names its case once, above
+        number=action.number,
+        description=action.description,
+        due=action.due_date,
+        snoozed_until=action.snoozed_until,
+        today=today,
+        owner=owner,
     )
