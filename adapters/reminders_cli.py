@@ -13,6 +13,21 @@ from bot.reminders.config import ReminderSettings
 NOT_SENT = {"failed", "uncertain", "gave_up"}
 
 
+def schema_behind(settings: Settings) -> str | None:
+    """Why the database cannot take reminders yet (PostgreSQL is migrated by hand), or None."""
+    from alembic.script import ScriptDirectory
+
+    from storage import db as database
+
+    url = settings.database_url or database.DEFAULT_URL
+    heads = set(ScriptDirectory.from_config(database.alembic_config(url)).get_heads())
+    missing = heads - database.current_revisions(url)
+    if missing:
+        behind = ", ".join(sorted(missing))
+        return f"the database schema is behind ({behind} missing): run `casebook migrate` first"
+    return None
+
+
 def add_commands(sub: Any) -> None:
     remind = sub.add_parser("remind", help="run one reminder sweep now and say what it sent")
     remind.add_argument(
@@ -36,6 +51,9 @@ def run_remind(args: argparse.Namespace, settings: Settings) -> int:
 
     reminders = ReminderSettings.from_env()
     db = prepare_database(settings)
+    if problem := schema_behind(settings):
+        print(f"casebook remind: {problem}", file=sys.stderr)
+        return 2
 
     async def go() -> int:
         try:
@@ -64,6 +82,9 @@ def run_clock(args: argparse.Namespace, settings: Settings) -> int:
 
     reminders = ReminderSettings.from_env()
     db = prepare_database(settings)
+    if problem := schema_behind(settings):
+        print(f"casebook clock: {problem}", file=sys.stderr)
+        return 2
 
     async def go() -> int:
         try:

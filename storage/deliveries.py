@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Integer,
@@ -84,8 +84,7 @@ DIGESTS = Ledger(_table(ReminderDelivery), "owner_id")
 ESCALATIONS = Ledger(_table(ReminderEscalation), "case_id")
 
 
-@dataclass(frozen=True)
-class TenantRow:
+class TenantRow(NamedTuple):
     id: int
     platform: str
     external_id: str
@@ -93,20 +92,18 @@ class TenantRow:
     at_time: str | None
 
 
-@dataclass(frozen=True)
-class OpenGroup:
+class OpenGroup(NamedTuple):
     """An owner's open actions that share a snooze date (None: not snoozed)."""
 
     snoozed_until: dt.date | None
-    count: int
+    actions: int
     since: dt.datetime  # the earliest last change among them: roughly when the first became theirs
 
     def awake_on(self, day: dt.date) -> bool:
         return self.snoozed_until is None or self.snoozed_until <= day  # a snooze ends on its date
 
 
-@dataclass(frozen=True)
-class OwnerRow:
+class OwnerRow(NamedTuple):
     """One person with open actions: enough to tell whether their digest is due."""
 
     tenant_id: int
@@ -117,7 +114,7 @@ class OwnerRow:
 
     @property
     def open_count(self) -> int:
-        return sum(g.count for g in self.groups)
+        return sum(g.actions for g in self.groups)
 
     def due(self, *, slot_at: dt.datetime, today: dt.date) -> bool:
         """Has an action awake today that was already theirs at the slot.
@@ -129,8 +126,7 @@ class OwnerRow:
         return any(g.awake_on(today) and g.since <= slot_at for g in self.groups)
 
 
-@dataclass(frozen=True)
-class DeliveryRow:
+class DeliveryRow(NamedTuple):
     id: int
     tenant_id: int
     subject_id: int
@@ -141,8 +137,7 @@ class DeliveryRow:
     next_attempt_at: dt.datetime | None
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     id: int
     tenant_id: int
     subject_id: int
@@ -164,8 +159,7 @@ class Outcome:
     target: str | None = None  # escalations: where it went
 
 
-@dataclass(frozen=True)
-class ActionRow:
+class ActionRow(NamedTuple):
     """An open action as a digest or an escalation shows it."""
 
     tenant_id: int
@@ -184,8 +178,7 @@ class ActionRow:
         return f"{self.case_number}.{self.number}"
 
 
-@dataclass(frozen=True)
-class OverdueRow:
+class OverdueRow(NamedTuple):
     action: ActionRow
     owner_user_id: str | None
     owner_name: str | None
@@ -194,8 +187,9 @@ class OverdueRow:
 
 
 async def _exec(session: AsyncSession, statement: Any, params: Any = None) -> Any:
-    """Run a Core statement (sqlmodel's typed `exec` only knows its own select)."""
-    return await session.exec(statement, params=params)
+    """Run a Core statement on the session's connection: plain rows, no ORM loading on the way."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -470,7 +464,7 @@ async def open_actions_of(session: AsyncSession, *, owner_ids: Sequence[int]) ->
         .where(a.status == ActionStatus.OPEN, a.owner_id.in_(_ids(_dialect(session), owner_ids)))
         .order_by(a.owner_id)
     )
-    return [ActionRow(*row) for row in await _exec(session, query)]
+    return [ActionRow._make(row) for row in await _exec(session, query)]
 
 
 async def overdue_actions(

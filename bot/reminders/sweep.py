@@ -25,6 +25,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.notify import ConversationPoster, DeliveryCheck, Notifier, SendResult
@@ -87,6 +88,7 @@ class Sweep:
     token: str
     start: dt.datetime
     tenants: dict[int, TenantRow] = field(default_factory=dict)
+    _capabilities: dict[tuple[str, type], bool] = field(default_factory=dict)
 
     def zone(self, name: str | None) -> dt.tzinfo:
         for candidate in (name, self.default_timezone):
@@ -104,6 +106,15 @@ class Sweep:
 
     def notifier(self, tenant_id: int) -> Notifier | None:
         return self.notifiers.get(self.tenants[tenant_id].platform)
+
+    def can(self, tenant_id: int, capability: type) -> bool:
+        """Whether the tenant's notifier has an optional capability (cached: isinstance on a
+        runtime-checkable protocol is slow, and a sweep asks once per delivery)."""
+        platform = self.tenants[tenant_id].platform
+        if (platform, capability) not in self._capabilities:
+            notifier = self.notifiers.get(platform)
+            self._capabilities[(platform, capability)] = isinstance(notifier, capability)
+        return self._capabilities[(platform, capability)]
 
     def sender(self, ledger: Ledger, kind: str) -> Sender:
         return Sender(self.db, ledger, self.token, self.settings, self.clock, self.start, kind)
@@ -254,9 +265,10 @@ def _digest_job(
     assert notifier is not None  # tenants without a notifier were left out
     tenant = run.tenants[claim.tenant_id].external_id
     key = f"digest:{claim.tenant_id}:{claim.subject_id}:{claim.week}"
-    reply = digest_reply(actions, today=due.local_today, delivery_key=key)
 
     async def send() -> SendResult:
+        # Rendered at the last moment: 10k digests are never all in memory at once.
+        reply = digest_reply(actions, today=due.local_today, delivery_key=key)
         return await notifier.send_direct(tenant=tenant, user_id=owner.user_id, replies=[reply])
 
     job = Job(
@@ -269,8 +281,8 @@ def _digest_job(
         previous_uncertain=row is not None and row.status == Status.UNCERTAIN,
         stale=row is not None and row.status == Status.CLAIMED,
     )
-    if isinstance(notifier, DeliveryCheck):
-        checker = notifier
+    if run.can(claim.tenant_id, DeliveryCheck):
+        checker = cast(DeliveryCheck, notifier)
 
         async def check() -> bool | None:
             return await checker.was_delivered(
@@ -320,7 +332,7 @@ async def _escalations(run: Sweep) -> list[Line]:
 
 def _where(run: Sweep, rows: Sequence[OverdueRow]) -> str:
     first = rows[0]
-    if first.conversation_key and isinstance(run.notifier(first.action.tenant_id), ConversationPoster):
+    if first.conversation_key and run.can(first.action.tenant_id, ConversationPoster):
         return f"case #{first.action.case_number} thread"
     return f"case #{first.action.case_number} lead @{first.lead_user_id}"
 
@@ -330,8 +342,8 @@ def _escalation_job(run: Sweep, claim: Claim, rows: Sequence[OverdueRow], due: D
     assert notifier is not None
     tenant = run.tenants[claim.tenant_id].external_id
     key = f"escalation:{claim.tenant_id}:{claim.subject_id}:{claim.week}"
-    reply = escalation_reply(rows, today=due.local_today, delivery_key=key)
     thread, lead = rows[0].conversation_key, rows[0].lead_user_id
+    poster = cast(ConversationPoster, notifier) if run.can(claim.tenant_id, ConversationPoster) else None
     job = Job(
         claim,
         notifier.platform,
@@ -342,9 +354,10 @@ def _escalation_job(run: Sweep, claim: Claim, rows: Sequence[OverdueRow], due: D
     )
 
     async def send() -> SendResult:
-        if thread and isinstance(notifier, ConversationPoster):
+        reply = escalation_reply(rows, today=due.local_today, delivery_key=key)
+        if thread and poster is not None:
             job.target = f"thread:{thread}"
-            result = await notifier.post_in_conversation(
+            result = await poster.post_in_conversation(
                 tenant=tenant, conversation_key=thread, replies=[reply]
             )
             if result.ok or result.uncertain or result.retryable or not lead:
