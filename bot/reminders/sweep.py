@@ -116,8 +116,8 @@ class Sweep:
             self._capabilities[(platform, capability)] = isinstance(notifier, capability)
         return self._capabilities[(platform, capability)]
 
-    def sender(self, ledger: Ledger, kind: str) -> Sender:
-        return Sender(self.db, ledger, self.token, self.settings, self.clock, self.start, kind)
+    def sender(self, ledger: Ledger, kind: str, claimed_at: dt.datetime) -> Sender:
+        return Sender(self.db, ledger, self.token, self.settings, self.clock, claimed_at, kind)
 
 
 def claim_token(worker: str | None = None) -> str:
@@ -193,18 +193,20 @@ def classify(run: Sweep, keys: Iterable[Key], rows: Iterable[DeliveryRow]) -> Wo
     return work
 
 
-async def _claim(run: Sweep, ledger: Ledger, work: Work) -> list[Claim]:
+async def _claim(run: Sweep, ledger: Ledger, work: Work) -> tuple[list[Claim], dt.datetime]:
+    """Claim in one transaction; the claim time (not the sweep's start) starts the TTL."""
+    now = run.clock()
     async with run.db.transaction() as session:
-        claims = await deliveries.claim_new(session, ledger, keys=work.new, token=run.token, now=run.start)
+        claims = await deliveries.claim_new(session, ledger, keys=work.new, token=run.token, now=now)
         claims += await deliveries.claim_existing(
             session,
             ledger,
             ids=sorted(work.retry),
             token=run.token,
-            now=run.start,
-            stale_before=run.start - run.settings.claim_ttl,
+            now=now,
+            stale_before=now - run.settings.claim_ttl,
         )
-    return claims
+    return claims, now
 
 
 def _planned_lines(
@@ -233,7 +235,7 @@ async def _digests(run: Sweep) -> list[Line]:
         return _planned_lines(
             run, "digest", work, lambda key: (f"@{planned[key][0].user_id}", planned[key][0].open_count)
         )
-    claims = await _claim(run, DIGESTS, work)
+    claims, claimed_at = await _claim(run, DIGESTS, work)
     if not claims:
         return []
     async with run.db.transaction() as session:
@@ -253,7 +255,7 @@ async def _digests(run: Sweep) -> list[Line]:
     if nothing_left:
         async with run.db.transaction() as session:
             await deliveries.release(session, DIGESTS, token=run.token, ids=nothing_left)
-    sender = run.sender(DIGESTS, "digest")
+    sender = run.sender(DIGESTS, "digest", claimed_at)
     await sender.run(jobs)
     return sender.lines
 
@@ -318,14 +320,14 @@ async def _escalations(run: Sweep) -> list[Line]:
         return _planned_lines(
             run, "escalation", work, lambda key: (_where(run, by_case[key]), len(by_case[key]))
         )
-    claims = await _claim(run, ESCALATIONS, work)
+    claims, claimed_at = await _claim(run, ESCALATIONS, work)
     jobs = [
         _escalation_job(
             run, claim, by_case[(claim.tenant_id, claim.subject_id, claim.week)], dues[claim.tenant_id]
         )
         for claim in claims
     ]
-    sender = run.sender(ESCALATIONS, "escalation")
+    sender = run.sender(ESCALATIONS, "escalation", claimed_at)
     await sender.run(jobs)
     return sender.lines
 
