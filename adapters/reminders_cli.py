@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.config import Settings
+from bot.notify import Notifier
 from bot.reminders.config import ReminderSettings
+from storage.db import Database
 
 NOT_SENT = {"failed", "uncertain", "gave_up"}
 
@@ -45,53 +48,55 @@ def run_remind(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from adapters.cli import prepare_database
-    from adapters.notifiers import configured_notifiers
     from bot.reminders.sweep import sweep
 
-    reminders = ReminderSettings.from_env()
-    db = prepare_database(settings)
-    if problem := schema_behind(settings):
-        print(f"casebook remind: {problem}", file=sys.stderr)
-        return 2
-
-    async def go() -> int:
-        try:
-            async with configured_notifiers() as notifiers:
-                report = await sweep(
-                    db,
-                    notifiers,
-                    settings=reminders,
-                    default_timezone=settings.default_timezone,
-                    dry_run=args.dry_run,
-                )
-        finally:
-            await db.dispose()
+    async def remind(db: Database, notifiers: Mapping[str, Notifier], reminders: ReminderSettings) -> int:
+        report = await sweep(
+            db,
+            notifiers,
+            settings=reminders,
+            default_timezone=settings.default_timezone,
+            dry_run=args.dry_run,
+        )
         print(report.describe())
         if not report.lines:
             print("Nothing due: everyone with open actions has this week's digest, or has them all snoozed.")
         return 1 if any(line.status in NOT_SENT for line in report.lines) else 0
 
-    return asyncio.run(go())
+    return _with_notifiers("remind", settings, remind)
 
 
 def run_clock(args: argparse.Namespace, settings: Settings) -> int:
     from adapters import clock
+
+    async def tick_forever(
+        db: Database, notifiers: Mapping[str, Notifier], reminders: ReminderSettings
+    ) -> int:
+        await clock.run_until_signalled(db, notifiers, settings=settings, reminders=reminders)
+        return 0
+
+    return _with_notifiers("clock", settings, tick_forever)
+
+
+Work = Callable[[Database, Mapping[str, Notifier], ReminderSettings], Awaitable[int]]
+
+
+def _with_notifiers(command: str, settings: Settings, work: Work) -> int:
+    """Settings checked, database ready and current, notifiers open: then `work`."""
     from adapters.cli import prepare_database
     from adapters.notifiers import configured_notifiers
 
     reminders = ReminderSettings.from_env()
-    db = prepare_database(settings)
+    db = prepare_database(settings)  # no connection is opened before `go`: nothing to close here
     if problem := schema_behind(settings):
-        print(f"casebook clock: {problem}", file=sys.stderr)
+        print(f"casebook {command}: {problem}", file=sys.stderr)
         return 2
 
     async def go() -> int:
         try:
             async with configured_notifiers() as notifiers:
-                await clock.run_until_signalled(db, notifiers, settings=settings, reminders=reminders)
+                return await work(db, notifiers, reminders)
         finally:
             await db.dispose()
-        return 0
 
     return asyncio.run(go())
