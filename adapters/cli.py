@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "adapters.console.commands",
     "adapters.processes",
     "adapters.teams.commands",
+    "adapters.reminders_cli",
 )
 
 LONG_RUNNING = {"serve", "clock"}

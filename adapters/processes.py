@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from adapters.reminders_cli import run_clock
 from bot.config import Settings
 
 
@@ -13,7 +14,7 @@ def add_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the web process (Slack, Teams, health check)")
     serve.set_defaults(handler=not_configured)
     clock = sub.add_parser("clock", help="run the reminder scheduler")
-    clock.set_defaults(handler=not_configured)
+    clock.set_defaults(handler=run_clock)
 
 
 def not_configured(args: argparse.Namespace, settings: Settings) -> int:

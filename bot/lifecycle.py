@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Mention
@@ -49,9 +52,30 @@ def ref(found: Located) -> str:
     return f"{found.case.number}.{found.action.number}"
 
 
-def _touch(session: AsyncSession, action: PreventionAction) -> None:
-    action.updated_at = utcnow()
-    session.add(action)
+async def _apply(session: AsyncSession, found: Located, **values: object) -> None:
+    """Compare-and-set: change the action only if it is still open and still the owner's we saw.
+
+    Two people pressing Done and Cancel at the same moment: one wins, the other is told.
+    """
+    action = found.action
+    values["updated_at"] = utcnow()
+    result = await session.exec(
+        update(PreventionAction)
+        .where(
+            col(PreventionAction.id) == action.id,
+            col(PreventionAction.status) == ActionStatus.OPEN,
+            col(PreventionAction.owner_id) == action.owner_id,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise LifecycleError(
+            f"{ref(found)} was changed by someone else a moment ago; "
+            f"`actions #{found.case.number}` shows where it stands."
+        )
+    for name, value in values.items():
+        set_committed_value(action, name, value)
 
 
 async def close_action(session: AsyncSession, *, actor: Person, found: Located, evidence: str | None) -> None:
@@ -63,13 +87,7 @@ async def close_action(session: AsyncSession, *, actor: Person, found: Located, 
         )
     if evidence and len(evidence) > 2000:
         raise LifecycleError("Keep the evidence under 2,000 characters (a link is best).")
-    action = found.action
-    action.status = ActionStatus.DONE
-    action.evidence = evidence
-    action.closed_by_id = actor.id
-    action.closed_at = utcnow()
-    action.snoozed_until = None
-    _touch(session, action)
+    await _close(session, found, actor, ActionStatus.DONE, evidence)
 
 
 async def cancel_action(session: AsyncSession, *, actor: Person, found: Located, reason: str) -> None:
@@ -79,12 +97,22 @@ async def cancel_action(session: AsyncSession, *, actor: Person, found: Located,
         raise LifecycleError(f"Say why it is no longer needed: `cancel {ref(found)} <reason>`.")
     if len(reason) > 2000:
         raise LifecycleError("Keep the reason under 2,000 characters.")
-    action = found.action
-    action.status = ActionStatus.CANCELLED
-    action.evidence = reason
-    action.closed_by_id = actor.id
-    action.closed_at = utcnow()
-    _touch(session, action)
+    await _close(session, found, actor, ActionStatus.CANCELLED, reason)
+
+
+async def _close(
+    session: AsyncSession, found: Located, actor: Person, status: ActionStatus, note: str | None
+) -> None:
+    """Done or cancelled: who, when, and the evidence or the reason in `evidence`."""
+    await _apply(
+        session,
+        found,
+        status=status,
+        evidence=note,
+        closed_by_id=actor.id,
+        closed_at=utcnow(),
+        snoozed_until=None,
+    )
 
 
 async def snooze_action(
@@ -92,8 +120,7 @@ async def snooze_action(
 ) -> dt.date:
     _require(actor, found, "snooze")
     until = parse_snooze(when, today=today)
-    found.action.snoozed_until = until
-    _touch(session, found.action)
+    await _apply(session, found, snoozed_until=until)
     return until
 
 
@@ -101,12 +128,28 @@ async def reassign_action(
     session: AsyncSession, *, actor: Person, found: Located, new_owner: Mention, tenant_id: int
 ) -> Person:
     _require(actor, found, "reassign")
+    if new_owner.user_id == (await _owner_user_id(session, found, tenant_id)):
+        raise LifecycleError(f"{ref(found)} is already theirs.")
     owner = await repo.person(
         session, tenant_id=tenant_id, user_id=new_owner.user_id, display_name=new_owner.display_name
     )
-    if owner.id == found.action.owner_id:
-        raise LifecycleError(f"{ref(found)} is already theirs.")
-    found.action.owner_id = owner.id
-    found.action.snoozed_until = None
-    _touch(session, found.action)
+    await _apply(session, found, owner_id=owner.id, snoozed_until=None)
     return owner
+
+
+async def _owner_user_id(session: AsyncSession, found: Located, tenant_id: int) -> str | None:
+    if found.action.owner_id is None:
+        return None
+    people = await repo.people_by_ids(session, tenant_id=tenant_id, ids=[found.action.owner_id])
+    owner = people.get(found.action.owner_id)
+    return owner.platform_user_id if owner else None
+
+
+async def set_require_evidence(session: AsyncSession, *, actor: Person, case: Case, required: bool) -> None:
+    """Only the case lead or an admin decides whether closing its actions needs evidence."""
+    if not (actor.is_admin or actor.id == case.lead_id):
+        raise LifecycleError(f"Only the lead of case #{case.number} or an admin can change that.")
+    if case.require_evidence != required:
+        case.require_evidence = required
+        case.updated_at = utcnow()
+        session.add(case)

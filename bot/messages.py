@@ -106,3 +106,6 @@ class Reply:
     # `bot.jobs.run_followup` once the platform has been acknowledged, and sends what it returns
     # to the same conversation. Keeps drafting from ever delaying an acknowledgement.
     followup: str | None = None
+    # A proactive send's idempotency key (e.g. "digest:12:2026-W48"): a notifier may attach it to
+    # the message (Slack message metadata) so that a resend can first ask whether it already landed.
+    delivery_key: str | None = None

@@ -209,7 +209,10 @@ class ReminderDelivery(SQLModel, table=True):
     """One weekly digest per owner and ISO week; the unique key is the claim."""
 
     __tablename__ = "reminder_deliveries"
-    __table_args__ = (UniqueConstraint("tenant_id", "owner_id", "week", name="uq_delivery_owner_week"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "owner_id", "week", name="uq_delivery_owner_week"),
+        Index("ix_delivery_week", "week"),  # the sweep reads this week's rows (0002_reminders)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)
@@ -222,6 +225,44 @@ class ReminderDelivery(SQLModel, table=True):
     sent_at: dt.datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     action_ids: list[int] = json_column()
+    # Not before this time: backoff after a failed or uncertain attempt (0002_reminders).
+    next_attempt_at: dt.datetime | None = None
+
+
+class ReminderEscalation(SQLModel, table=True):
+    """An action two weeks overdue is posted once a week in its case's thread (or to the lead)."""
+
+    __tablename__ = "reminder_escalations"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "case_id", "week", name="uq_escalation_case_week"),
+        Index("ix_escalation_week", "week"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    case_id: int = Field(foreign_key="cases.id")
+    week: str = Field(max_length=10)
+    status: str = Field(default="claimed", max_length=16)
+    attempts: int = Field(default=0)
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: dt.datetime = Field(default_factory=utcnow)
+    sent_at: dt.datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    action_ids: list[int] = json_column()
+    next_attempt_at: dt.datetime | None = None
+    target: str | None = Field(default=None, max_length=300)  # "thread:<key>" or "lead:<user id>"
+
+
+class ReminderSchedule(SQLModel, table=True):
+    """A tenant's own digest slot, overriding REMINDER_DAY / REMINDER_TIME."""
+
+    __tablename__ = "reminder_schedules"
+
+    tenant_id: int = Field(foreign_key="tenants.id", primary_key=True)
+    weekday: int  # 0 = Monday ... 6 = Sunday
+    at_time: str = Field(max_length=5)  # "HH:MM", local to each person
+    updated_by_id: int | None = Field(default=None, foreign_key="people.id")
+    updated_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class ProcessedEvent(SQLModel, table=True):

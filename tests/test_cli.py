@@ -108,14 +108,6 @@ def test_console_refuses_bad_answers_and_keeps_the_question(tmp_path: Path) -> N
     assert "Which capability area" in result.stdout
 
 
-def test_serve_and_clock_say_what_is_missing(tmp_path: Path) -> None:
-    for command in ("serve", "clock"):
-        result = casebook(command, cwd=tmp_path)
-        assert result.returncode != 0
-        assert result.stderr.strip()  # a sentence, not a traceback
-        assert "Traceback" not in result.stderr
-
-
 def test_bad_configuration_is_explained(tmp_path: Path) -> None:
     result = casebook("demo", cwd=tmp_path, env={"DATABASE_URL": "mysql://x@localhost/db"})
     assert result.returncode != 0 and "supports sqlite and postgresql" in result.stderr

@@ -16,17 +16,40 @@ from storage.models import Case, PreventionAction
 def action_item(
     case: Case, action: PreventionAction, *, today: dt.date, owner: str | None = None
 ) -> ListItem:
-    ref = f"{case.number}.{action.number}"
-    due = action.due_date
+    return action_list_item(
+        case_number=case.number,
+        case_title=case.title,
+        number=action.number,
+        description=action.description,
+        due=action.due_date,
+        snoozed_until=action.snoozed_until,
+        today=today,
+        owner=owner,
+    )
+
+
+def action_list_item(
+    *,
+    case_number: int,
+    case_title: str | None,
+    number: int,
+    description: str,
+    due: dt.date | None,
+    snoozed_until: dt.date | None,
+    today: dt.date,
+    owner: str | None = None,
+) -> ListItem:
+    """One action with its Done / Snooze a week / Reassign buttons (listings, digests, escalations)."""
+    ref = f"{case_number}.{number}"
     flag = ""
     if due and due < today:
         flag = f" ⚠ **overdue** since {due.isoformat()}"
     elif due:
         flag = f" (due {due.isoformat()})"
-    if action.snoozed_until and action.snoozed_until > today:
-        flag += f", snoozed until {action.snoozed_until.isoformat()}"
+    if snoozed_until and snoozed_until > today:
+        flag += f", snoozed until {snoozed_until.isoformat()}"
     who = f" · {owner}" if owner else ""
-    text = f"`{ref}` {action.description}{flag}{who} · case #{case.number} {case.title or ''}".rstrip()
+    text = f"`{ref}` {description}{flag}{who} · case #{case_number} {case_title or ''}".rstrip()
     return ListItem(
         text,
         choices=(
@@ -109,11 +132,15 @@ def _lead_notice(
 
 
 async def _lead_user(ctx: CommandContext, case: Case) -> str | None:
-    if case.lead_id is None:
+    return await _user_id(ctx, case.lead_id)
+
+
+async def _user_id(ctx: CommandContext, person_id: int | None) -> str | None:
+    if person_id is None:
         return None
-    people = await repo.people_by_ids(ctx.turn.session, tenant_id=ctx.turn.tenant_id, ids=[case.lead_id])
-    lead = people.get(case.lead_id)
-    return lead.platform_user_id if lead else None
+    people = await repo.people_by_ids(ctx.turn.session, tenant_id=ctx.turn.tenant_id, ids=[person_id])
+    person = people.get(person_id)
+    return person.platform_user_id if person else None
 
 
 @command("done", usage="done <action> [evidence]", summary="close an action, with a link or a note")
@@ -167,7 +194,12 @@ async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
     sender = Mention(turn.person.platform_user_id, turn.person.display_name)
     try:
         found = await _locate(ctx, ref_text)
+        if not who.strip():
+            raise ParseError(
+                f"Reassign `{lifecycle.ref(found)}` to whom? `reassign {lifecycle.ref(found)} @person`"
+            )
         new_owner = parse_owner(who, mentions=turn.inbound.mentions, sender=sender)
+        previous_owner = await _user_id(ctx, found.action.owner_id)
         owner = await lifecycle.reassign_action(
             turn.session,
             actor=turn.person,
@@ -197,6 +229,16 @@ async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
                 case_number=found.case.number,
             )
         )
+    if previous_owner and previous_owner not in {turn.person.platform_user_id, owner.platform_user_id}:
+        replies.append(
+            Reply(
+                f"@{by} moved prevention action `{ref}` from you to "
+                f"@{owner.display_name or owner.platform_user_id}; it leaves your weekly reminder.",
+                ReplyKind.NOTICE,
+                to_user=previous_owner,
+                case_number=found.case.number,
+            )
+        )
     return replies
 
 
@@ -208,10 +250,10 @@ async def cancel_action_command(ctx: CommandContext, args: str) -> list[Reply]:
         await lifecycle.cancel_action(ctx.turn.session, actor=ctx.turn.person, found=found, reason=reason)
     except ParseError as error:
         return _error(str(error))
+    ref = lifecycle.ref(found)
+    actor = ctx.turn.person.display_name or ctx.turn.person.platform_user_id
+    notice = f"`{ref}` of case #{found.case.number} was cancelled by @{actor}: {reason}"
     return [
-        Reply(
-            f"`{lifecycle.ref(found)}` cancelled: {reason}",
-            ReplyKind.INFO,
-            case_number=found.case.number,
-        )
+        Reply(f"`{ref}` cancelled: {reason}", ReplyKind.INFO, case_number=found.case.number),
+        *_lead_notice(found, ctx.turn.person.id, notice, await _lead_user(ctx, found.case)),
     ]

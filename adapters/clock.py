@@ -1,0 +1,97 @@
+"""`casebook clock`: APScheduler only ticks; the database decides what is due.
+
+Every tick runs one reminder sweep (bot.reminders.sweep). Ticks never overlap in
+one process (max_instances=1) and missed ticks are merged (coalesce): a sweep
+always works out for itself what is due, so nothing depends on a tick happening.
+Several clock processes may run at once; their claims keep them from doubling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import signal
+from collections.abc import Mapping
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import Settings
+from bot.notify import Notifier
+from bot.reminders.config import ReminderSettings
+from bot.reminders.sender import Clock
+from bot.reminders.sweep import sweep
+from storage.db import Database
+from storage.models import utcnow
+
+log = logging.getLogger("casebook.clock")
+
+
+async def tick(
+    db: Database,
+    notifiers: Mapping[str, Notifier],
+    *,
+    settings: Settings,
+    reminders: ReminderSettings,
+    clock: Clock = utcnow,
+) -> None:
+    try:
+        report = await sweep(
+            db, notifiers, settings=reminders, default_timezone=settings.default_timezone, clock=clock
+        )
+    except Exception:  # the clock's boundary: log it and let the next tick try again
+        log.exception("reminder sweep failed; the next tick will try again")
+        return
+    if report.lines:
+        log.info("%s", report.describe())
+
+
+async def run(
+    db: Database,
+    notifiers: Mapping[str, Notifier],
+    *,
+    settings: Settings,
+    reminders: ReminderSettings,
+    stop: asyncio.Event,
+    clock: Clock = utcnow,
+) -> None:
+    """Tick until `stop` is set; the first tick runs at once (catching up after downtime)."""
+    scheduler = AsyncIOScheduler(timezone=dt.UTC)
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=reminders.tick_seconds,
+        kwargs={
+            "db": db,
+            "notifiers": notifiers,
+            "settings": settings,
+            "reminders": reminders,
+            "clock": clock,
+        },
+        id="reminder-sweep",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=utcnow(),
+    )
+    scheduler.start()
+    log.info(
+        "clock started: a reminder sweep every %gs, digests on %s in each person's timezone",
+        reminders.tick_seconds,
+        reminders.slot.describe(),
+    )
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        log.info("clock stopped")
+
+
+async def run_until_signalled(
+    db: Database, notifiers: Mapping[str, Notifier], *, settings: Settings, reminders: ReminderSettings
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await run(db, notifiers, settings=settings, reminders=reminders, stop=stop)

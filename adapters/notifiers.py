@@ -1,0 +1,32 @@
+"""Which notifier serves each platform, for the processes that send on their own (the clock)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+
+from adapters.console.notifier import ConsoleNotifier
+from bot.notify import Notifier
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def configured_notifiers() -> AsyncIterator[Mapping[str, Notifier]]:
+    """Console always; Slack when SLACK_BOT_TOKEN is set. Closed on exit."""
+    from adapters.slack.notifier import SlackNotifier
+
+    notifiers: dict[str, Notifier] = {"console": ConsoleNotifier()}
+    closers: list[Callable[[], Awaitable[None]]] = []
+    slack = SlackNotifier.from_env()
+    if slack is not None:
+        notifiers["slack"] = slack
+        closers.append(slack.aclose)
+    else:
+        log.info("SLACK_BOT_TOKEN is not set: Slack workspaces get no reminders from this process")
+    try:
+        yield notifiers
+    finally:
+        for close in closers:
+            await close()

@@ -1,0 +1,305 @@
+"""Slack implementation of the notifier port: DMs (conversations.open + chat.postMessage),
+posts in a case's thread, and a check of whether a delivery already landed.
+
+Never a blind resend. slack_sdk's default retry handler re-sends a request after a
+connection error, which may post the same message twice; these clients run with no
+retry handlers at all, and each failure is classified instead:
+- rate limited (429): retryable, with Slack's Retry-After;
+- the request never left (connection refused, connect timeout): retryable;
+- it may have reached Slack (read timeout, dropped connection, 5xx, internal_error
+  from chat.postMessage): `uncertain`. The sweep then asks `was_delivered`, which
+  looks for the delivery key this notifier stores in the message's metadata;
+- anything else (user_not_found, account_inactive, invalid_auth...): permanent.
+
+Tokens come from an injectable lookup (tenant id -> bot token): one workspace's
+SLACK_BOT_TOKEN for now, OAuth installations later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messages import Reply
+from bot.notify import SendResult
+
+log = logging.getLogger(__name__)
+
+TokenLookup = Callable[[str], Awaitable[str | None]]
+Renderer = Callable[[Reply], dict[str, Any]]
+
+DEFAULT_API_URL = "https://slack.com/api/"
+METADATA_EVENT = "casebook_delivery"
+_THREAD = re.compile(r"([CGD][A-Z0-9]{2,})[:/](\d{9,}\.\d+)$")
+_MAYBE_POSTED = {"internal_error", "fatal_error"}
+_TRANSIENT = {"service_unavailable", "request_timeout", "team_added_to_org"}
+_MAX_BLOCKS = 50
+
+
+def single_workspace(token: str) -> TokenLookup:
+    """Every tenant gets the one bot token (the notifier still checks it is that workspace's)."""
+
+    async def lookup(tenant: str) -> str | None:
+        return token
+
+    return lookup
+
+
+@dataclass(frozen=True)
+class _Identity:
+    team_ids: frozenset[str]
+    bot_user_id: str | None
+
+
+class _Failed(Exception):
+    def __init__(self, result: SendResult) -> None:
+        super().__init__(result.error)
+        self.result = result
+
+
+class SlackNotifier:
+    platform = "slack"
+
+    def __init__(
+        self,
+        tokens: TokenLookup,
+        *,
+        base_url: str | None = None,
+        timeout: float = 15.0,
+        render: Renderer | None = None,
+    ) -> None:
+        self._tokens = tokens
+        self._base_url = _with_slash(base_url or DEFAULT_API_URL)
+        self._timeout = timeout
+        self._render = render or render_message
+        self._session: aiohttp.ClientSession | None = None
+        self._identities: dict[str, _Identity] = {}
+
+    @classmethod
+    def from_env(cls) -> SlackNotifier | None:
+        """The single-workspace notifier from SLACK_BOT_TOKEN, or None when it is unset."""
+        token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
+        if not token:
+            return None
+        return cls(single_workspace(token), base_url=os.environ.get("SLACK_API_URL") or None)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # --- the port -----------------------------------------------------------------------
+
+    async def send_direct(self, *, tenant: str, user_id: str, replies: Sequence[Reply]) -> SendResult:
+        try:
+            client = await self._client_for(tenant)
+            channel = await self._open_dm(client, user_id)
+            return await self._post_all(client, channel, None, replies)
+        except _Failed as failed:
+            return failed.result
+
+    async def post_in_conversation(
+        self, *, tenant: str, conversation_key: str, replies: Sequence[Reply]
+    ) -> SendResult:
+        thread = _THREAD.search(conversation_key)
+        if thread is None:
+            return SendResult(ok=False, error=f"cannot tell a Slack thread from {conversation_key!r}")
+        try:
+            client = await self._client_for(tenant)
+            return await self._post_all(client, thread.group(1), thread.group(2), replies)
+        except _Failed as failed:
+            return failed.result
+
+    async def was_delivered(
+        self, *, tenant: str, user_id: str, delivery_key: str, since: dt.datetime
+    ) -> bool | None:
+        """Look for our message carrying `delivery_key` in the DM (needs the im:history scope)."""
+        try:
+            client = await self._client_for(tenant)
+            channel = await self._open_dm(client, user_id)
+            history = await client.conversations_history(
+                channel=channel,
+                oldest=f"{since.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=200,
+            )
+        except _Failed as failed:
+            log.warning("cannot check an earlier Slack delivery to %s: %s", user_id, failed.result.error)
+            return None
+        except (TimeoutError, SlackApiError, aiohttp.ClientError) as error:
+            log.warning("cannot check an earlier Slack delivery to %s: %s", user_id, _describe(error))
+            return None
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_EVENT and payload.get("delivery_key") == delivery_key:
+                return True
+        return None if history.get("has_more") else False  # more pages than we read: cannot be sure
+
+    # --- the wire -----------------------------------------------------------------------
+
+    async def _client_for(self, tenant: str) -> AsyncWebClient:
+        token = await self._tokens(tenant)
+        if not token:
+            raise _Failed(SendResult(ok=False, error=f"no Slack bot token for workspace {tenant}"))
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=self._timeout)
+            )
+        # retry_handlers=[]: the SDK must never re-send on its own (see the module docstring).
+        client = AsyncWebClient(
+            token=token,
+            base_url=self._base_url,
+            session=self._session,
+            retry_handlers=[],
+            timeout=int(self._timeout),
+        )
+        identity = await self._identity(client, token)
+        if tenant not in identity.team_ids:
+            raise _Failed(
+                SendResult(
+                    ok=False,
+                    error=f"the Slack bot token belongs to {sorted(identity.team_ids)}, not {tenant}",
+                )
+            )
+        return client
+
+    async def _identity(self, client: AsyncWebClient, token: str) -> _Identity:
+        if token not in self._identities:
+            response = await self._call(client.auth_test(), posting=False)
+            teams = {response.get("team_id"), response.get("enterprise_id")}
+            self._identities[token] = _Identity(frozenset(t for t in teams if t), response.get("user_id"))
+        return self._identities[token]
+
+    async def _open_dm(self, client: AsyncWebClient, user_id: str) -> str:
+        response = await self._call(client.conversations_open(users=user_id), posting=False)
+        channel = (response.get("channel") or {}).get("id")
+        if not channel:
+            raise _Failed(SendResult(ok=False, error="conversations.open returned no channel"))
+        return str(channel)
+
+    async def _post_all(
+        self, client: AsyncWebClient, channel: str, thread_ts: str | None, replies: Sequence[Reply]
+    ) -> SendResult:
+        for posted, reply in enumerate(replies):
+            message = self._render(reply)
+            if reply.delivery_key:
+                message["metadata"] = {
+                    "event_type": METADATA_EVENT,
+                    "event_payload": {"delivery_key": reply.delivery_key},
+                }
+            try:
+                await self._call(
+                    client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message), posting=True
+                )
+            except _Failed as failed:
+                if posted:  # part of it is already in Slack: re-sending would repeat that part
+                    return SendResult(ok=False, uncertain=True, error=f"partly sent: {failed.result.error}")
+                return failed.result
+        return SendResult(ok=True)
+
+    async def _call(self, request: Awaitable[Any], *, posting: bool) -> Any:
+        """Await one Web API call; a failure becomes a classified SendResult."""
+        try:
+            return await request
+        except SlackApiError as error:
+            raise _Failed(_api_failure(error, posting=posting)) from error
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+            # The request never reached Slack: safe to try again later.
+            raise _Failed(SendResult(ok=False, retryable=True, error=_describe(error))) from error
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise _Failed(_maybe_sent(_describe(error), posting=posting)) from error
+
+
+def _api_failure(error: SlackApiError, *, posting: bool) -> SendResult:
+    response = error.response
+    status = getattr(response, "status_code", None) or 0
+    code = str(response.get("error") or "") if isinstance(response.data, dict) else ""
+    if status == 429 or code == "ratelimited":
+        retry_after = _retry_after(response.headers)
+        return SendResult(ok=False, retryable=True, retry_after=retry_after, error="rate limited by Slack")
+    if status >= 500 or code in _MAYBE_POSTED:
+        return _maybe_sent(f"Slack answered {status} {code}".strip(), posting=posting)
+    if code in _TRANSIENT:
+        return SendResult(ok=False, retryable=True, error=f"Slack: {code}")
+    return SendResult(ok=False, error=f"Slack: {code or status}")
+
+
+def _maybe_sent(error: str, *, posting: bool) -> SendResult:
+    if posting:
+        return SendResult(ok=False, uncertain=True, error=error)
+    return SendResult(ok=False, retryable=True, error=error)  # reads and conversations.open repeat safely
+
+
+def _retry_after(headers: Any) -> float:
+    raw = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    try:
+        return max(float(str(raw)), 1.0)
+    except (TypeError, ValueError):
+        return 30.0
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+# --- rendering (the Slack adapter may inject its own) ------------------------------------
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+
+
+def mrkdwn(markdown: str) -> str:
+    """Standard Markdown (the core's) to Slack mrkdwn: **bold** -> *bold*, [t](u) -> <u|t>."""
+    text = markdown.replace("&", "&amp;").replace("<@", "\x00").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("\x00", "<@").replace("&gt;", ">")  # keep user mentions <@U123>
+    text = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
+    return _BOLD.sub(r"*\1*", text)
+
+
+def render_message(reply: Reply) -> dict[str, Any]:
+    """A Reply as chat.postMessage arguments: text for notifications, blocks with buttons."""
+    blocks: list[dict[str, Any]] = [_section(reply.text)]
+    for index, item in enumerate(reply.items):
+        blocks.append(_section(item.text))
+        if item.choices:
+            blocks.append(_buttons(item.choices, f"{index}"))
+    if reply.choices:
+        blocks.append(_buttons(reply.choices, "reply"))
+    if len(blocks) > _MAX_BLOCKS:
+        blocks = [*blocks[: _MAX_BLOCKS - 1], _section("_…more in `actions`._")]
+    return {"text": mrkdwn(reply.text)[:3000], "blocks": blocks}
+
+
+def _section(markdown: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(markdown)[:3000]}}
+
+
+def _buttons(choices: Sequence[Any], group: str) -> dict[str, Any]:
+    elements = []
+    for n, choice in enumerate(choices[:25]):
+        button: dict[str, Any] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": choice.label[:75]},
+            "value": choice.value[:2000],
+            # The interaction handler reads the value; the form to open first travels here.
+            "action_id": f"casebook:{choice.form or ''}:{group}:{n}",
+        }
+        if choice.style in {"primary", "danger"}:
+            button["style"] = choice.style
+        elements.append(button)
+    return {"type": "actions", "elements": elements}

@@ -1,0 +1,78 @@
+"""What the weekly digest and the overdue escalation say."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from bot.commands.actions import action_list_item
+from bot.messages import ListItem, Reply, ReplyKind
+from storage.deliveries import ActionRow, OverdueRow
+
+MAX_ITEMS = 25  # one chat message; `actions` lists the rest
+
+
+def is_awake(action: ActionRow, today: dt.date) -> bool:
+    """Not snoozed on `today`: a snooze ends on its date."""
+    return action.snoozed_until is None or action.snoozed_until <= today
+
+
+def by_due_date(actions: Sequence[ActionRow]) -> list[ActionRow]:
+    """Earliest due first, so overdue ones lead; undated ones last."""
+    return sorted(
+        actions, key=lambda a: (a.due_date is None, a.due_date or dt.date.max, a.case_number, a.number)
+    )
+
+
+def digest_reply(actions: Sequence[ActionRow], *, today: dt.date, delivery_key: str) -> Reply:
+    ordered = by_due_date(actions)
+    overdue = sum(1 for a in ordered if a.due_date is not None and a.due_date < today)
+    counts = f"{len(ordered)} open" + (f", **{overdue} overdue**" if overdue else "")
+    lines = [
+        f"**Your prevention actions this week** ({counts})",
+        "Each one closes a door the last incident came through. Mark it done with a link or a note, "
+        "snooze it a week, or hand it to someone better placed.",
+    ]
+    if len(ordered) > MAX_ITEMS:
+        lines.append(f"_Showing the first {MAX_ITEMS}; `actions` lists all {len(ordered)}._")
+    items = tuple(_item(a, today=today) for a in ordered[:MAX_ITEMS])
+    return Reply("\n".join(lines), ReplyKind.LIST, items=items, delivery_key=delivery_key)
+
+
+def escalation_reply(rows: Sequence[OverdueRow], *, today: dt.date, delivery_key: str) -> Reply:
+    first = rows[0].action
+    title = f" {first.case_title}" if first.case_title else ""
+    lines = [
+        f"⏰ **Case #{first.case_number}{title}: prevention actions two weeks or more overdue**",
+        "They were agreed after the incident and are still open. Owner or case lead: close, "
+        "snooze or reassign each one.",
+    ]
+    ordered = sorted(rows, key=lambda r: (r.action.due_date or dt.date.max, r.action.number))
+    items = tuple(
+        _item(
+            r.action,
+            today=today,
+            owner=f"@{r.owner_name or r.owner_user_id}" if r.owner_user_id else "unassigned",
+        )
+        for r in ordered[:MAX_ITEMS]
+    )
+    return Reply(
+        "\n".join(lines),
+        ReplyKind.NOTICE,
+        items=items,
+        case_number=first.case_number,
+        delivery_key=delivery_key,
+    )
+
+
+def _item(action: ActionRow, *, today: dt.date, owner: str | None = None) -> ListItem:
+    return action_list_item(
+        case_number=action.case_number,
+        case_title=None if owner else action.case_title,  # an escalation names its case once, above
+        number=action.number,
+        description=action.description,
+        due=action.due_date,
+        snoozed_until=action.snoozed_until,
+        today=today,
+        owner=owner,
+    )

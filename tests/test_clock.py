@@ -1,0 +1,139 @@
+"""The clock process and `casebook remind`: APScheduler ticks, the database decides."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from adapters import clock as clock_process
+from adapters.cli import main
+from bot.config import Settings
+from bot.reminders.config import ReminderSettings
+from storage.db import Database, connect, migrate
+from storage.models import utcnow
+from tests.reminder_fixtures import MONDAY, RecordingNotifier, seed_case
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def test_the_ticker_runs_sweeps_and_the_database_keeps_them_to_one_digest(db: Database) -> None:
+    await seed_case(db, owners=[("bob", None), ("carol", None)])
+    sweeps = 0
+
+    def frozen() -> dt.datetime:  # every tick sees Monday 09:30: due once, then done
+        nonlocal sweeps
+        sweeps += 1
+        return MONDAY + dt.timedelta(hours=9, minutes=30)
+
+    notifier = RecordingNotifier()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(
+        clock_process.run(
+            db,
+            {"console": notifier},
+            settings=Settings(),
+            reminders=ReminderSettings(tick_seconds=0.05),
+            stop=stop,
+            clock=frozen,
+        )
+    )
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if sweeps >= 12:
+            break
+    stop.set()
+    await asyncio.wait_for(runner, 5)
+    assert sweeps >= 12
+    assert sorted(s.user_id for s in notifier.sent) == ["bob", "carol"]
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'casebook.db'}"
+    migrate(url)
+
+    async def seed() -> None:
+        db = connect(url)
+        try:
+            await seed_case(
+                db, tenant="local", owners=[("bob", None)], since=utcnow() - dt.timedelta(days=10)
+            )
+        finally:
+            await db.dispose()
+
+    asyncio.run(seed())
+    return url
+
+
+def test_remind_now_says_what_it_sent_and_does_it_once(
+    sqlite_file: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_file)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+
+    def remind(*flags: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as exited:
+            main(["remind", *flags])
+        return int(exited.value.code or 0), capsys.readouterr().out
+
+    code, out = remind("--now", "--dry-run")
+    assert code == 0 and "would send  console/local @bob: digest (1 action" in out
+    code, out = remind("--now")
+    assert code == 0 and "→ DM to @bob (local):" in out and "sent  console/local @bob" in out
+    code, out = remind("--now")
+    assert code == 0 and "Nothing due" in out
+    code, _ = remind()
+    assert code == 2
+
+
+def test_a_bad_reminder_setting_is_a_clear_error(sqlite_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_file)
+    monkeypatch.setenv("REMINDER_TIME", "9 o'clock")
+    with pytest.raises(SystemExit) as exited:
+        main(["remind", "--now"])
+    assert 'REMINDER_TIME="9 o\'clock": use HH:MM' in str(exited.value.code)
+
+
+def test_the_clock_process_sends_then_stops_cleanly_on_sigterm(sqlite_file: str) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": sqlite_file,
+        "REMINDER_TICK_SECONDS": "1",
+        "PYTHONPATH": str(ROOT),
+        "LOG_LEVEL": "INFO",
+    }
+    env.pop("SLACK_BOT_TOKEN", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "clock"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    watchdog = threading.Timer(60, process.kill)  # never hang the suite
+    watchdog.start()
+    try:
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:
+            seen.append(line)
+            if "sent  console/local @bob" in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=10)
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+    output = "".join(seen) + rest
+    assert process.returncode == 0, output
+    assert "→ DM to @bob (local):" in output and "clock stopped" in output
