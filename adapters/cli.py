@@ -20,6 +20,7 @@ log = logging.getLogger("casebook")
 SUBCOMMAND_MODULES = (
     "adapters.console.commands",
     "adapters.processes",
+    "adapters.console.insights",
 )
 
 LONG_RUNNING = {"serve", "clock"}

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import interview, render
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
+from bot.insights import similar
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
 from bot.parsing import zone
 from bot.publish import publication_replies
@@ -151,6 +152,11 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
         )
     await save_draft(session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case)
     replies = list(outcome.replies)
+    if similar.leaves_symptoms(state.step, outcome.state.step):
+        # Past cases like this one, just before the next question.
+        replies[-1:-1] = await similar.suggestions_for(
+            session, tenant_id=turn.tenant_id, case_id=case.id, draft=outcome.case
+        )
     if outcome.finished:
         conversation.active = False
         if outcome.finished == "published":

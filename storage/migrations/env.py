@@ -9,6 +9,18 @@ import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 config = context.config
 target_metadata = SQLModel.metadata
 
+# The full-text index of cases (storage/search.py) is created by raw SQL in 0006_insights: an
+# FTS5 virtual table and its shadow tables on SQLite, a tsvector table on PostgreSQL. It has no
+# model, so autogenerate must not propose to drop it.
+UNMODELLED_PREFIXES = ("case_search",)
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    if type_ == "table" and name and name.startswith(UNMODELLED_PREFIXES):
+        return False
+    table = getattr(obj, "table", None)
+    return not (type_ == "index" and table is not None and table.name.startswith(UNMODELLED_PREFIXES))
+
 
 def run_migrations_offline() -> None:
     context.configure(
@@ -16,6 +28,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -31,6 +44,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
