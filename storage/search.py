@@ -156,3 +156,16 @@ async def _with_cases(
     found = await session.exec(select(Case).where(Case.tenant_id == tenant_id, col(Case.id).in_(ids)))
     by_id = {case.id: case for case in found}
     return [Match(by_id[case_id], score) for case_id, score in ranked if case_id in by_id]
+
+
+# The index is created by raw SQL in 0006_insights (an FTS5 virtual table and its shadow tables
+# on SQLite, a tsvector table on PostgreSQL) and has no model: autogenerate must not propose to
+# drop it. storage/migrations/env.py passes this to Alembic.
+UNMODELLED_PREFIXES = ("case_search",)
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    if type_ == "table" and name and name.startswith(UNMODELLED_PREFIXES):
+        return False
+    table = getattr(obj, "table", None)
+    return not (type_ == "index" and table is not None and str(table.name).startswith(UNMODELLED_PREFIXES))

@@ -79,6 +79,7 @@ def candidates(documents: Iterable[tuple[str, Any]]) -> tuple[list[Candidate], l
     keeps the later report, which supersedes the earlier.
     """
     by_key: dict[str, Candidate] = {}
+    file_of: dict[str, str] = {}
     notes: list[str] = []
     for label, document in documents:
         if not isinstance(document, dict):
@@ -87,9 +88,9 @@ def candidates(documents: Iterable[tuple[str, Any]]) -> tuple[list[Candidate], l
         provider = _provider(label)
         for key, record in document.items():
             if key in by_key:
-                notes.append(f"{key}: {label} supersedes {by_key[key].label}")
+                notes.append(f"{key}: the report in {label} supersedes the one in {file_of[key]}")
             data = convert(str(key), record, provider=provider) if isinstance(record, dict) else record
-            by_key[key] = Candidate(f"{label} {key}", data, SOURCE_FORMAT)
+            by_key[key], file_of[key] = Candidate(f"{label} {key}", data, SOURCE_FORMAT), label
     return list(by_key.values()), notes
 
 

@@ -5,21 +5,10 @@ from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.search import include_object  # keeps autogenerate off the unmodelled search index
 
 config = context.config
 target_metadata = SQLModel.metadata
-
-# The full-text index of cases (storage/search.py) is created by raw SQL in 0006_insights: an
-# FTS5 virtual table and its shadow tables on SQLite, a tsvector table on PostgreSQL. It has no
-# model, so autogenerate must not propose to drop it.
-UNMODELLED_PREFIXES = ("case_search",)
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    if type_ == "table" and name and name.startswith(UNMODELLED_PREFIXES):
-        return False
-    table = getattr(obj, "table", None)
-    return not (type_ == "index" and table is not None and table.name.startswith(UNMODELLED_PREFIXES))
 
 
 def run_migrations_offline() -> None:
