@@ -21,9 +21,9 @@ SEVERITY_COLOURS = {
     "unset": "#bababa",
 }
 MEASURE_STYLE = {
-    "detect": ("time to detect", "#1b9e77", "o"),
-    "mitigate": ("time to mitigate", "#d95f02", "s"),
-    "resolve": ("time to resolve", "#7570b3", "^"),
+    "detect": ("to detect", "#1b9e77", "o"),
+    "mitigate": ("to mitigate", "#d95f02", "s"),
+    "resolve": ("to resolve", "#7570b3", "^"),
 }
 
 
@@ -50,6 +50,7 @@ def render_png(ledger: Ledger) -> bytes:
     crowded = len(labels) > 6
     for axes in (incidents, times, repeats, actions):
         axes.set_xticks(x, labels, rotation=40 if crowded else 0, ha="right" if crowded else "center")
+        axes.set_xlim(-0.6, len(x) - 0.4)
         axes.grid(axis="y", alpha=0.3)
         axes.spines[["top", "right"]].set_visible(False)
     buffer = io.BytesIO()
@@ -86,9 +87,9 @@ def _times_panel(axes: Any, ledger: Ledger, x: list[int]) -> None:
             for f in ledger.periods
         ]
         if any(h == h for h in hours):  # NaN != NaN: at least one real value
-            axes.plot(x, hours, marker=marker, color=colour, label=f"median {name}", linewidth=2)
+            axes.plot(x, hours, marker=marker, color=colour, label=name, linewidth=2)
             plotted, highest = True, max([highest, *(h for h in hours if h == h)])
-    axes.set_title("How fast incidents were handled (median)")
+    axes.set_title("Median time from start of impact")
     axes.set_ylabel("hours")
     axes.set_ylim(0, max(highest, 1 / 60) * 1.35)
     if plotted:

@@ -12,6 +12,7 @@ from bot.insights.capability_map import label
 from bot.insights.ledger import MEASURES, SEVERITY_KEYS, BeforeAfter, Ledger, PeriodFigures, Timing
 from bot.parsing import AREAS, format_duration
 
+SHOWN_REPEATS = 8  # pairs listed per period; `--json` lists them all
 MEASURE_NAMES = {"detect": "Detect", "mitigate": "Mitigate", "resolve": "Resolve"}
 
 
@@ -40,8 +41,11 @@ def _period_lines(figures: PeriodFigures) -> list[str]:
         lines = [head + f"{len(figures.incidents)} incident(s): {severities} · {areas}"]
         lines.append("  " + " · ".join(_timing(MEASURE_NAMES[m], figures.timings[m]) for m in MEASURES))
         if figures.repeats:
-            pairs = ", ".join(f"#{a} after #{b}" for a, b in sorted(figures.repeats.items()))
-            lines.append(f"  Repeats: {len(figures.repeats)} ({pairs})")
+            pairs = [f"#{a} after #{b}" for a, b in sorted(figures.repeats.items())]
+            shown = ", ".join(pairs[:SHOWN_REPEATS]) + (
+                f", +{len(pairs) - SHOWN_REPEATS} more" if len(pairs) > SHOWN_REPEATS else ""
+            )
+            lines.append(f"  Repeats: {len(figures.repeats)} ({shown})")
         else:
             lines.append("  Repeats: none")
     else:
