@@ -123,7 +123,7 @@ def _actions_panel(axes: Any, ledger: Ledger, x: list[int]) -> None:
     for i, f in zip(x, follow, strict=True):
         if f.on_time_share is not None:
             axes.annotate(
-                f"{f.on_time_share:.0f}%",
+                f"{f.on_time_share:.0f}% on time",
                 (i, f.due),
                 xytext=(0, 4),
                 textcoords="offset points",
