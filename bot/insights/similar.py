@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.case import CaseDraft
+from bot.interview import ORDER
 from bot.messages import Choice, ListItem, Reply, ReplyKind
 from bot.parsing import AREA_LABELS
 from storage.models import Case
@@ -123,8 +124,6 @@ def similar_reply(found: list[SimilarCase], *, intro: str, case_number: int | No
 
 def leaves_symptoms(before: str, after: str) -> bool:
     """The interview moved on from the symptoms step (forward, not `back` or a refusal)."""
-    from bot.interview import ORDER
-
     return before == "symptoms" and after in ORDER and ORDER.index(after) > ORDER.index("symptoms")
 
 

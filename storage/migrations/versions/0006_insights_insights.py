@@ -3,11 +3,11 @@
 The index is kept in sync by the database itself (triggers on `cases`), so every
 write path (interview, import, edits from other features) updates it without the
 application having to remember. SQLite: an FTS5 table `case_search` whose rowid is
-the case id. PostgreSQL: a table `case_search(case_id, tenant_id, document tsvector)`
-with a GIN index, filled by a trigger function. Neither has a model: storage/migrations/
-env.py keeps autogenerate away from them. A later SQLite migration that *recreates*
-`cases` (batch mode) drops its triggers: re-run `_create_sqlite_triggers()` there
-(tests/test_insights_schema.py checks the triggers exist at head).
+the case id. PostgreSQL: a table `case_search(case_id, tenant_id, published, document
+tsvector)` with a GIN index, filled by a trigger function. Neither has a model:
+storage/migrations/env.py keeps autogenerate away from them. A later SQLite migration that
+*recreates* `cases` (batch mode) drops its triggers and must create them again, as
+`_create_sqlite_triggers()` does here (tests/test_insights_schema.py checks they exist at head).
 
 Revision ID: 0006_insights
 Revises: 0001_core
