@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "adapters.processes",
     "adapters.teams.commands",
     "adapters.reminders_cli",
+    "adapters.console.insights",
 )
 
 LONG_RUNNING = {"serve", "clock"}

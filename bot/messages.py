@@ -77,8 +77,14 @@ class ListItem:
 @dataclass(frozen=True)
 class Attachment:
     filename: str
-    content: str
+    content: str  # the file, for text files; for binary ones (`data` set) a short description
     mime: str = "text/markdown"
+    data: bytes | None = None  # a binary file (e.g. a PNG chart): upload these bytes
+
+    @property
+    def payload(self) -> bytes:
+        """The bytes to upload, text or binary alike."""
+        return self.data if self.data is not None else self.content.encode()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ database as it was; the next message resumes where the interview stood.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +19,7 @@ from bot import interview, render
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
 from bot.drafting import followup_key
+from bot.insights import similar
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
 from bot.parsing import zone
 from bot.publish import publication_replies
@@ -27,7 +30,7 @@ from storage.models import Case, Conversation, Person, Tenant, utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 4
+MAX_ATTEMPTS = 8
 
 
 @dataclass
@@ -64,6 +67,8 @@ async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = 
                 inbound.conversation_key,
                 attempt,
             )
+            # A little jitter so racing answers stop colliding in lockstep.
+            await asyncio.sleep(random.uniform(0, 0.01 * attempt))
     return [
         Reply(
             "Several answers arrived at the same moment and yours could not be applied. "
@@ -154,6 +159,11 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
         )
     await save_draft(session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case)
     replies = list(outcome.replies)
+    if similar.leaves_symptoms(state.step, outcome.state.step):
+        # Past cases like this one, just before the next question.
+        replies[-1:-1] = await similar.suggestions_for(
+            session, tenant_id=turn.tenant_id, case_id=case.id, draft=outcome.case
+        )
     if outcome.finished:
         conversation.active = False
         if outcome.finished == "published":

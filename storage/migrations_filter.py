@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-# Full-text search shadow tables and the like: created by migrations, not described by models.
-UNMODELLED_PREFIXES: tuple[str, ...] = ("case_search",)
-# Tables owned by libraries (e.g. slack_sdk's installation store).
+from storage.search import UNMODELLED_PREFIXES
+
+# Tables owned by libraries (e.g. slack_sdk's installation store), created by their own migration.
 LIBRARY_TABLES: frozenset[str] = frozenset()
 
 
+def _unmodelled(name: str) -> bool:
+    return name.startswith(UNMODELLED_PREFIXES) or name in LIBRARY_TABLES
+
+
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    if type_ != "table" or not name:
-        return True
-    return not (name.startswith(UNMODELLED_PREFIXES) or name in LIBRARY_TABLES)
+    """Leave out what the models cannot describe: full-text shadow tables, library tables."""
+    if type_ == "table" and name and _unmodelled(name):
+        return False
+    table = getattr(obj, "table", None)
+    return not (type_ == "index" and table is not None and _unmodelled(str(table.name)))

@@ -316,3 +316,19 @@ class UserAlias(SQLModel, table=True):
     user_id: str = Field(max_length=128)
     display_name: str | None = Field(default=None, max_length=256)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class CaseImport(SQLModel, table=True):
+    """A case loaded by `casebook import`: its key in the source, so a re-import updates it."""
+
+    __tablename__ = "case_imports"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id", name="uq_case_import_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    external_id: str = Field(max_length=256)
+    source_format: str = Field(max_length=32)  # "casebook" | "cloud"
+    digest: str = Field(max_length=64)  # sha256 of the validated record: unchanged means skip
+    imported_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)

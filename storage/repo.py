@@ -195,16 +195,19 @@ async def cases(
     return list(await session.exec(query.order_by(col(Case.number).desc()).limit(limit)))
 
 
-async def active_conversation(session: AsyncSession, *, tenant_id: int, key: str) -> Conversation | None:
-    return (
-        await session.exec(
-            select(Conversation).where(
-                Conversation.tenant_id == tenant_id,
-                Conversation.conversation_key == key,
-                col(Conversation.active).is_(True),
-            )
-        )
-    ).first()
+async def active_conversation(
+    session: AsyncSession, *, tenant_id: int, key: str, lock: bool = False
+) -> Conversation | None:
+    """The live interview in a conversation. `lock` queues concurrent answers to it on
+    PostgreSQL (row lock until commit); SQLite serialises writers and relies on the version check."""
+    query = select(Conversation).where(
+        Conversation.tenant_id == tenant_id,
+        Conversation.conversation_key == key,
+        col(Conversation.active).is_(True),
+    )
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return (await session.exec(query)).first()
 
 
 async def active_conversation_for_case(

@@ -21,7 +21,19 @@ from bot.messages import Inbound, InboundKind, Mention
 from storage.db import Database, connect, migrate
 
 PG_SERVER = os.environ.get("CASEBOOK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+# ../shared/corpus beside the checkout; found from a git worktree too (/work/wt/<name>), or named
+# by CASEBOOK_CORPUS.
+CORPUS = Path(
+    os.environ.get("CASEBOOK_CORPUS")
+    or next(
+        (
+            p / "shared" / "corpus"
+            for p in Path(__file__).resolve().parents
+            if (p / "shared" / "corpus").is_dir()
+        ),
+        Path(__file__).resolve().parents[1].parent / "shared" / "corpus",
+    )
+)
 
 
 def _pg_conninfo(url: str) -> str:

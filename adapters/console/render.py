@@ -16,7 +16,7 @@ def render(reply: Reply) -> str:
     if reply.choices:
         lines.append("  " + " ".join(f"[{c.value}]" for c in reply.choices))
     if reply.attachment is not None:
-        size = len(reply.attachment.content.encode())
+        size = len(reply.attachment.payload)
         lines.append(f"  (attached: {reply.attachment.filename}, {size:,} bytes)")
     body = "\n".join(lines)
     if reply.to_user:

@@ -1,0 +1,126 @@
+"""Commands about what the cases teach: similar, map, ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+
+from bot import refs
+from bot.commands import CommandContext, command
+from bot.config import Settings
+from bot.insights import chart, ledger_report
+from bot.insights.capability_map import render as render_map
+from bot.insights.ledger import parse_window
+from bot.insights.reports import build_ledger, build_map
+from bot.insights.similar import clip, find_similar, similar_reply
+from bot.jobs import job
+from bot.messages import Attachment, Reply, ReplyKind
+from bot.parsing import ParseError, parse_area
+from storage import repo
+from storage.db import Database
+
+_CASE_ONLY = re.compile(r"^(?:case\s*)?#\d{1,9}$", re.IGNORECASE)
+
+
+def _error(message: str) -> list[Reply]:
+    return [Reply(message, ReplyKind.ERROR, ephemeral=True)]
+
+
+@command(
+    "similar",
+    usage="similar <symptoms> | similar #<case>",
+    summary="past cases with similar symptoms: their first diagnostic steps and root cause",
+)
+async def similar_command(ctx: CommandContext, args: str) -> list[Reply]:
+    turn = ctx.turn
+    text, exclude, about = args.strip(), None, None
+    if not text:
+        return _error(
+            "Describe what you see, e.g. `similar 502s at checkout, db pool exhausted`, or `similar #12`."
+        )
+    if _CASE_ONLY.match(text):
+        number = refs.parse_case_ref(text)
+        case = await repo.case_by_number(turn.session, tenant_id=turn.tenant_id, number=number)
+        if case is None:
+            return _error(f"There is no case #{number}.")
+        text = " ".join([*(case.symptoms or ()), case.title or "", *(case.services or ())])
+        exclude, about = case.id, f"case #{number}"
+    found = await find_similar(turn.session, tenant_id=turn.tenant_id, text=text, exclude_case_id=exclude)
+    subject = about or f"“{clip(text, 60)}”"
+    if not found:
+        return [Reply(f"No past case resembles {subject} yet.", ReplyKind.INFO, ephemeral=True)]
+    return [similar_reply(found, intro=f"**Past cases like {subject}:**")]
+
+
+@command(
+    "map",
+    usage="map [area]",
+    summary="the capability map: per area, symptoms, first checks, misleading signals, causes",
+)
+async def map_command(ctx: CommandContext, args: str) -> list[Reply]:
+    try:
+        area = parse_area(args) if args.strip() else None
+    except ParseError as error:
+        return _error(str(error))
+    found = await build_map(ctx.turn.session, tenant_id=ctx.turn.tenant_id, area=area)
+    return [Reply(render_map(found, detailed=area is not None), ReplyKind.INFO)]
+
+
+@command(
+    "ledger",
+    usage="ledger [month|quarter] [YYYY-MM|YYYY-Qn] [N] [csv]",
+    summary="the value ledger: detection and resolution times, repeats, follow-through, with a chart",
+)
+async def ledger_command(ctx: CommandContext, args: str) -> list[Reply]:
+    turn = ctx.turn
+    today = turn.inbound.at.astimezone(dt.UTC).date()
+    words = args.split()
+    with_csv = "csv" in (w.lower() for w in words)
+    window_text = " ".join(w for w in words if w.lower() != "csv")
+    try:
+        window = parse_window(window_text, today=today)
+    except ParseError as error:
+        return _error(str(error))
+    built = await build_ledger(turn.session, tenant_id=turn.tenant_id, window=window, today=today)
+    attachment = None
+    if with_csv:
+        name = f"ledger-{window.periods[0].label}-to-{window.periods[-1].label}.csv"
+        attachment = Attachment(name, ledger_report.to_csv(built), "text/csv")
+    # The chart takes a moment to draw: it follows once the platform has been answered.
+    return [
+        Reply(
+            ledger_report.markdown(built),
+            ReplyKind.INFO,
+            attachment=attachment,
+            followup=f"ledger-chart:{today.isoformat()} {window_text}".strip(),
+        )
+    ]
+
+
+@job("ledger-chart")
+async def ledger_chart_job(db: Database, tenant_key: str, argument: str, settings: Settings) -> list[Reply]:
+    """Draw the ledger's chart: `argument` is "<as-of date> <window words>"."""
+    platform, _, external_id = tenant_key.partition(":")
+    as_of, _, window_text = argument.partition(" ")
+    today = dt.date.fromisoformat(as_of)
+    window = parse_window(window_text, today=today)
+    async with db.transaction() as session:
+        tenant = await repo.tenant(session, platform=platform, external_id=external_id)
+        assert tenant.id is not None
+        built = await build_ledger(session, tenant_id=tenant.id, window=window, today=today)
+    png = await asyncio.to_thread(chart.render_png, built)
+    first, last = window.periods[0].label, window.periods[-1].label
+    return [
+        Reply(
+            f"Value ledger chart, {first} to {last}.",
+            ReplyKind.INFO,
+            attachment=Attachment(
+                f"ledger-{first}-to-{last}.png",
+                f"Value ledger chart, {first} to {last}: incidents by severity, median times, "
+                "repeats and follow-through",
+                "image/png",
+                data=png,
+            ),
+        )
+    ]

@@ -1,0 +1,29 @@
+"""Read-only queries over a tenant's published history, for the capability map and the ledger."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Case, CaseStatus, PreventionAction
+
+
+async def published_cases(session: AsyncSession, *, tenant_id: int, area: str | None = None) -> list[Case]:
+    """Every published case of a tenant (of one area), oldest first."""
+    query = select(Case).where(Case.tenant_id == tenant_id, Case.status == CaseStatus.PUBLISHED)
+    if area is not None:
+        query = query.where(Case.area == area)
+    return list(await session.exec(query.order_by(col(Case.started_at), col(Case.number))))
+
+
+async def actions_of_published_cases(
+    session: AsyncSession, *, tenant_id: int
+) -> list[tuple[int, PreventionAction]]:
+    """(case number, action) for every action of a published case."""
+    rows = await session.exec(
+        select(Case.number, PreventionAction)
+        .join(PreventionAction, col(PreventionAction.case_id) == col(Case.id))
+        .where(Case.tenant_id == tenant_id, Case.status == CaseStatus.PUBLISHED)
+        .order_by(col(Case.number), col(PreventionAction.number))
+    )
+    return [(number, action) for number, action in rows]

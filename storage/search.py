@@ -1,0 +1,164 @@
+"""Similar past cases, ranked by the database's own full-text search.
+
+The index (`case_search`) is maintained by triggers created in migration 0006_insights:
+SQLite FTS5 ranked by bm25 with per-column weights, PostgreSQL tsvector/GIN ranked by
+ts_rank with per-section weights (candidates chosen by the query's selective words first).
+A query is the content words of a text joined with OR, so a case that shares only some words
+still ranks; the database does the scan and the ordering, Python only reads the top rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Case, CaseStatus
+
+MAX_TERMS = 40  # bounds the cost of one lookup whatever the length of the text
+
+# English function words, plus the boilerplate of incident reports that says nothing about the
+# fault ("a subset of customers may have experienced..."): they would match every case.
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers him his how i if in into is it its itself just
+    me more most my no nor not now of off on once only or other our ours out over own same she
+    should so some such than that the their theirs them then there these they this those through
+    to too under until up very was we were what when where which while who whom why will with
+    would you your yours us via per within without onto upon
+    approximately customers customer subset may might experienced experiencing engineers
+    identified utc pst pdt pt
+    """
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# bm25 column weights, in the FTS5 column order: title, symptoms, signals, diagnosis, cause, services.
+SQLITE_WEIGHTS = (2.0, 4.0, 1.0, 1.0, 0.5, 1.5)
+# ts_rank weights for the sections {D root cause, C signals+diagnosis, B title+services, A symptoms}.
+PG_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
+
+
+def words(value: str) -> list[str]:
+    """Lowercase content words: no stopwords, no single letters."""
+    return [
+        w
+        for w in (m.group(0).lower() for m in _WORD.finditer(value))
+        if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+    ]
+
+
+def search_terms(value: str, *, limit: int = MAX_TERMS) -> list[str]:
+    """The distinct content words of a text, first seen first, at most `limit`."""
+    return list(dict.fromkeys(words(value)))[:limit]
+
+
+@dataclass(frozen=True)
+class Match:
+    case: Case
+    score: float  # higher is more similar; comparable only within one lookup
+
+
+_SQLITE_QUERY = text(
+    f"""
+    SELECT case_search.rowid AS case_id, bm25(case_search, {", ".join(map(str, SQLITE_WEIGHTS))}) AS rank
+    FROM case_search JOIN cases ON cases.id = case_search.rowid
+    WHERE case_search MATCH :query
+      AND cases.tenant_id = :tenant_id AND cases.status = :status AND cases.id <> :exclude
+    ORDER BY rank, cases.id DESC
+    LIMIT :limit
+    """
+)
+
+# PostgreSQL's ts_rank has no notion of how rare a word is, and an OR of common words matches
+# nearly every case, so ranking would touch them all. Two stages, in one statement: the words
+# of the query that are selective (in at most COMMON_SHARE of the indexed cases, by the
+# planner's own statistics in pg_stats, plus always the three rarest) choose the candidates;
+# all the words rank them. Filtering and ranking happen in case_search alone: a join before
+# the LIMIT would make PostgreSQL sort every matching row instead of keeping a top-N heap.
+COMMON_SHARE = 0.05
+_PG_QUERY = text(
+    f"""
+    WITH query_terms AS (
+      SELECT t.lexeme, f.share
+      FROM unnest(tsvector_to_array(to_tsvector('english', :query))) AS t(lexeme)
+      LEFT JOIN (
+        SELECT x.lexeme, x.share
+        FROM pg_stats st,
+             unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS x(lexeme, share)
+        WHERE st.schemaname = current_schema() AND st.tablename = 'case_search'
+          AND st.attname = 'document' AND x.lexeme IS NOT NULL
+      ) f USING (lexeme)
+    ),
+    selective AS (
+      SELECT lexeme FROM query_terms WHERE coalesce(share, 0) <= :common_share
+      UNION
+      (SELECT lexeme FROM query_terms ORDER BY share NULLS FIRST, lexeme LIMIT 3)
+    ),
+    q AS (
+      SELECT
+        (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM query_terms) AS ranked_by,
+        (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM selective) AS selected_by
+    )
+    SELECT s.case_id AS case_id, ts_rank('{PG_WEIGHTS}', s.document, q.ranked_by, 1) AS rank
+    FROM case_search s, q
+    WHERE s.document @@ q.selected_by
+      AND s.tenant_id = :tenant_id AND s.published AND s.case_id <> :exclude
+    ORDER BY rank DESC, s.case_id DESC
+    LIMIT :limit
+    """
+)
+
+
+async def similar_cases(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    query: str,
+    limit: int = 3,
+    exclude_case_id: int | None = None,
+) -> list[Match]:
+    """Published cases of one tenant whose text shares the most (and rarest) words with `query`."""
+    terms = search_terms(query)
+    if not terms or limit < 1:
+        return []
+    params = {
+        "tenant_id": tenant_id,
+        "exclude": exclude_case_id if exclude_case_id is not None else -1,
+        "limit": limit,
+    }
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = await connection.execute(
+            _PG_QUERY, {**params, "query": " ".join(terms), "common_share": COMMON_SHARE}
+        )
+        ranked = [(int(r.case_id), float(r.rank)) for r in rows]
+    else:
+        fts_query = " OR ".join(f'"{term}"' for term in terms)
+        rows = await connection.execute(
+            _SQLITE_QUERY, {**params, "query": fts_query, "status": CaseStatus.PUBLISHED.value}
+        )
+        ranked = [(int(r.case_id), -float(r.rank)) for r in rows]
+    return await _with_cases(session, tenant_id=tenant_id, ranked=ranked)
+
+
+async def _with_cases(
+    session: AsyncSession, *, tenant_id: int, ranked: Sequence[tuple[int, float]]
+) -> list[Match]:
+    if not ranked:
+        return []
+    ids = [case_id for case_id, _ in ranked]
+    found = await session.exec(select(Case).where(Case.tenant_id == tenant_id, col(Case.id).in_(ids)))
+    by_id = {case.id: case for case in found}
+    return [Match(by_id[case_id], score) for case_id, score in ranked if case_id in by_id]
+
+
+# The index is created by raw SQL in 0006_insights (an FTS5 virtual table and its shadow tables
+# on SQLite, a tsvector table on PostgreSQL) and has no model: autogenerate must not propose to
+# drop it. storage/migrations_filter.py uses this for Alembic.
+UNMODELLED_PREFIXES = ("case_search",)
