@@ -8,14 +8,17 @@ from contextlib import asynccontextmanager
 
 from adapters.console.notifier import ConsoleNotifier
 from bot.notify import Notifier
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def configured_notifiers() -> AsyncIterator[Mapping[str, Notifier]]:
-    """Console always; Slack when SLACK_BOT_TOKEN is set. Closed on exit."""
+async def configured_notifiers(db: Database) -> AsyncIterator[Mapping[str, Notifier]]:
+    """Console always; Slack when SLACK_BOT_TOKEN is set; Teams when MICROSOFT_APP_ID (or the
+    development flag) is set. Closed on exit."""
     from adapters.slack.notifier import SlackNotifier
+    from adapters.teams import notifier_from_env
 
     notifiers: dict[str, Notifier] = {"console": ConsoleNotifier()}
     closers: list[Callable[[], Awaitable[None]]] = []
@@ -25,6 +28,11 @@ async def configured_notifiers() -> AsyncIterator[Mapping[str, Notifier]]:
         closers.append(slack.aclose)
     else:
         log.info("SLACK_BOT_TOKEN is not set: Slack workspaces get no reminders from this process")
+    teams = notifier_from_env(db=db)
+    if teams is not None:
+        notifiers["teams"] = teams
+    else:
+        log.info("Teams is not configured: Teams tenants get no reminders from this process")
     try:
         yield notifiers
     finally:

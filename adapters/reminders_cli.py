@@ -94,7 +94,7 @@ def _with_notifiers(command: str, settings: Settings, work: Work) -> int:
 
     async def go() -> int:
         try:
-            async with configured_notifiers() as notifiers:
+            async with configured_notifiers(db) as notifiers:
                 return await work(db, notifiers, reminders)
         finally:
             await db.dispose()

@@ -206,3 +206,20 @@ async def test_an_install_in_personal_scope_is_used_and_an_uninstall_forgotten(b
     gone = await notifier.send_direct(tenant=TENANT, user_id=CAROL.id, replies=[Reply("Weekly digest")])
     assert not gone.ok and "install" in (gone.error or "")
     assert len(bot.connector.to(personal)) == 1
+
+
+async def test_the_clock_sweep_delivers_the_digest_through_teams(bot: Bot) -> None:
+    """The real reminder sweep, with the Teams notifier as the platform's: one card a week."""
+    from bot.reminders.sweep import sweep
+
+    await _install_and_seed(bot)
+    monday_nine = dt.datetime(2026, 11, 23, 9, 1, tzinfo=dt.UTC)
+    notifiers = {"teams": bot.runtime.notifier}
+
+    report = await sweep(bot.db, notifiers, clock=lambda: monday_nine)
+    again = await sweep(bot.db, notifiers, clock=lambda: monday_nine + dt.timedelta(minutes=1))
+
+    assert report.lines and not again.lines  # one digest for the week, not one per tick
+    [dm] = bot.connector.to(f"a:personal-{BOB.id}")
+    assert dm.card is not None and "Your prevention actions this week" in dm.text
+    assert "7.1" in str(dm.card) and "7.2" in str(dm.card) and "overdue" in dm.text.lower()
