@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import interview, render
+from bot import interview, invite, render
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
@@ -100,10 +100,34 @@ async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) ->
             session, tenant_id=tenant.id, key=inbound.conversation_key
         )
         if conversation is not None:
+            if turn.inbound.step and turn.inbound.step != conversation.step:
+                return [stale_press(conversation.step)]
+            if conversation.flow == invite.FLOW:
+                return await invite.responder_turn(turn, conversation)
             return await interview_turn(turn, conversation)
         if not inbound.direct and inbound.kind == InboundKind.MESSAGE:
             return []  # chatter in a channel or thread that is not an interview
     return await dispatch(CommandContext(turn=turn, start=start_interview), parse_command(text))
+
+
+def stale_press(current_step: str) -> Reply:
+    return Reply(
+        "That button belongs to a question that has already been answered; "
+        f"the conversation is now at `{current_step.replace('_', ' ')}`.",
+        ReplyKind.ERROR,
+        ephemeral=True,
+        step=current_step,
+    )
+
+
+async def has_active_conversation(db: Database, *, platform: str, tenant: str, key: str) -> bool:
+    """Read-only: is an interview (or a responder's DM) running under this key?
+
+    Adapters ask before handing over a message from a busy channel, so ordinary
+    chatter costs one query and leaves no row behind.
+    """
+    async with db.sessions() as session:
+        return await repo.conversation_is_active(session, platform=platform, tenant=tenant, key=key)
 
 
 def interview_context(turn: Turn, case: Case) -> interview.Context:

@@ -277,4 +277,22 @@ async def raw_answers(session: AsyncSession, *, tenant_id: int, case_id: int) ->
     )
 
 
+async def conversation_is_active(session: AsyncSession, *, platform: str, tenant: str, key: str) -> bool:
+    """One indexed read by the tenant's external id: no tenant row is created for a lookup."""
+    found = (
+        await session.exec(
+            select(Conversation.id)
+            .join(Tenant, col(Tenant.id) == col(Conversation.tenant_id))
+            .where(
+                Tenant.platform == platform,
+                Tenant.external_id == tenant,
+                Conversation.conversation_key == key,
+                col(Conversation.active).is_(True),
+            )
+            .limit(1)
+        )
+    ).first()
+    return found is not None
+
+
 __all__ = ["CaseStatus", "StaleConversation"]

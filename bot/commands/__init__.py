@@ -103,7 +103,11 @@ def _clip(text: str) -> str:
 
 def register_all() -> Any:
     # Each module registers its commands on import; order is the order of `help`.
-    from bot.commands import actions, cases  # noqa: F401
+    from bot.commands import (  # noqa: F401
+        actions,
+        cases,
+        invite,
+    )
 
 
 register_all()
