@@ -1,0 +1,184 @@
+"""What every Slack listener shares: the database, the caches, the after-ack work, and the
+one path from an inbound message to delivered replies (`Runtime.process`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapters.slack.blocks import case_title, root_message
+from adapters.slack.config import SlackSettings
+from adapters.slack.delivery import SEND_ERRORS, Courier, Delivered, DmChannels, Target
+from adapters.slack.mrkdwn import from_slack
+from adapters.slack.people import Directory
+from adapters.slack.work import KeyedLocks, Work
+from bot.config import Settings
+from bot.jobs import run_followup
+from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
+from bot.service import handle, has_active_conversation
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+PUBLISHED = "is published"  # bot.publish's intro: the reply that marks a case published
+
+NOT_SAVED = Reply(
+    "I couldn't save that just now: the database did not answer. Nothing was changed; please send it again.",
+    ReplyKind.ERROR,
+    ephemeral=True,
+)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The tenant a request belongs to: the team, or the enterprise for org-wide installs."""
+
+    tenant: str
+    name: str | None = None
+    bot_user_id: str | None = None
+
+    @classmethod
+    def of(cls, context: AsyncBoltContext, body: dict[str, Any]) -> Workspace:
+        org_wide = bool(context.is_enterprise_install) and context.enterprise_id
+        tenant = (context.enterprise_id if org_wide else context.team_id) or body.get("team_id") or "unknown"
+        team = body.get("team")
+        name = body.get("team_domain") or (team.get("domain") if isinstance(team, dict) else None)
+        return cls(tenant=tenant, name=name, bot_user_id=context.bot_user_id)
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply]
+    delivered: Delivered
+    saved: bool = True  # False: the core could not apply it (nothing changed)
+
+
+@dataclass
+class Runtime:
+    db: Database
+    core: Settings
+    slack: SlackSettings
+    directory: Directory
+    work: Work = field(default_factory=Work)
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
+    dms: DmChannels = field(default_factory=DmChannels)
+    session: aiohttp.ClientSession | None = None  # shared by every Web API call, opened on start
+
+    @classmethod
+    def create(cls, *, db: Database, core: Settings, slack: SlackSettings) -> Runtime:
+        return cls(db=db, core=core, slack=slack, directory=Directory(ttl_seconds=slack.profile_ttl_seconds))
+
+    def courier(self, client: AsyncWebClient, workspace: Workspace) -> Courier:
+        return Courier(client, team=workspace.tenant, dms=self.dms, session=self.session)
+
+    async def is_active(self, workspace: Workspace, key: str) -> bool:
+        return await has_active_conversation(self.db, platform=PLATFORM, tenant=workspace.tenant, key=key)
+
+    async def inbound(
+        self,
+        client: AsyncWebClient,
+        workspace: Workspace,
+        *,
+        user: str,
+        text: str,
+        kind: InboundKind,
+        key: str,
+        event_id: str | None,
+        direct: bool = False,
+        form: dict[str, str] | None = None,
+        step: str | None = None,
+        also_mentioned: tuple[str, ...] = (),
+    ) -> Inbound:
+        """Slack's text and ids as the core's Inbound, with names and zones from the directory."""
+        core_text, mentioned = from_slack(text)
+        named = tuple(dict.fromkeys((*mentioned, *also_mentioned)))
+        profiles = await self.directory.profiles(client, team=workspace.tenant, user_ids=(user, *named))
+        me = profiles[user]
+        return Inbound(
+            platform=PLATFORM,
+            tenant=workspace.tenant,
+            tenant_name=workspace.name,
+            conversation_key=key,
+            user_id=user,
+            user_name=me.name,
+            user_timezone=me.timezone,
+            user_is_admin=me.is_admin,
+            text=core_text,
+            kind=kind,
+            direct=direct,
+            form=form,
+            step=step,
+            mentions=tuple(Mention(uid, profiles[uid].name) for uid in named),
+            event_id=event_id,
+        )
+
+    async def apply(self, inbound: Inbound) -> list[Reply] | None:
+        """The core's answer, or None when the database failed (and so nothing changed)."""
+        async with self.locks.hold(inbound.conversation_key):
+            return await self._handle(inbound)
+
+    async def process(
+        self, client: AsyncWebClient, workspace: Workspace, target: Target, inbound: Inbound
+    ) -> Outcome:
+        """Apply and deliver, one message of a conversation at a time so replies keep the
+        order of the answers."""
+        async with self.locks.hold(inbound.conversation_key):
+            replies = await self._handle(inbound)
+            if replies is None:
+                replies = [NOT_SAVED]
+                return Outcome(replies, await self.deliver(client, workspace, target, replies), saved=False)
+            return Outcome(replies, await self.deliver(client, workspace, target, replies))
+
+    async def deliver(
+        self, client: AsyncWebClient, workspace: Workspace, target: Target, replies: list[Reply]
+    ) -> Delivered:
+        """Send, mark a thread's root when its case is published, then start any follow-ups."""
+        delivered = await self.courier(client, workspace).deliver(target, replies)
+        published = next((r for r in replies if r.kind == ReplyKind.CASE and PUBLISHED in r.text), None)
+        if published is not None and target.channel and target.thread_ts:
+            message = root_message(
+                state="published",
+                command=self.slack.command,
+                lead=target.user,
+                number=published.case_number,
+                title=case_title(published).split(": ", 1)[-1],
+            )
+            try:
+                await client.chat_update(channel=target.channel, ts=target.thread_ts, **message)
+            except SEND_ERRORS as error:  # e.g. a thread started under a person's own message
+                log.info("thread root %s not marked published: %r", target.thread_ts, error)
+        self.follow_up(client, workspace, target, replies)
+        return delivered
+
+    async def _handle(self, inbound: Inbound) -> list[Reply] | None:
+        try:
+            return await handle(self.db, inbound, settings=self.core)
+        except (SQLAlchemyError, OSError) as error:
+            log.error(
+                "could not apply a %s from %s in %s: %r", inbound.kind, inbound.user_id, inbound.tenant, error
+            )
+            return None
+
+    def follow_up(
+        self, client: AsyncWebClient, workspace: Workspace, target: Target, replies: list[Reply]
+    ) -> None:
+        """Slow work named by replies runs in the background; its results go to the same place."""
+        for reply in replies:
+            if reply.followup:
+                self.work.spawn(
+                    self._follow_up(client, workspace, target, reply.followup), name=reply.followup
+                )
+
+    async def _follow_up(
+        self, client: AsyncWebClient, workspace: Workspace, target: Target, key: str
+    ) -> None:
+        results = await run_followup(
+            self.db, key, platform=PLATFORM, tenant=workspace.tenant, settings=self.core
+        )
+        await self.courier(client, workspace).deliver(target, results)
