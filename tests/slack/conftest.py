@@ -4,7 +4,7 @@ a recording stand-in for Slack's Web API out, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,11 @@ class Harness:
         for _ in range(3):
             await asyncio.sleep(0.01)
             assert await self.service.runtime.work.drain(grace_seconds=20), "background work did not finish"
+
+    async def until(self, condition: Callable[[], bool], *, within: float = 10) -> None:
+        async with asyncio.timeout(within):
+            while not condition():  # noqa: ASYNC110 (a condition on calls the stand-in records)
+                await asyncio.sleep(0.005)
 
     def root(self) -> str:
         roots = [c for c in self.standin.called("chat.postMessage") if not c.params.get("thread_ts")]
