@@ -8,6 +8,15 @@ import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata
+# Tables that libraries define and their own revisions create (slack_sdk's OAuth stores:
+# 0003_slack). They are not in SQLModel.metadata; autogenerate must not offer to drop them.
+LIBRARY_TABLE_PREFIXES = ("slack_",)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    if type_ == "table" and name and name not in target_metadata.tables:
+        return not name.startswith(LIBRARY_TABLE_PREFIXES)
+    return True
 
 
 def run_migrations_offline() -> None:
@@ -16,6 +25,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -31,6 +41,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

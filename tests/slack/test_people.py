@@ -84,14 +84,18 @@ async def test_app_home_and_done_snooze_reassign_from_its_buttons(harness: Harne
     await h.click(home_of(h, "UBOB"), "Done", user="UBOB")  # the first item still is 1.1
     closing = h.standin.called("views.open")[-1]
     assert closing.params["view"]["title"]["text"] == "Close the action"
-    await h.sender.submit(closing, {"evidence": {"type": "plain_text_input", "value": "https://grafana/d/lag"}}, user="UBOB")
+    await h.sender.submit(
+        closing, {"evidence": {"type": "plain_text_input", "value": "https://grafana/d/lag"}}, user="UBOB"
+    )
     await h.settle()
     assert "✅ `1.1` is done" in home_of(h, "UBOB").text()
     assert "closed by @Bob" in dm_posts(h, "UALICE")[-1].text()
 
     await h.click(home_of(h, "UBOB"), "Reassign", user="UBOB")  # now 1.2
     handing = h.standin.called("views.open")[-1]
-    await h.sender.submit(handing, {"owner": {"type": "users_select", "selected_user": "UCAROL"}}, user="UBOB")
+    await h.sender.submit(
+        handing, {"owner": {"type": "users_select", "selected_user": "UCAROL"}}, user="UBOB"
+    )
     await h.settle()
 
     async with h.db.transaction() as session:
@@ -112,7 +116,9 @@ async def test_a_listing_only_for_the_caller_and_its_buttons(harness: Harness) -
     listing = h.standin.responses[-1]
     assert listing["response_type"] == "ephemeral" and "Your open actions" in listing["text"]
 
-    shown = Call("chat.postEphemeral", {**listing, "channel": CHANNEL}, None, {"message_ts": f"{time.time():.6f}"})
+    shown = Call(
+        "chat.postEphemeral", {**listing, "channel": CHANNEL}, None, {"message_ts": f"{time.time():.6f}"}
+    )
     await h.click(shown, "Snooze a week", user="UBOB", ephemeral=True)
 
     assert "snoozed until" in h.standin.responses[-1]["text"]
