@@ -8,9 +8,12 @@ database as it was; the next message resumes where the interview stood.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import interview, invite, render
@@ -26,7 +29,7 @@ from storage.models import Case, Conversation, Person, Tenant, utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 4
+MAX_ATTEMPTS = 6
 
 
 @dataclass
@@ -63,6 +66,12 @@ async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = 
                 inbound.conversation_key,
                 attempt,
             )
+        except IntegrityError as error:
+            # Two messages claimed the same unique slot at once (the next case number of a
+            # tenant, the one live interview of a thread): the loser applies again from fresh
+            # rows, after a short random pause so that several losers do not collide again.
+            log.info("a concurrent write won (%s); applying again (attempt %d)", error.orig, attempt)
+            await asyncio.sleep(random.uniform(0, 0.02 * attempt))
     return [
         Reply(
             "Several answers arrived at the same moment and yours could not be applied. "

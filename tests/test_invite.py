@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import replace
 
@@ -163,3 +164,15 @@ async def test_home_lists_my_actions_and_recent_cases(chat: Chat, db: Database) 
         assert tenant.id is not None
         nobody = await load_home(db, Viewer("console", "T1", "zoe"), now=chat.now)
     assert nobody.recent_cases == () and nobody.actions == ()
+
+
+async def test_postmortems_started_at_once_get_distinct_numbers(db: Database) -> None:
+    chats = [Chat(db, key=f"thread-{n}") for n in range(8)]
+    replies = await asyncio.gather(
+        *(c.command(f"postmortem Outage {n}", user="alice") for n, c in enumerate(chats))
+    )
+
+    assert all(r[0].kind != ReplyKind.ERROR for r in replies)
+    async with db.transaction() as session:
+        numbers = sorted(c.number for c in (await session.exec(select(Case))).all())
+    assert numbers == list(range(1, 9))

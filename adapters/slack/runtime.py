@@ -3,7 +3,9 @@ one path from an inbound message to delivered replies (`Runtime.process`)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
+DB_SLOTS = 8
 PUBLISHED = "is published"  # bot.publish's intro: the reply that marks a case published
 
 NOT_SAVED = Reply(
@@ -33,6 +36,22 @@ NOT_SAVED = Reply(
     ReplyKind.ERROR,
     ephemeral=True,
 )
+
+
+class KeySet:
+    """A bounded set that forgets its oldest entries first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._keys: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def add(self, key: str) -> None:
+        self._keys[key] = None
+        if len(self._keys) > self.size:
+            self._keys.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -69,16 +88,37 @@ class Runtime:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     dms: DmChannels = field(default_factory=DmChannels)
     session: aiohttp.ClientSession | None = None  # shared by every Web API call, opened on start
+    # How many core transactions run at once: SQLite has one writer (more would only sleep in
+    # its busy handler); PostgreSQL gets fewer than the connection pool, so a burst queues here
+    # instead of timing out on the pool, and acknowledgements keep the event loop.
+    db_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
+    active_keys: KeySet = field(default_factory=lambda: KeySet(50_000))
 
     @classmethod
     def create(cls, *, db: Database, core: Settings, slack: SlackSettings) -> Runtime:
-        return cls(db=db, core=core, slack=slack, directory=Directory(ttl_seconds=slack.profile_ttl_seconds))
+        slots = 1 if db.dialect == "sqlite" else DB_SLOTS
+        return cls(
+            db=db,
+            core=core,
+            slack=slack,
+            directory=Directory(ttl_seconds=slack.profile_ttl_seconds),
+            db_slots=asyncio.Semaphore(slots),
+        )
 
     def courier(self, client: AsyncWebClient, workspace: Workspace) -> Courier:
         return Courier(client, team=workspace.tenant, dms=self.dms, session=self.session)
 
     async def is_active(self, workspace: Workspace, key: str) -> bool:
-        return await has_active_conversation(self.db, platform=PLATFORM, tenant=workspace.tenant, key=key)
+        """Whether a conversation runs under `key`. Only a yes is remembered: a thread can start
+        an interview at any moment (possibly on another replica), and a remembered yes that
+        has since ended costs one harmless trip to the core, which ignores the message."""
+        remembered = f"{workspace.tenant}/{key}"
+        if remembered in self.active_keys:
+            return True
+        active = await has_active_conversation(self.db, platform=PLATFORM, tenant=workspace.tenant, key=key)
+        if active:
+            self.active_keys.add(remembered)
+        return active
 
     async def inbound(
         self,
@@ -158,7 +198,8 @@ class Runtime:
 
     async def _handle(self, inbound: Inbound) -> list[Reply] | None:
         try:
-            return await handle(self.db, inbound, settings=self.core)
+            async with self.db_slots:
+                return await handle(self.db, inbound, settings=self.core)
         except (SQLAlchemyError, OSError) as error:
             log.error(
                 "could not apply a %s from %s in %s: %r", inbound.kind, inbound.user_id, inbound.tenant, error

@@ -18,6 +18,7 @@ import json
 import time
 import urllib.parse
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,7 +91,8 @@ class SlackStandIn:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=lambda: {BOT_TOKEN: TEAM})  # token -> team
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
-    record: bool = True
+    record: bool = True  # keep every call (tests); the benchmark only counts
+    counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -186,6 +188,9 @@ class SlackStandIn:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
         call = Call(method, params, token)
+        self.counts[method] += 1
+        if method == "chat.postMessage" and params.get("thread_ts"):
+            self.counts["thread posts"] += 1
         if self.record:
             self.calls.append(call)
         if method in self.holds:
