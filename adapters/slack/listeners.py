@@ -262,6 +262,14 @@ class Listeners:
     ) -> None:
         place = await place_of_action(body, lambda k: self.rt.is_active(workspace, k))
         step = step_of(action.get("block_id"))
+        if step and not await self.rt.is_active(workspace, place.key, fresh=True):
+            over = Reply(
+                "This conversation is over; its buttons no longer do anything.",
+                ReplyKind.INFO,
+                ephemeral=True,
+            )
+            await self.rt.courier(client, workspace).deliver(place.target, [over])
+            return
         inbound = await self.rt.inbound(
             client,
             workspace,

@@ -48,6 +48,9 @@ class KeySet:
     def __contains__(self, key: object) -> bool:
         return key in self._keys
 
+    def discard(self, key: str) -> None:
+        self._keys.pop(key, None)
+
     def add(self, key: str) -> None:
         self._keys[key] = None
         if len(self._keys) > self.size:
@@ -108,16 +111,18 @@ class Runtime:
     def courier(self, client: AsyncWebClient, workspace: Workspace) -> Courier:
         return Courier(client, team=workspace.tenant, dms=self.dms, session=self.session)
 
-    async def is_active(self, workspace: Workspace, key: str) -> bool:
+    async def is_active(self, workspace: Workspace, key: str, *, fresh: bool = False) -> bool:
         """Whether a conversation runs under `key`. Only a yes is remembered: a thread can start
         an interview at any moment (possibly on another replica), and a remembered yes that
         has since ended costs one harmless trip to the core, which ignores the message."""
         remembered = f"{workspace.tenant}/{key}"
-        if remembered in self.active_keys:
+        if remembered in self.active_keys and not fresh:
             return True
         active = await has_active_conversation(self.db, platform=PLATFORM, tenant=workspace.tenant, key=key)
         if active:
             self.active_keys.add(remembered)
+        else:
+            self.active_keys.discard(remembered)
         return active
 
     async def inbound(

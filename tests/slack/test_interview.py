@@ -147,3 +147,19 @@ async def test_a_refused_form_shows_the_error_in_the_modal(harness: Harness) -> 
     assert len(h.standin.posts()) == posts_before
     async with h.db.transaction() as session:
         assert (await session.exec(select(PreventionAction))).all() == []
+
+
+async def test_a_button_of_a_finished_interview_does_nothing(harness: Harness) -> None:
+    h = harness
+    await h.sender.command("Short-lived")
+    await h.settle()
+    root = h.root()
+    question = h.last_question(root)
+    await h.say(root, "cancel")
+    await h.click(h.last_question(root), "Yes, cancel it")
+
+    await h.click(question, "SEV1")
+
+    [case] = await h.cases()
+    assert case.status == CaseStatus.CANCELLED and case.severity is None
+    assert "conversation is over" in h.standin.called("chat.postEphemeral")[-1].text()
