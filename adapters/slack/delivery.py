@@ -185,6 +185,14 @@ class Courier:
         )
 
 
+async def update_message(client: AsyncWebClient, channel: str, ts: str, message: dict[str, Any]) -> None:
+    """Edit a message the bot posted; a failure is logged, never raised (it is cosmetic)."""
+    try:
+        await client.chat_update(channel=channel, ts=ts, **message)
+    except SEND_ERRORS as error:
+        log.warning("could not update message %s in %s: %s", ts, channel, _reason(error))
+
+
 def _reason(error: BaseException) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error") or error)

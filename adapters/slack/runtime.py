@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.slack.blocks import case_title, root_message
 from adapters.slack.config import SlackSettings
-from adapters.slack.delivery import SEND_ERRORS, Courier, Delivered, DmChannels, Target
+from adapters.slack.delivery import Courier, Delivered, DmChannels, Target, update_message
 from adapters.slack.mrkdwn import from_slack
 from adapters.slack.people import Directory
 from adapters.slack.work import KeyedLocks, Work
@@ -194,10 +194,8 @@ class Runtime:
                 number=published.case_number,
                 title=case_title(published).split(": ", 1)[-1],
             )
-            try:
-                await client.chat_update(channel=target.channel, ts=target.thread_ts, **message)
-            except SEND_ERRORS as error:  # e.g. a thread started under a person's own message
-                log.info("thread root %s not marked published: %r", target.thread_ts, error)
+            # (fails harmlessly, and is logged, for a thread under a person's own message)
+            await update_message(client, target.channel, target.thread_ts, message)
         self.follow_up(client, workspace, target, replies)
         return delivered
 
