@@ -117,9 +117,11 @@ async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str) 
         _insert(session)(ProcessedEvent)
         .values(tenant_id=tenant_id, event_id=event_id, at=utcnow())
         .on_conflict_do_nothing()
+        .returning(col(ProcessedEvent.id))
     )
+    # A returned row, not rowcount: psycopg reports -1 for this statement, which read as "new".
     result = await session.exec(stmt)
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 async def next_case_number(session: AsyncSession, *, tenant_id: int) -> int:

@@ -193,6 +193,13 @@ async def update_message(client: AsyncWebClient, channel: str, ts: str, message:
         log.warning("could not update message %s in %s: %s", ts, channel, _reason(error))
 
 
+async def delete_message(client: AsyncWebClient, channel: str, ts: str) -> None:
+    try:
+        await client.chat_delete(channel=channel, ts=ts)
+    except SEND_ERRORS as error:
+        log.warning("could not delete message %s in %s: %s", ts, channel, _reason(error))
+
+
 def _reason(error: BaseException) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error") or error)

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import root_message
-from adapters.slack.delivery import SEND_ERRORS, Target, update_message
+from adapters.slack.delivery import SEND_ERRORS, Target, delete_message, update_message
 from adapters.slack.interactions import Interactions
 from adapters.slack.mrkdwn import from_slack, without_mention_of
 from adapters.slack.places import dm_conversation, thread_key
@@ -105,6 +105,9 @@ class Listeners:
         )
         target = Target(user=user, channel=channel, thread_ts=root, response_url=command.get("response_url"))
         outcome = await self.rt.process(client, workspace, target, inbound)
+        if outcome.saved and not outcome.replies:  # a redelivered command, already applied
+            await delete_message(client, channel, root)
+            return
         number = next((r.case_number for r in outcome.replies if r.case_number), None)
         state = "running" if outcome.saved and number else "failed"
         title = parse_command(inbound.text).args or None

@@ -231,6 +231,9 @@ class SlackStandIn:
     def _chat_update(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"channel": params.get("channel"), "ts": params.get("ts")}
 
+    def _chat_delete(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"channel": params.get("channel"), "ts": params.get("ts")}
+
     def _chat_postEphemeral(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"message_ts": self._next_ts()}
 

@@ -56,16 +56,35 @@ async def test_a_retried_event_is_applied_once(harness: Harness) -> None:
     await h.sender.command("Disk full on db-3")
     await h.settle()
     root = h.root()
-    answer = h.sender.reply_event("SEV3", thread_ts=root)
+    await h.click(h.last_question(root), "SEV3")
+    await h.click(h.last_question(root), "storage")
+    await h.say(root, "skip", "skip", "skip", "skip", "skip")  # now at symptoms, which collects
+    answer = h.sender.reply_event("Writes failing with ENOSPC", thread_ts=root)
     first = await h.sender.event(answer, event_id="EvRETRIED1")
+    await h.settle()
     retried = await h.sender.event(answer, event_id="EvRETRIED1", retry=1)
     again = await h.sender.event(answer, event_id="EvRETRIED1", retry=2)
     await h.settle()
 
     assert (first.status, retried.status, again.status) == (200, 200, 200)
-    assert (await _stored(h.db))[1] == 1
-    area_questions = [c for c in h.thread(root) if "capability area" in c.text()]
-    assert len(area_questions) == 1
+    [case] = await h.cases()
+    assert case.symptoms == ["Writes failing with ENOSPC"]
+    assert sum("Noted (1 so far)" in c.text() for c in h.thread(root)) == 1
+    assert not any("Noted (2 so far)" in c.text() for c in h.thread(root))
+
+
+async def test_a_redelivered_slash_command_opens_one_case(harness: Harness) -> None:
+    h = harness
+    body = h.sender.command_body("Delivered twice")
+    await h.sender.post(body, "application/x-www-form-urlencoded")
+    await h.settle()
+    await h.sender.post(body, "application/x-www-form-urlencoded")
+    await h.settle()
+
+    assert len(await h.cases()) == 1
+    roots = [c for c in h.standin.called("chat.postMessage") if not c.params.get("thread_ts")]
+    [deleted] = h.standin.called("chat.delete")
+    assert len(roots) == 2 and deleted.params["ts"] == roots[1].result["ts"]
 
 
 async def test_a_broadcast_in_an_answer_is_never_echoed_as_one(harness: Harness) -> None:
