@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import logging
 import os
@@ -37,7 +38,15 @@ def build_app(*, db: Database, settings: Settings) -> web.Application:
     for name in ROUTE_MODULES:
         if importlib.import_module(name).add_routes(app, db=db, settings=settings):
             app[MOUNTED].append(name.rsplit(".", 1)[-1])
+    app.on_startup.append(_freeze_startup_objects)
     return app
+
+
+async def _freeze_startup_objects(_: web.Application) -> None:
+    """Keep what startup built (modules, tables, compiled queries) out of the garbage collector's
+    full passes: those passes otherwise stall every request now and then (the p99 of acks)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -28,7 +28,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
-DB_SLOTS = 8
+DB_SLOTS = 4
 PUBLISHED = "is published"  # bot.publish's intro: the reply that marks a case published
 
 NOT_SAVED = Reply(
