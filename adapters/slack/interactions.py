@@ -62,7 +62,7 @@ class Interactions:
 
     # --- buttons ------------------------------------------------------------------------
 
-    async def on_choice(
+    async def on_button(
         self,
         ack: AsyncAck,
         body: dict[str, Any],
@@ -70,9 +70,13 @@ class Interactions:
         context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
+        """A choice is sent as if typed; a choice that names a form opens it first."""
         await ack()
         workspace = Workspace.of(context, body)
-        await self.rt.work.run(self._choice(client, workspace, body, action), name="button")
+        if action["action_id"].startswith("form:"):
+            await self.rt.work.run(self._open_form(client, workspace, body, action), name="open form")
+        else:
+            await self.rt.work.run(self._choice(client, workspace, body, action), name="button")
 
     async def _choice(
         self, client: AsyncWebClient, workspace: Workspace, body: dict[str, Any], action: dict[str, Any]
@@ -123,18 +127,6 @@ class Interactions:
         if place.home:
             shown = [r.text for r in replies if not r.to_user]
             await self.publish_home(client, workspace, place.user, banner="\n".join(shown) or None)
-
-    async def on_form_button(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        workspace = Workspace.of(context, body)
-        await self.rt.work.run(self._open_form(client, workspace, body, action), name="open form")
 
     async def _open_form(
         self, client: AsyncWebClient, workspace: Workspace, body: dict[str, Any], action: dict[str, Any]

@@ -37,8 +37,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     app.event("app_mention")(listeners.on_mention)
     interactions = Interactions(rt)
     app.event("app_home_opened")(interactions.on_home_opened)
-    app.action(re.compile(r"^choice:"))(interactions.on_choice)
-    app.action(re.compile(r"^form:"))(interactions.on_form_button)
+    app.action(re.compile(r"^(choice|form):"))(interactions.on_button)
     app.view(re.compile(r"^form:"))(interactions.on_form_submit)
 
 
