@@ -15,19 +15,19 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def configured_notifiers(db: Database) -> AsyncIterator[Mapping[str, Notifier]]:
-    """Console always; Slack when SLACK_BOT_TOKEN is set; Teams when MICROSOFT_APP_ID (or the
-    development flag) is set. Closed on exit."""
-    from adapters.slack.notifier import SlackNotifier
+    """Console always; Slack when configured (one workspace, or OAuth installs); Teams when
+    MICROSOFT_APP_ID (or the development flag) is set. Closed on exit."""
+    from adapters.slack.notifier import slack_notifier
     from adapters.teams import notifier_from_env
 
     notifiers: dict[str, Notifier] = {"console": ConsoleNotifier()}
     closers: list[Callable[[], Awaitable[None]]] = []
-    slack = SlackNotifier.from_env()
+    slack = slack_notifier(db=db)
     if slack is not None:
         notifiers["slack"] = slack
         closers.append(slack.aclose)
     else:
-        log.info("SLACK_BOT_TOKEN is not set: Slack workspaces get no reminders from this process")
+        log.info("Slack is not configured: Slack workspaces get no reminders from this process")
     teams = notifier_from_env(db=db)
     if teams is not None:
         notifiers["teams"] = teams

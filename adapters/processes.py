@@ -12,9 +12,15 @@ from bot.config import Settings
 
 def add_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the web process (Slack, Teams, health check)")
-    serve.set_defaults(handler=not_configured)
+    serve.set_defaults(handler=run_serve)
     clock = sub.add_parser("clock", help="run the reminder scheduler")
     clock.set_defaults(handler=run_clock)
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.web import run_serve as serve
+
+    return serve(args, settings)
 
 
 def not_configured(args: argparse.Namespace, settings: Settings) -> int:

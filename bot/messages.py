@@ -42,6 +42,9 @@ class Inbound:
     event_id: str | None = None  # the platform's id for this delivery, for deduplication
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     tenant_name: str | None = None
+    # The interview step a button or form answered (the Reply.step it came with): a press
+    # on a question that has since moved on is refused instead of answering the next one.
+    step: str | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:

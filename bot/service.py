@@ -13,9 +13,10 @@ import logging
 import random
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import interview, render
+from bot import interview, invite, render
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
 from bot.drafting import followup_key
@@ -67,8 +68,13 @@ async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = 
                 inbound.conversation_key,
                 attempt,
             )
-            # A little jitter so racing answers stop colliding in lockstep.
             await asyncio.sleep(random.uniform(0, 0.01 * attempt))
+        except IntegrityError as error:
+            # Two messages claimed the same unique slot at once (the next case number of a
+            # tenant, the one live interview of a thread): the loser applies again from fresh
+            # rows, after a short random pause so that several losers do not collide again.
+            log.info("a concurrent write won (%s); applying again (attempt %d)", error.orig, attempt)
+            await asyncio.sleep(random.uniform(0, 0.02 * attempt))
     return [
         Reply(
             "Several answers arrived at the same moment and yours could not be applied. "
@@ -106,10 +112,34 @@ async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) ->
             session, tenant_id=tenant.id, key=inbound.conversation_key
         )
         if conversation is not None:
+            if turn.inbound.step and turn.inbound.step != conversation.step:
+                return [stale_press(conversation.step)]
+            if conversation.flow == invite.FLOW:
+                return await invite.responder_turn(turn, conversation)
             return await interview_turn(turn, conversation)
         if not inbound.direct and inbound.kind == InboundKind.MESSAGE:
             return []  # chatter in a channel or thread that is not an interview
     return await dispatch(CommandContext(turn=turn, start=start_interview), parse_command(text))
+
+
+def stale_press(current_step: str) -> Reply:
+    return Reply(
+        "That button belongs to a question that has already been answered; "
+        f"the conversation is now at `{current_step.replace('_', ' ')}`.",
+        ReplyKind.ERROR,
+        ephemeral=True,
+        step=current_step,
+    )
+
+
+async def has_active_conversation(db: Database, *, platform: str, tenant: str, key: str) -> bool:
+    """Read-only: is an interview (or a responder's DM) running under this key?
+
+    Adapters ask before handing over a message from a busy channel, so ordinary
+    chatter costs one query and leaves no row behind.
+    """
+    async with db.sessions() as session:
+        return await repo.conversation_is_active(session, platform=platform, tenant=tenant, key=key)
 
 
 def interview_context(turn: Turn, case: Case) -> interview.Context:

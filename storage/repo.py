@@ -118,7 +118,7 @@ async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str) 
         _insert(session)(ProcessedEvent)
         .values(tenant_id=tenant_id, event_id=event_id, at=utcnow())
         .on_conflict_do_nothing()
-        .returning(ProcessedEvent.id)
+        .returning(col(ProcessedEvent.id))
     )
     return (await session.exec(stmt)).first() is not None
 
@@ -279,6 +279,24 @@ async def raw_answers(session: AsyncSession, *, tenant_id: int, case_id: int) ->
             .order_by(col(RawAnswer.at), col(RawAnswer.id))
         )
     )
+
+
+async def conversation_is_active(session: AsyncSession, *, platform: str, tenant: str, key: str) -> bool:
+    """One indexed read by the tenant's external id: no tenant row is created for a lookup."""
+    found = (
+        await session.exec(
+            select(Conversation.id)
+            .join(Tenant, col(Tenant.id) == col(Conversation.tenant_id))
+            .where(
+                Tenant.platform == platform,
+                Tenant.external_id == tenant,
+                Conversation.conversation_key == key,
+                col(Conversation.active).is_(True),
+            )
+            .limit(1)
+        )
+    ).first()
+    return found is not None
 
 
 __all__ = ["CaseStatus", "StaleConversation"]

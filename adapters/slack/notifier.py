@@ -12,7 +12,7 @@ retry handlers at all, and each failure is classified instead:
 - anything else (user_not_found, account_inactive, invalid_auth...): permanent.
 
 Tokens come from an injectable lookup (tenant id -> bot token): one workspace's
-SLACK_BOT_TOKEN for now, OAuth installations later.
+SLACK_BOT_TOKEN, or the OAuth installations (`slack_notifier(db=...)` picks).
 """
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.config import SlackSettings
 from bot.messages import Reply
 from bot.notify import SendResult
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 TokenLookup = Callable[[str], Awaitable[str | None]]
-Renderer = Callable[[Reply], dict[str, Any]]
+Renderer = Callable[[Reply], list[dict[str, Any]]]  # one reply may need several messages
 
 DEFAULT_API_URL = "https://slack.com/api/"
 METADATA_EVENT = "casebook_delivery"
@@ -80,7 +82,7 @@ class SlackNotifier:
         self._tokens = tokens
         self._base_url = _with_slash(base_url or DEFAULT_API_URL)
         self._timeout = timeout
-        self._render = render or render_message
+        self._render = render or (lambda reply: [render_message(reply)])
         self._session: aiohttp.ClientSession | None = None
         self._identities: dict[str, _Identity] = {}
 
@@ -190,13 +192,16 @@ class SlackNotifier:
     async def _post_all(
         self, client: AsyncWebClient, channel: str, thread_ts: str | None, replies: Sequence[Reply]
     ) -> SendResult:
-        for posted, reply in enumerate(replies):
-            message = self._render(reply)
-            if reply.delivery_key:
-                message["metadata"] = {
-                    "event_type": METADATA_EVENT,
-                    "event_payload": {"delivery_key": reply.delivery_key},
-                }
+        messages = []
+        for reply in replies:
+            for index, message in enumerate(self._render(reply)):
+                if reply.delivery_key and index == 0:  # was_delivered looks for the first message
+                    message["metadata"] = {
+                        "event_type": METADATA_EVENT,
+                        "event_payload": {"delivery_key": reply.delivery_key},
+                    }
+                messages.append(message)
+        for posted, message in enumerate(messages):
             try:
                 await self._call(
                     client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message), posting=True
@@ -303,3 +308,25 @@ def _buttons(choices: Sequence[Any], group: str) -> dict[str, Any]:
             button["style"] = choice.style
         elements.append(button)
     return {"type": "actions", "elements": elements}
+
+
+def slack_notifier(*, db: Database, slack: SlackSettings | None = None) -> SlackNotifier | None:
+    """The notifier for the configured Slack app (one workspace's token, or every OAuth
+    installation's), rendering like the adapter does; None when Slack is off."""
+    from adapters.slack import auth
+    from adapters.slack.blocks import reply_messages
+
+    slack = slack if slack is not None else SlackSettings.from_env()
+    if not slack.enabled:
+        return None
+    tokens: auth.TokenSource
+    if slack.oauth:
+        tokens = auth.InstalledTokens(auth.installation_store(db, slack))
+    else:
+        assert slack.bot_token is not None
+        tokens = auth.StaticToken(slack.bot_token)
+    return SlackNotifier(
+        tokens.token_for,
+        base_url=slack.api_url,
+        render=lambda reply: [dict(message) for message in reply_messages(reply)],
+    )

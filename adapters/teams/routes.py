@@ -89,12 +89,12 @@ def build_runtime(*, db: Database, settings: Settings, teams: TeamsSettings) -> 
 
 def add_routes(
     app: web.Application, *, db: Database, settings: Settings, teams: TeamsSettings | None = None
-) -> None:
+) -> TeamsRuntime | None:
     """Mount POST /api/messages when Teams is configured (MICROSOFT_APP_ID, or the dev flag)."""
     teams = teams or TeamsSettings.from_env()
     if not teams.enabled:
         log.info("Teams is off: set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID")
-        return
+        return None
     runtime = build_runtime(db=db, settings=settings, teams=teams)
     app[TEAMS] = runtime
     app.router.add_post("/api/messages", messages)
@@ -104,6 +104,7 @@ def add_routes(
         "tokens checked" if teams.authenticated else "UNAUTHENTICATED development mode",
         ", ".join(sorted(teams.tenants)),
     )
+    return runtime
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

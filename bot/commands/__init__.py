@@ -103,7 +103,14 @@ def _clip(text: str) -> str:
 
 def register_all() -> Any:
     # Each module registers its commands on import; order is the order of `help`.
-    from bot.commands import actions, cases, drafting, followup, insights  # noqa: F401
+    from bot.commands import (  # noqa: F401
+        actions,
+        cases,
+        drafting,
+        followup,
+        insights,
+        invite,
+    )
 
 
 register_all()

@@ -1,7 +1,7 @@
 """Teams: conversation references (proactive messages) and user aliases (Entra object ids)
 
 Revision ID: 0004_teams
-Revises: 0001_core
+Revises: 0003_slack
 Create Date: 2026-11-20 22:05:02.739458
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004_teams"
-down_revision: str | Sequence[str] | None = "0001_core"
+down_revision: str | Sequence[str] | None = "0003_slack"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """LLM drafting: the model's grounded draft on cases, and the actions it suggests.
 
 Revision ID: 0005_llm
-Revises: 0001_core
+Revises: 0004_teams
 Create Date: 2026-11-20 22:05:05.743973
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005_llm"
-down_revision: str | Sequence[str] | None = "0001_core"
+down_revision: str | Sequence[str] | None = "0004_teams"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

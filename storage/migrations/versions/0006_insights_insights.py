@@ -10,7 +10,7 @@ storage/migrations/env.py keeps autogenerate away from them. A later SQLite migr
 `_create_sqlite_triggers()` does here (tests/test_insights_schema.py checks they exist at head).
 
 Revision ID: 0006_insights
-Revises: 0001_core
+Revises: 0005_llm
 Create Date: 2026-11-20 22:04:39.900453
 """
 
@@ -133,7 +133,7 @@ def _create_postgres_index() -> None:
 
 
 revision: str = "0006_insights"
-down_revision: str | Sequence[str] | None = "0001_core"
+down_revision: str | Sequence[str] | None = "0005_llm"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

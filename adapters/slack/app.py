@@ -1,0 +1,155 @@
+"""The Slack side of `casebook serve`: a bolt AsyncApp mounted on the shared aiohttp server.
+
+HTTP mode: POST /slack/events (events, slash commands and interactions alike), with
+bolt's signature check (a forged or stale request gets 401 before any listener runs).
+Socket Mode, when SLACK_APP_TOKEN is set: the same app over a WebSocket, no public URL.
+OAuth: GET /slack/install and /slack/oauth_redirect.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import auth, listeners
+from adapters.slack.client import web_client
+from adapters.slack.config import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, SlackSettings
+from adapters.slack.runtime import Runtime
+from bot.config import ConfigError, Settings
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+bolt_log = logging.getLogger("adapters.slack.bolt")
+SHUTDOWN_GRACE_SECONDS = 20
+
+
+class _TokenNotices(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment itself, then warns that it ignores it in
+    favour of our client and authorize; both are by design here, and would only puzzle on call."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token`" not in record.getMessage()
+
+
+bolt_log.addFilter(_TokenNotices())
+
+
+class SlackService:
+    def __init__(self, *, db: Database, settings: Settings, slack: SlackSettings) -> None:
+        self.slack = slack
+        self.runtime = Runtime.create(db=db, core=settings, slack=slack)
+        client = web_client(slack)
+        self.single: auth.SingleWorkspace | None = None
+        self.tokens: auth.TokenSource
+        if slack.oauth:
+            store = auth.installation_store(db, slack)
+            self.bolt = AsyncApp(
+                client=client,
+                signing_secret=slack.signing_secret or "",
+                request_verification_enabled=not slack.socket_mode,
+                oauth_settings=auth.oauth_settings(db, slack, store),
+                # bolt takes an AsyncAuthorize instance as is; its type hint names only callables
+                authorize=auth.installation_authorize(slack, store, client),  # type: ignore[arg-type]
+                logger=bolt_log,
+                name="casebook",
+            )
+            self.bolt.enable_token_revocation_listeners()
+            self.tokens = auth.InstalledTokens(store)
+        else:
+            assert slack.bot_token is not None
+            self.single = auth.SingleWorkspace(token=slack.bot_token, client=client)
+            self.bolt = AsyncApp(
+                client=client,
+                signing_secret=slack.signing_secret or "",
+                request_verification_enabled=not slack.socket_mode,
+                authorize=self.single,  # type: ignore[arg-type]
+                logger=bolt_log,
+                name="casebook",
+            )
+            self.tokens = auth.StaticToken(slack.bot_token)
+        listeners.register(self.bolt, self.runtime)
+        self.socket: AsyncSocketModeHandler | None = None
+
+    # --- lifecycle (aiohttp signals) ----------------------------------------------------------
+
+    async def start(self, app: web.Application) -> None:
+        session = aiohttp.ClientSession()
+        self.runtime.session = session
+        self.bolt.client.session = session  # every per-request client copies it: one connection pool
+        await self._check_token()
+        if self.slack.socket_mode:
+            assert self.slack.app_token is not None
+            self.socket = AsyncSocketModeHandler(self.bolt, app_token=self.slack.app_token)
+            await self.socket.connect_async()
+            log.info("Slack connected over Socket Mode")
+        log.info("Slack is on (%s), command %s", self.slack.mode, self.slack.command)
+
+    async def _check_token(self) -> None:
+        if self.single is None:
+            return
+        try:
+            await self.single.result()
+        except SlackApiError as error:
+            reason = error.response.get("error")
+            if reason in {"invalid_auth", "not_authed", "account_inactive", "token_revoked"}:
+                raise ConfigError(
+                    f"Slack refused SLACK_BOT_TOKEN ({reason}): copy it again from OAuth & Permissions."
+                ) from error
+            log.warning("auth.test failed (%s); will try again on the first request", reason)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning(
+                "Slack's Web API did not answer auth.test (%r); will try again on the first request", error
+            )
+
+    async def stop(self, app: web.Application) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()
+        if not await self.runtime.work.drain(grace_seconds=SHUTDOWN_GRACE_SECONDS):
+            log.warning("shutting down with %d Slack task(s) unfinished", len(self.runtime.work))
+        if self.runtime.session is not None:
+            await self.runtime.session.close()
+
+    # --- HTTP endpoints -----------------------------------------------------------------------
+
+    async def events(self, request: web.Request) -> web.Response:
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def install(self, request: web.Request) -> web.Response:
+        assert self.bolt.oauth_flow is not None
+        response = await self.bolt.oauth_flow.handle_installation(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def oauth_redirect(self, request: web.Request) -> web.Response:
+        assert self.bolt.oauth_flow is not None
+        response = await self.bolt.oauth_flow.handle_callback(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+
+SLACK = web.AppKey("slack", SlackService)
+
+
+def add_routes(
+    app: web.Application, *, db: Database, settings: Settings, slack: SlackSettings | None = None
+) -> SlackService | None:
+    """Mount Slack on `app` when it is configured; None (and a log line) when it is not."""
+    slack = slack if slack is not None else SlackSettings.from_env()
+    if not slack.enabled:
+        log.info("Slack is off: set SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET to turn it on")
+        return None
+    service = SlackService(db=db, settings=settings, slack=slack)
+    if not slack.socket_mode:
+        app.router.add_post(EVENTS_PATH, service.events)
+    if slack.oauth:
+        app.router.add_get(INSTALL_PATH, service.install)
+        app.router.add_get(REDIRECT_PATH, service.oauth_redirect)
+    app.on_startup.append(service.start)
+    app.on_shutdown.append(service.stop)
+    app[SLACK] = service
+    return service

@@ -1,0 +1,140 @@
+"""Slack settings from the environment, checked once at start with messages a person can act on.
+
+Modes: one workspace (`SLACK_BOT_TOKEN`), or several through OAuth (`SLACK_CLIENT_ID` and
+`SLACK_CLIENT_SECRET`). Either runs over HTTP (`SLACK_SIGNING_SECRET` verifies requests) or
+over Socket Mode when `SLACK_APP_TOKEN` is set. With none of these, Slack is off.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from bot.config import ConfigError
+
+# What the manifest asks for; OAuth installs request the same.
+BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:history",
+    "channels:join",
+    "chat:write",
+    "commands",
+    "files:write",
+    "groups:history",
+    "im:history",
+    "im:write",
+    "users:read",
+)
+DEFAULT_COMMAND = "/postmortem"
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    signing_secret: str | None = None
+    bot_token: str | None = None
+    app_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_url: str | None = None  # the Web API base URL, ending with "/"
+    redirect_uri: str | None = None
+    command: str = DEFAULT_COMMAND
+    scopes: tuple[str, ...] = BOT_SCOPES
+    profile_ttl_seconds: int = 900
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token or self.client_id)
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    @property
+    def mode(self) -> str:
+        if not self.enabled:
+            return "off"
+        workspaces = "oauth" if self.oauth else "single-workspace"
+        return f"{workspaces}, {'socket mode' if self.socket_mode else 'http'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SlackSettings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        settings = cls(
+            signing_secret=get("SLACK_SIGNING_SECRET"),
+            bot_token=get("SLACK_BOT_TOKEN"),
+            app_token=get("SLACK_APP_TOKEN"),
+            client_id=get("SLACK_CLIENT_ID"),
+            client_secret=get("SLACK_CLIENT_SECRET"),
+            api_url=_api_url(get("SLACK_API_URL")),
+            redirect_uri=get("SLACK_REDIRECT_URI"),
+            command=get("SLACK_COMMAND") or DEFAULT_COMMAND,
+            scopes=_scopes(get("SLACK_SCOPES")),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raise ConfigError naming the variable to fix; an all-empty config is simply 'off'."""
+        if not self.enabled:
+            if self.signing_secret or self.app_token:
+                raise ConfigError(
+                    "Slack: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+                    "SLACK_CLIENT_SECRET (OAuth, several workspaces)."
+                )
+            return
+        if self.bot_token and self.client_id:
+            raise ConfigError(
+                "Slack: set either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET "
+                "(OAuth), not both."
+            )
+        if self.client_id and not self.client_secret:
+            raise ConfigError("Slack: SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is missing.")
+        if self.bot_token and not self.bot_token.startswith("xoxb-"):
+            raise ConfigError("Slack: SLACK_BOT_TOKEN must be a bot token (it starts with xoxb-).")
+        if self.app_token and not self.app_token.startswith("xapp-"):
+            raise ConfigError("Slack: SLACK_APP_TOKEN must be an app-level token (it starts with xapp-).")
+        if not self.socket_mode and not self.signing_secret:
+            raise ConfigError(
+                "Slack: SLACK_SIGNING_SECRET is required to verify requests over HTTP "
+                "(Basic Information > App Credentials), or set SLACK_APP_TOKEN for Socket Mode."
+            )
+        if self.oauth and not self.signing_secret and not self.socket_mode:
+            raise ConfigError("Slack: OAuth over HTTP needs SLACK_SIGNING_SECRET too.")
+        if not self.command.startswith("/") or " " in self.command:
+            raise ConfigError(f"SLACK_COMMAND must look like /postmortem, not {self.command!r}.")
+
+
+def _api_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ConfigError(
+            f"SLACK_API_URL must be an http(s) URL such as https://slack.com/api/, not {raw!r}."
+        )
+    # slack_sdk joins method names onto the base URL: without the slash, "api" + "chat.postMessage".
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def _scopes(raw: str | None) -> tuple[str, ...]:
+    if raw is None:
+        return BOT_SCOPES
+    scopes = tuple(s.strip() for s in raw.replace(" ", ",").split(",") if s.strip())
+    missing = [s for s in ("commands", "chat:write") if s not in scopes]
+    if missing:
+        raise ConfigError(f"SLACK_SCOPES must include {', '.join(missing)}.")
+    return scopes

@@ -1,0 +1,341 @@
+"""Slack over HTTP: Casebook's acknowledgements and interview answers beside a bare bolt app.
+
+Every request is a real signed HTTP request on loopback to a real aiohttp server in a child
+process; Slack's Web API is the tests' stand-in, in this process. Scenarios, each a fixed
+number of requests at a fixed concurrency:
+
+  bare app        slash commands / events to a bolt AsyncApp whose listeners only ack
+  casebook        `/postmortem <title>` (each opens a case), and interview answers in the
+                  threads of running interviews; also answers while every Web API call takes
+                  250 ms (acks must not notice)
+
+For each: requests/s and ack latency (p50, p99) as the sender sees them; for Casebook also
+end-to-end: requests/s counted until every answer is stored and its reply posted to Slack.
+
+    PYTHONPATH=. /tmp/venv/bin/python bench/slack_http.py [--requests 1000] [--concurrency 50]
+        [--database postgresql+psycopg://postgres@127.0.0.1:5432/casebook_bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.slack.support import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    SlackSender,
+    SlackStandIn,
+)
+
+THREADS = 50  # running interviews the answers are spread over
+
+
+# --- the servers under test (child processes) ------------------------------------------------
+
+
+def _serve_bare(api_url: str, ports: Any) -> None:
+    from slack_bolt.app.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    async def main() -> None:
+        app = AsyncApp(
+            client=AsyncWebClient(token=BOT_TOKEN, base_url=api_url),
+            signing_secret=SIGNING_SECRET,
+            name="bare",
+        )
+
+        @app.command("/postmortem")
+        async def command(ack: Any) -> None:
+            await ack()
+
+        @app.event("message")
+        async def message() -> None:
+            return None
+
+        await _listen(app.web_app(path="/slack/events"), ports)
+
+    _run(main)
+
+
+def _serve_casebook(api_url: str, database_url: str, ports: Any) -> None:
+    os.environ.update(
+        {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api_url}
+    )
+
+    async def main() -> None:
+        from adapters.web import build_app
+        from bot.config import Settings
+        from storage.db import connect
+
+        await _listen(build_app(db=connect(database_url), settings=Settings()), ports)
+
+    _run(main)
+
+
+def _run(main: Callable[[], Any]) -> None:
+    logging.basicConfig(level=logging.ERROR)
+    asyncio.run(main())
+
+
+async def _listen(app: Any, ports: Any) -> None:
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    ports.put(site._server.sockets[0].getsockname()[1])
+    await asyncio.Event().wait()  # until the parent terminates us
+
+
+class Child:
+    def __init__(self, target: Callable[..., None], *args: Any) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.ports = context.Queue()
+        self.process = context.Process(target=target, args=(*args, self.ports), daemon=True)
+
+    async def __aenter__(self) -> str:
+        self.process.start()
+        # In a thread: this loop also serves the stand-in the child calls while starting.
+        port = await asyncio.to_thread(self.ports.get, True, 60)
+        return f"http://127.0.0.1:{port}/slack/events"
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.process.terminate()
+        await asyncio.to_thread(self.process.join, 10)
+
+
+# --- load ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    latencies: list[float]
+    failures: int
+    end_to_end_seconds: float | None = None
+
+    def row(self) -> str:
+        cuts = statistics.quantiles(self.latencies, n=100) if len(self.latencies) > 1 else [0.0] * 99
+        e2e = f"{self.requests / self.end_to_end_seconds:9.0f}" if self.end_to_end_seconds else f"{'-':>9}"
+        return (
+            f"{self.name:<44}{self.requests / self.seconds:9.0f}{e2e}"
+            f"{cuts[49] * 1000:9.1f}{cuts[98] * 1000:9.1f}{self.failures:7d}"
+        )
+
+
+HEADER = f"{'scenario':<44}{'ack r/s':>9}{'e2e r/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'fails':>7}"
+
+Body = tuple[bytes, str]
+
+
+async def load(
+    sender: SlackSender, bodies: list[Callable[[], Body]], concurrency: int
+) -> tuple[float, list[float], int]:
+    """Send every body once, `concurrency` at a time; (seconds, latencies, failures)."""
+    latencies: list[float] = []
+    failures = 0
+    pending = iter(bodies)
+
+    async def worker() -> None:
+        nonlocal failures
+        for make in pending:
+            body, content_type = make()
+            started = time.perf_counter()
+            response = await sender.post(body, content_type)
+            latencies.append(time.perf_counter() - started)
+            failures += response.status != 200
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, failures
+
+
+async def until_count(standin: SlackStandIn, key: str, target: int, *, within: float = 600) -> float:
+    started = time.perf_counter()
+    while standin.counts[key] < target:
+        if time.perf_counter() - started > within:
+            raise TimeoutError(f"only {standin.counts[key]} of {target} {key} after {within:.0f} s")
+        await asyncio.sleep(0.005)
+    return time.perf_counter()
+
+
+def commands(sender: SlackSender, n: int, prefix: str) -> list[Callable[[], Body]]:
+    return [
+        (
+            lambda i=i: (
+                sender.command_body(f"{prefix} {i}", channel=f"C{i % 20:04d}"),
+                "application/x-www-form-urlencoded",
+            )
+        )
+        for i in range(n)
+    ]
+
+
+def answers(sender: SlackSender, roots: list[tuple[str, str]], n: int, text: str) -> list[Callable[[], Body]]:
+    def make(i: int) -> Body:
+        channel, root = roots[i % len(roots)]
+        event = sender.reply_event(f"- {text} {i}", thread_ts=root, channel=channel, user="UBOB")
+        return sender.event_body(event), "application/json"
+
+    return [lambda i=i: make(i) for i in range(n)]
+
+
+# --- scenarios --------------------------------------------------------------------------------
+
+
+async def bare(standin: SlackStandIn, args: argparse.Namespace) -> list[Result]:
+    results = []
+    async with Child(_serve_bare, standin.api_url) as url, _session() as session:
+        sender = SlackSender(session, url, standin)
+        await load(sender, commands(sender, 50, "warm up"), args.concurrency)
+        seconds, latencies, failures = await load(
+            sender, commands(sender, args.requests, "bare"), args.concurrency
+        )
+        results.append(
+            Result("bare bolt app: slash command (ack only)", args.requests, seconds, latencies, failures)
+        )
+        roots = [(f"C{i:04d}", f"1690000000.{i:06d}") for i in range(THREADS)]
+        seconds, latencies, failures = await load(
+            sender, answers(sender, roots, args.requests, "x"), args.concurrency
+        )
+        results.append(
+            Result("bare bolt app: message event (ack only)", args.requests, seconds, latencies, failures)
+        )
+    return results
+
+
+async def casebook(standin: SlackStandIn, args: argparse.Namespace, database_url: str) -> list[Result]:
+    results = []
+    async with Child(_serve_casebook, standin.api_url, database_url) as url, _session() as session:
+        sender = SlackSender(session, url, standin)
+        n = args.requests // 2
+        updates = standin.counts["chat.update"]
+        started = time.perf_counter()
+        seconds, latencies, failures = await load(sender, commands(sender, n, "Outage"), args.concurrency)
+        done = await until_count(standin, "chat.update", updates + n)
+        results.append(
+            Result(
+                "casebook: /postmortem <title> (opens a case)",
+                n,
+                seconds,
+                latencies,
+                failures,
+                done - started,
+            )
+        )
+        roots = await _interviews_at_symptoms(standin, sender)
+        for name, delay in (
+            ("casebook: interview answer", 0.0),
+            ("casebook: answer, Web API 250 ms a call", 0.25),
+        ):
+            standin.delays = (
+                {m: delay for m in ("chat.postMessage", "users.info", "chat.update")} if delay else {}
+            )
+            count = args.requests if not delay else args.requests // 2
+            posted = standin.counts["thread posts"]
+            started = time.perf_counter()
+            seconds, latencies, failures = await load(
+                sender, answers(sender, roots, count, name), args.concurrency
+            )
+            done = await until_count(standin, "thread posts", posted + count)
+            results.append(Result(name, count, seconds, latencies, failures, done - started))
+        standin.delays = {}
+    return results
+
+
+async def _interviews_at_symptoms(standin: SlackStandIn, sender: SlackSender) -> list[tuple[str, str]]:
+    """Open THREADS interviews and answer each up to the symptoms question (not timed)."""
+    standin.record = True
+    first = len(standin.calls)
+    updates = standin.counts["chat.update"]
+    for i in range(THREADS):
+        await sender.command(f"Bench interview {i}", channel=f"CBENCH{i:03d}")
+    await until_count(standin, "chat.update", updates + THREADS)
+    roots = [
+        (str(c.params["channel"]), str(c.result["ts"]))
+        for c in standin.calls[first:]
+        if c.method == "chat.postMessage"
+        and not c.params.get("thread_ts")
+        and str(c.params["channel"]).startswith("CBENCH")
+    ]
+    for text in ("SEV3", "network", "skip", "skip", "skip", "skip", "skip"):
+        posted = standin.counts["thread posts"]
+        for channel, root in roots:
+            await sender.say(text, thread_ts=root, channel=channel)
+        await until_count(standin, "thread posts", posted + len(roots))
+    standin.record = False
+    standin.calls.clear()
+    return roots
+
+
+def _session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+
+def _database(args: argparse.Namespace, workdir: str) -> str:
+    from storage.db import migrate
+
+    url = args.database or f"sqlite+aiosqlite:///{workdir}/bench.db"
+    migrate(url)
+    return url
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as workdir:
+        database_url = _database(args, workdir)
+        standin = await SlackStandIn(record=False).start()
+        try:
+            results = await bare(standin, args)
+            results += await casebook(standin, args, database_url)
+        finally:
+            await standin.stop()
+    backend = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    print(
+        f"\n{args.requests} requests per scenario, {args.concurrency} concurrent, loopback, {backend}, "
+        f"{os.cpu_count()} CPU(s)\n"
+    )
+    print(HEADER)
+    for result in results:
+        print(result.row())
+    bare_events = results[1].requests / results[1].seconds
+    answer = results[3]
+    acks = answer.requests / answer.seconds
+    end_to_end = answer.requests / (answer.end_to_end_seconds or 1)
+    worst_p99 = max(statistics.quantiles(r.latencies, n=100)[98] for r in results[2:])
+    print(
+        f"\ninterview answers: acknowledged at {acks:.0f}/s = {acks / bare_events:.2f}x the bare app's "
+        f"{bare_events:.0f} events/s (goal >= 0.5x);\n  stored and replied to in Slack at {end_to_end:.0f}/s "
+        f"({end_to_end / bare_events:.2f}x: the core's transaction, not the HTTP path, bounds it)"
+    )
+    print(
+        f"ack p99 at {args.concurrency} concurrent, worst Casebook scenario: {worst_p99 * 1000:.1f} ms",
+        end="",
+    )
+    print(" (goal <= 100 ms)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1000, help="requests per scenario (bounded)")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--database", default=None, help="a database URL (default: a fresh SQLite file)")
+    asyncio.run(main(parser.parse_args()))
