@@ -96,7 +96,7 @@ async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) ->
         user_id=inbound.user_id,
         display_name=inbound.user_name,
         timezone=inbound.user_timezone,
-        is_admin=inbound.user_is_admin or None,
+        is_admin=inbound.user_is_admin,  # adapters know it for the sender: a demotion applies too
     )
     if inbound.event_id and not await repo.record_event(
         session, tenant_id=tenant.id, event_id=inbound.event_id

@@ -223,3 +223,10 @@ async def test_tenants_never_see_each_other(db: Database) -> None:
     assert (await two.command("show 1"))[0].kind == ReplyKind.ERROR
     assert "no open" in (await two.command("actions", user="bob"))[0].text
     assert (await two.command("done 1.1", user="bob"))[0].kind == ReplyKind.ERROR
+
+
+async def test_admin_rights_follow_the_platform_both_ways(chat: Chat, db: Database) -> None:
+    await publish(chat)
+    assert "snoozed" in (await chat.command("snooze 1.1 1w", user="root", admin=True, key="dm-r"))[0].text
+    demoted = await chat.command("snooze 1.1 2w", user="root", admin=False, key="dm-r")
+    assert demoted[0].kind == ReplyKind.ERROR and "Only the owner" in demoted[0].text
