@@ -68,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         else logging.WARNING
     )
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every plugin and step at INFO; storage.db says the one line that matters.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         sys.exit(args.handler(args, settings))
     except (database.DatabaseURLError, ConfigError) as error:
