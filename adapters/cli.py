@@ -45,10 +45,13 @@ def tenant_options(parser: argparse.ArgumentParser) -> None:
 
 
 def prepare_database(settings: Settings) -> database.Database:
-    """Connect; SQLite is upgraded on start, PostgreSQL is migrated with `casebook migrate`."""
+    """Connect; SQLite is upgraded on start, PostgreSQL is migrated with `casebook migrate`
+    and refused (with the reason) while it is behind the code."""
     url = settings.database_url or database.DEFAULT_URL
     if database.is_sqlite(database.async_url(url)):
         database.migrate(url)
+    else:
+        database.check_schema(url)
     return database.connect(url)
 
 
@@ -74,5 +77,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(args.handler(args, settings))
     except (database.DatabaseURLError, ConfigError) as error:
         sys.exit(f"casebook: {error}")
+    except database.SchemaBehind as error:
+        sys.exit(f"casebook {args.command}: {error}")
     except KeyboardInterrupt:
         sys.exit(130)

@@ -45,8 +45,10 @@ async def run_followup(
 
 
 def register_all() -> None:
-    # Each module registers its job kinds on import (after `job` above exists).
+    # Each module registers its job kinds on import (after `job` above exists): "draft" and
+    # "ledger-chart". Listed here so that a process running follow-ups knows them all.
     from bot import drafting  # noqa: F401
+    from bot.commands import insights  # noqa: F401
 
 
 register_all()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +24,7 @@ from bot.insights import similar
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
 from bot.parsing import zone
 from bot.publish import publication_replies
-from bot.store import load_case, save_draft
+from bot.store import load_case, save_draft, set_state, state_of
 from storage import repo
 from storage.db import Database
 from storage.models import Case, Conversation, Person, Tenant, utcnow
@@ -43,7 +43,6 @@ class Turn:
     tenant: Tenant
     person: Person
     settings: Settings
-    replies: list[Reply] = field(default_factory=list)
 
     @property
     def tenant_id(self) -> int:
@@ -165,13 +164,7 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
         await repo.save_conversation(session, conversation, expected_version=conversation.version)
         return [Reply("This interview's case no longer exists.", ReplyKind.ERROR)]
     loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
-    state = interview.State(
-        step=conversation.step,
-        history=tuple((s, a) for s, a in conversation.history),
-        current_action=conversation.current_action,
-        return_to=conversation.return_to,
-        pending=conversation.pending,
-    )
+    state = state_of(conversation)
     ctx = interview_context(turn, case)
     outcome = interview.advance(state, loaded.draft, turn.inbound.text, ctx)
     if outcome.state == state and outcome.case == loaded.draft and not outcome.accepted:
@@ -203,11 +196,7 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
             case.drafted_at = utcnow()
             session.add(case)
             replies += publication_replies(outcome.case, followup=followup_key(outcome.case.number))
-    conversation.step = outcome.state.step
-    conversation.history = [list(h) for h in outcome.state.history]
-    conversation.current_action = outcome.state.current_action
-    conversation.return_to = outcome.state.return_to
-    conversation.pending = outcome.state.pending
+    set_state(conversation, outcome.state)
     await repo.save_conversation(session, conversation, expected_version=conversation.version)
     return replies
 

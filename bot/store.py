@@ -9,9 +9,10 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.case import ActionDraft, CaseDraft, DiagnosticStep, Misjudgment
+from bot.interview import State
 from bot.messages import Mention
 from storage import repo
-from storage.models import Case, Person, PreventionAction, utcnow
+from storage.models import Case, Conversation, Person, PreventionAction, utcnow
 
 
 @dataclass
@@ -158,3 +159,23 @@ def _risk_columns(risks: dict[str, bool] | None) -> dict[str, bool | None]:
 
 def local_today(now: dt.datetime, tz: dt.tzinfo) -> dt.date:
     return now.astimezone(tz).date()
+
+
+def state_of(conversation: Conversation) -> State:
+    """Where a stored interview stands."""
+    return State(
+        step=conversation.step,
+        history=tuple((step, action) for step, action in conversation.history),
+        current_action=conversation.current_action,
+        return_to=conversation.return_to,
+        pending=conversation.pending,
+    )
+
+
+def set_state(conversation: Conversation, state: State) -> None:
+    """Record where the interview now stands (saved by repo.save_conversation)."""
+    conversation.step = state.step
+    conversation.history = [list(entry) for entry in state.history]
+    conversation.current_action = state.current_action
+    conversation.return_to = state.return_to
+    conversation.pending = state.pending

@@ -114,6 +114,23 @@ def migrate(url: str | None = None, revision: str = "heads") -> None:
     log.info("database schema is up to date (%s)", make_url(async_url(target)).get_backend_name())
 
 
+class SchemaBehind(RuntimeError):
+    """The database lacks migrations this code needs (PostgreSQL is migrated by hand)."""
+
+
+def check_schema(url: str) -> None:
+    """Refuse to run on a schema older than the code: say which revisions are missing."""
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    missing = heads - current_revisions(url)
+    if missing:
+        raise SchemaBehind(
+            f"the database schema is behind ({', '.join(sorted(missing))} missing): "
+            "run `casebook migrate` first"
+        )
+
+
 def current_revisions(url: str) -> set[str]:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine

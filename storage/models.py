@@ -205,8 +205,30 @@ class ActionSuggestion(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
-class ReminderDelivery(SQLModel, table=True):
-    """One weekly digest per owner and ISO week; the unique key is the claim."""
+class ClaimedSend(SQLModel):
+    """A send claimed before it happens, then marked: the columns every reminder ledger shares.
+
+    The unique key of each ledger (per owner-week, per case-week) is the claim; `status`
+    goes claimed -> sent | failed | uncertain | gave_up.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    week: str = Field(max_length=10)  # ISO week, e.g. 2026-W47
+    status: str = Field(default="claimed", max_length=16)
+    attempts: int = Field(default=0)
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: dt.datetime = Field(default_factory=utcnow)
+    sent_at: dt.datetime | None = None
+    # sa_type, not sa_column: a Column object cannot be shared by the tables inheriting it.
+    last_error: str | None = Field(default=None, sa_type=Text)
+    action_ids: list[int] = Field(default_factory=list, sa_type=JsonType, nullable=False)
+    # Not before this time: backoff after a failed or uncertain attempt (0002_reminders).
+    next_attempt_at: dt.datetime | None = None
+
+
+class ReminderDelivery(ClaimedSend, table=True):
+    """One weekly digest per owner and ISO week."""
 
     __tablename__ = "reminder_deliveries"
     __table_args__ = (
@@ -214,22 +236,10 @@ class ReminderDelivery(SQLModel, table=True):
         Index("ix_delivery_week", "week"),  # the sweep reads this week's rows (0002_reminders)
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    tenant_id: int = Field(foreign_key="tenants.id", index=True)
     owner_id: int = Field(foreign_key="people.id")
-    week: str = Field(max_length=10)  # ISO week, e.g. 2026-W47
-    status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed
-    attempts: int = Field(default=0)
-    claimed_by: str | None = Field(default=None, max_length=128)
-    claimed_at: dt.datetime = Field(default_factory=utcnow)
-    sent_at: dt.datetime | None = None
-    last_error: str | None = Field(default=None, sa_column=Column(Text))
-    action_ids: list[int] = json_column()
-    # Not before this time: backoff after a failed or uncertain attempt (0002_reminders).
-    next_attempt_at: dt.datetime | None = None
 
 
-class ReminderEscalation(SQLModel, table=True):
+class ReminderEscalation(ClaimedSend, table=True):
     """An action two weeks overdue is posted once a week in its case's thread (or to the lead)."""
 
     __tablename__ = "reminder_escalations"
@@ -238,18 +248,7 @@ class ReminderEscalation(SQLModel, table=True):
         Index("ix_escalation_week", "week"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    tenant_id: int = Field(foreign_key="tenants.id", index=True)
     case_id: int = Field(foreign_key="cases.id")
-    week: str = Field(max_length=10)
-    status: str = Field(default="claimed", max_length=16)
-    attempts: int = Field(default=0)
-    claimed_by: str | None = Field(default=None, max_length=128)
-    claimed_at: dt.datetime = Field(default_factory=utcnow)
-    sent_at: dt.datetime | None = None
-    last_error: str | None = Field(default=None, sa_column=Column(Text))
-    action_ids: list[int] = json_column()
-    next_attempt_at: dt.datetime | None = None
     target: str | None = Field(default=None, max_length=300)  # "thread:<key>" or "lead:<user id>"
 
 

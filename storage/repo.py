@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import (
     ActionStatus,
     Case,
-    CaseStatus,
     Conversation,
     Person,
     PreventionAction,
@@ -24,6 +24,8 @@ from storage.models import (
     Tenant,
     utcnow,
 )
+
+Row = TypeVar("Row", bound=SQLModel)
 
 
 class StaleConversation(RuntimeError):
@@ -36,29 +38,29 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
 
 
+async def first_or_insert(
+    session: AsyncSession, query: SelectOfScalar[Row], model: type[Row], **values: Any
+) -> Row:
+    """The row `query` finds, inserted from `values` first when there is none. ON CONFLICT DO
+    NOTHING: two first sightings at once insert one row, and both get it."""
+    found = (await session.exec(query)).first()
+    if found is not None:
+        return found
+    await session.exec(_insert(session)(model).values(**values).on_conflict_do_nothing())
+    return (await session.exec(query)).one()
+
+
 async def tenant(
     session: AsyncSession, *, platform: str, external_id: str, name: str | None = None
 ) -> Tenant:
-    found = (
-        await session.exec(
-            select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)
-        )
-    ).first()
-    if found is not None:
-        if name and found.name != name:
-            found.name = name
-        return found
-    stmt = (
-        _insert(session)(Tenant)
-        .values(platform=platform, external_id=external_id, name=name, created_at=utcnow())
-        .on_conflict_do_nothing()
+    query = select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)
+    found = await first_or_insert(
+        session, query, Tenant, platform=platform, external_id=external_id, name=name, created_at=utcnow()
     )
-    await session.exec(stmt)
-    return (
-        await session.exec(
-            select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)
-        )
-    ).one()
+    if name and found.name != name:
+        found.name = name
+        session.add(found)
+    return found
 
 
 async def person(
@@ -70,25 +72,21 @@ async def person(
     timezone: str | None = None,
     is_admin: bool | None = None,
 ) -> Person:
-    """The person with this platform id, created on first sight; names and zones refreshed."""
+    """The person with this platform id, created on first sight; names, zones and admin
+    rights refreshed from what the platform says now (None: not said, left as is)."""
     query = select(Person).where(Person.tenant_id == tenant_id, Person.platform_user_id == user_id)
-    found = (await session.exec(query)).first()
-    if found is None:
-        stmt = (
-            _insert(session)(Person)
-            .values(
-                tenant_id=tenant_id,
-                platform_user_id=user_id,
-                display_name=display_name,
-                timezone=timezone,
-                is_admin=bool(is_admin),
-                created_at=utcnow(),
-                updated_at=utcnow(),
-            )
-            .on_conflict_do_nothing()
-        )
-        await session.exec(stmt)
-        return (await session.exec(query)).one()
+    found = await first_or_insert(
+        session,
+        query,
+        Person,
+        tenant_id=tenant_id,
+        platform_user_id=user_id,
+        display_name=display_name,
+        timezone=timezone,
+        is_admin=bool(is_admin),
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
     changed = False
     if display_name and found.display_name != display_name:
         found.display_name, changed = display_name, True
@@ -297,6 +295,3 @@ async def conversation_is_active(session: AsyncSession, *, platform: str, tenant
         )
     ).first()
     return found is not None
-
-
-__all__ = ["CaseStatus", "StaleConversation"]

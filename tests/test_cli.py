@@ -119,3 +119,31 @@ def test_migrate_on_a_fresh_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     result = casebook("migrate", cwd=tmp_path, env={"DATABASE_URL": url})
     assert result.returncode == 0 and "up to date" in result.stdout
+
+
+def test_every_process_refuses_a_postgresql_schema_that_is_behind(tmp_path: Path) -> None:
+    import uuid
+
+    import psycopg
+    import pytest
+    from alembic import command
+
+    from storage.db import alembic_config
+    from tests.conftest import PG_SERVER, _pg_conninfo, _pg_reachable
+
+    if not _pg_reachable():
+        pytest.skip("no PostgreSQL server reachable")
+    name = f"casebook_behind_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_pg_conninfo(PG_SERVER), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    try:
+        command.upgrade(alembic_config(url), "0001_core")
+        for args in (("export", "1"), ("serve",), ("remind", "--now", "--dry-run")):
+            result = casebook(*args, cwd=tmp_path, env={"DATABASE_URL": url})
+            assert result.returncode != 0, args
+            assert "schema is behind" in result.stderr and "casebook migrate" in result.stderr
+            assert "Traceback" not in result.stderr
+    finally:
+        with psycopg.connect(_pg_conninfo(PG_SERVER), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

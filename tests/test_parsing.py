@@ -246,3 +246,16 @@ def test_durations_format() -> None:
     assert parsing.format_duration(dt.timedelta(minutes=125)) == "2 h 5 min"
     assert parsing.format_duration(dt.timedelta(days=1, minutes=1)) == "1 d 1 min"
     assert parsing.format_duration(None) == "unknown"
+
+
+def test_clock_times_and_weekdays_on_their_own() -> None:
+    assert parsing.parse_clock("09:00") == dt.time(9, 0)
+    assert parsing.parse_clock("9pm") == dt.time(21, 0)
+    for bad in ("25:00", "9", "noonish"):
+        with pytest.raises(ParseError):
+            parsing.parse_clock(bad)
+    assert parsing.parse_weekday("Mondays") == 0
+    assert parsing.parse_weekday("sun") == 6
+    assert parsing.parse_weekday("7") == 6
+    with pytest.raises(ParseError, match="day of the week"):
+        parsing.parse_weekday("someday")

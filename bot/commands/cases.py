@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from bot import interview, refs
 from bot.commands import CommandContext, command, help_text
 from bot.commands.actions import action_item, cancel_action_command
-from bot.messages import Attachment, Mention, Reply, ReplyKind
+from bot.messages import Attachment, Reply, ReplyKind
 from bot.parsing import ParseError
 from bot.publish import case_reply
 from bot.render import case_json, render_case_markdown
-from bot.store import load_case, save_draft
+from bot.store import load_case, save_draft, set_state, state_of
 from storage import repo
 from storage.models import Case, CaseStatus
 
@@ -149,13 +148,11 @@ async def cancel_command(ctx: CommandContext, args: str) -> list[Reply]:
         turn.session, tenant_id=turn.tenant_id, case_id=case.id
     )
     loaded = await load_case(turn.session, tenant_id=turn.tenant_id, case=case)
-    state = interview.State(step=conversation.step if conversation else "title", pending="cancel")
-    sender = Mention(turn.person.platform_user_id, turn.person.display_name)
-    ctx_i = interview.Context(now=turn.inbound.at, tz=dt.UTC, tz_name="UTC", sender=sender)
-    outcome = interview.advance(state, loaded.draft, "yes", ctx_i)
+    state = state_of(conversation) if conversation else interview.State(step="title")
+    outcome = interview.cancel(state, loaded.draft)
     await save_draft(turn.session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case)
     if conversation is not None:
         conversation.active = False
-        conversation.step = outcome.state.step
+        set_state(conversation, outcome.state)
         await repo.save_conversation(turn.session, conversation, expected_version=conversation.version)
     return list(outcome.replies)

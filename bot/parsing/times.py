@@ -1,0 +1,212 @@
+"""Points in the past, for the timeline: `14:05`, `yesterday 23:10`, `25 minutes ago`,
+`2026-11-20 14:05 +01:00`, `Nov 20 14:05`, `+12m`. Read in the responder's timezone."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.parsing.durations import parse_duration
+from bot.parsing.errors import ParseError, quote
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_name) if name})
+WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+WEEKDAYS.update({name.lower(): i for i, name in enumerate(calendar.day_abbr)})
+
+_CLOCK = r"(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?(?::(?P<second>\d{2}))?\s*(?P<ampm>am|pm)?"
+_ZONE = r"(?:\s*(?P<zone>z|utc|gmt|[+-]\d{2}:?\d{2}|[a-z]+/[a-z_]+(?:/[a-z_]+)?))?"
+_ISO = re.compile(r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?:[t\s]+|\s*at\s+)" + _CLOCK + _ZONE + "$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+_DAY_WORD = re.compile(r"^(?P<day>today|yesterday|[a-z]+)(?:\s+at)?\s+" + _CLOCK + _ZONE + "$")
+_BARE = re.compile(r"^(?:at\s+)?" + _CLOCK + _ZONE + "$")
+# A calendar day written with a month name, month first or day first, year optional.
+MONTH_DAY = (
+    r"(?P<mon>[a-z]+)\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{4}))?",
+    r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[a-z]+)\.?(?:,?\s+(?P<y>\d{4}))?",
+)
+_MONTH_DAY_AT = tuple(re.compile("^" + day + r",?(?:\s+at)?\s+" + _CLOCK + _ZONE + "$") for day in MONTH_DAY)
+_AGO = re.compile(r"^(?P<dur>.+?)\s+ago$")
+_LATER = re.compile(r"^(?:\+\s*(?P<a>.+)|(?P<b>.+?)\s+(?:later|after)|after\s+(?P<c>.+))$")
+
+MAX_PAST = dt.timedelta(days=3 * 366)
+FUTURE_TOLERANCE = dt.timedelta(minutes=2)
+
+
+def zone(name: str | None) -> dt.tzinfo:
+    if not name:
+        return dt.UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _zone_from(token: str | None, default: dt.tzinfo) -> dt.tzinfo:
+    if not token:
+        return default
+    token = token.strip()
+    if token in {"z", "utc", "gmt"}:
+        return dt.UTC
+    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", token)
+    if m:
+        sign = 1 if m.group(1) == "+" else -1
+        offset = dt.timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
+        if offset > dt.timedelta(hours=14):
+            raise ParseError(f"{token} is not a valid UTC offset.")
+        return dt.timezone(sign * offset)
+    try:
+        return ZoneInfo("/".join(part.capitalize() for part in token.split("/")))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ParseError(f"I don't know the timezone {quote(token)}.") from exc
+
+
+def clock_time(m: re.Match[str]) -> dt.time:
+    hour = int(m.group("hour"))
+    minute = int(m.group("minute") or 0)
+    second = int(m.group("second") or 0)
+    ampm = m.group("ampm")
+    if m.group("minute") is None and ampm is None:
+        raise ParseError("Give the time as HH:MM, e.g. `14:05`.")
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise ParseError(f"{hour}{ampm} is not a valid time.")
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ParseError(f"{quote(m.group(0).strip())} is not a valid time of day.")
+    return dt.time(hour, minute, second)
+
+
+def _combine(day: dt.date, clock: dt.time, tz: dt.tzinfo) -> dt.datetime:
+    try:
+        return dt.datetime.combine(day, clock, tzinfo=tz)
+    except ValueError as exc:
+        raise ParseError(str(exc)) from exc
+
+
+def calendar_date(y: int, mo: int, d: int) -> dt.date:
+    try:
+        return dt.date(y, mo, d)
+    except ValueError as exc:
+        raise ParseError(f"{y:04d}-{mo:02d}-{d:02d} is not a date on the calendar.") from exc
+
+
+def parse_when(
+    text: str,
+    *,
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    previous: dt.datetime | None = None,
+) -> dt.datetime:
+    """A point in the past: `14:05`, `yesterday 23:10`, `25 minutes ago`,
+    `2026-11-20 14:05 +01:00`, `Nov 20 14:05`, `+12m` (after `previous`), `now`.
+
+    A bare time means its most recent occurrence, so `23:10` said just after
+    midnight is last night. Returns UTC.
+    """
+    raw = " ".join(text.strip().lower().split())
+    if not raw:
+        raise ParseError("I need a time here (or say `skip` if nobody knows).")
+    local_now = now.astimezone(tz)
+    result = _parse_when(raw, now=now, local_now=local_now, tz=tz, previous=previous)
+    result = result.astimezone(dt.UTC)
+    if result > now + FUTURE_TOLERANCE:
+        shown = result.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+        raise ParseError(f"{shown} is in the future. When did it actually happen?")
+    if now - result > MAX_PAST:
+        raise ParseError(
+            "That is more than three years ago. Check the year, or give the full date "
+            "and time, e.g. `2026-11-20 14:05`."
+        )
+    return result
+
+
+def _parse_when(
+    raw: str,
+    *,
+    now: dt.datetime,
+    local_now: dt.datetime,
+    tz: dt.tzinfo,
+    previous: dt.datetime | None,
+) -> dt.datetime:
+    if raw in {"now", "just now", "right now"}:
+        return now
+    if m := _AGO.match(raw):
+        return now - parse_duration(m.group("dur"))
+    if m := _LATER.match(raw):
+        if previous is None:
+            raise ParseError("There is no earlier time to count from yet; give a clock time instead.")
+        return previous + parse_duration(m.group("a") or m.group("b") or m.group("c"))
+    if _DATE_ONLY.match(raw):
+        raise ParseError(f"Add the time of day, e.g. `{raw} 14:05`.")
+    if m := _ISO.match(raw):
+        day = calendar_date(int(m.group("y")), int(m.group("mo")), int(m.group("d")))
+        return _combine(day, clock_time(m), _zone_from(m.group("zone"), tz))
+    if m := _BARE.match(raw):
+        zone_ = _zone_from(m.group("zone"), tz)
+        local = now.astimezone(zone_)
+        candidate = _combine(local.date(), clock_time(m), zone_)
+        if candidate > now + FUTURE_TOLERANCE:
+            candidate = _combine(local.date() - dt.timedelta(days=1), clock_time(m), zone_)
+        return candidate
+    for pattern in _MONTH_DAY_AT:
+        if (m := pattern.match(raw)) and m.group("mon") in MONTHS:
+            zone_ = _zone_from(m.group("zone"), tz)
+            month, day_n = MONTHS[m.group("mon")], int(m.group("d"))
+            clock = clock_time(m)
+            if m.group("y"):
+                return _combine(calendar_date(int(m.group("y")), month, day_n), clock, zone_)
+            year = now.astimezone(zone_).year
+            candidate = _combine(calendar_date(year, month, day_n), clock, zone_)
+            if candidate > now + FUTURE_TOLERANCE:
+                candidate = _combine(calendar_date(year - 1, month, day_n), clock, zone_)
+            return candidate
+    if m := _DAY_WORD.match(raw):
+        word = m.group("day")
+        zone_ = _zone_from(m.group("zone"), tz)
+        local_day = now.astimezone(zone_).date()
+        if word == "today":
+            day = local_day
+        elif word == "yesterday":
+            day = local_day - dt.timedelta(days=1)
+        elif word in WEEKDAYS:
+            back = (local_day.weekday() - WEEKDAYS[word]) % 7
+            day = local_day - dt.timedelta(days=back)
+        else:
+            raise _when_error(raw)
+        candidate = _combine(day, clock_time(m), zone_)
+        if word in WEEKDAYS and candidate > now + FUTURE_TOLERANCE:
+            candidate -= dt.timedelta(days=7)
+        return candidate
+    raise _when_error(raw)
+
+
+def _when_error(raw: str) -> ParseError:
+    return ParseError(
+        f"I can't read {quote(raw)} as a time. Try `14:05`, `yesterday 23:10`, "
+        "`25 minutes ago`, `+12m` (after the previous time) or `2026-11-20 14:05 +01:00`."
+    )
+
+
+_CLOCK_ONLY = re.compile("^" + _CLOCK + "$")
+
+
+def parse_clock(text: str) -> dt.time:
+    """A time of day on its own: `09:00`, `9am`."""
+    m = _CLOCK_ONLY.match(text.strip().lower())
+    if not m:
+        raise ParseError(f"{quote(text)} is not a time of day; use HH:MM, e.g. `09:00`.")
+    return clock_time(m)
+
+
+def parse_weekday(text: str) -> int:
+    """A day of the week, Monday = 0: `monday`, `Mondays`, `mon`, or ISO `1`-`7`."""
+    key = text.strip().lower()
+    for candidate in (key, key.removesuffix("s")):
+        if candidate in WEEKDAYS:
+            return WEEKDAYS[candidate]
+    if key.isdigit() and 1 <= int(key) <= 7:
+        return int(key) - 1
+    raise ParseError(f"{quote(text)} is not a day of the week (e.g. `monday`).")
