@@ -16,21 +16,6 @@ from storage.db import Database
 NOT_SENT = {"failed", "uncertain", "gave_up"}
 
 
-def schema_behind(settings: Settings) -> str | None:
-    """Why the database cannot take reminders yet (PostgreSQL is migrated by hand), or None."""
-    from alembic.script import ScriptDirectory
-
-    from storage import db as database
-
-    url = settings.database_url or database.DEFAULT_URL
-    heads = set(ScriptDirectory.from_config(database.alembic_config(url)).get_heads())
-    missing = heads - database.current_revisions(url)
-    if missing:
-        behind = ", ".join(sorted(missing))
-        return f"the database schema is behind ({behind} missing): run `casebook migrate` first"
-    return None
-
-
 def add_commands(sub: Any) -> None:
     remind = sub.add_parser("remind", help="run one reminder sweep now and say what it sent")
     remind.add_argument(
@@ -63,7 +48,7 @@ def run_remind(args: argparse.Namespace, settings: Settings) -> int:
             print("Nothing due: everyone with open actions has this week's digest, or has them all snoozed.")
         return 1 if any(line.status in NOT_SENT for line in report.lines) else 0
 
-    return _with_notifiers("remind", settings, remind)
+    return _with_notifiers(settings, remind)
 
 
 def run_clock(args: argparse.Namespace, settings: Settings) -> int:
@@ -75,22 +60,20 @@ def run_clock(args: argparse.Namespace, settings: Settings) -> int:
         await clock.run_until_signalled(db, notifiers, settings=settings, reminders=reminders)
         return 0
 
-    return _with_notifiers("clock", settings, tick_forever)
+    return _with_notifiers(settings, tick_forever)
 
 
 Work = Callable[[Database, Mapping[str, Notifier], ReminderSettings], Awaitable[int]]
 
 
-def _with_notifiers(command: str, settings: Settings, work: Work) -> int:
+def _with_notifiers(settings: Settings, work: Work) -> int:
     """Settings checked, database ready and current, notifiers open: then `work`."""
     from adapters.cli import prepare_database
     from adapters.notifiers import configured_notifiers
 
     reminders = ReminderSettings.from_env()
+    # Upgrades SQLite; refuses a PostgreSQL schema behind the code (SchemaBehind, said by the CLI).
     db = prepare_database(settings)  # no connection is opened before `go`: nothing to close here
-    if problem := schema_behind(settings):
-        print(f"casebook {command}: {problem}", file=sys.stderr)
-        return 2
 
     async def go() -> int:
         try:

@@ -124,25 +124,34 @@ async def snooze_action(
     return until
 
 
+@dataclass(frozen=True)
+class Reassigned:
+    owner: Person
+    previous_user_id: str | None  # the platform user it was taken from (None: it was unassigned)
+
+
 async def reassign_action(
-    session: AsyncSession, *, actor: Person, found: Located, new_owner: Mention, tenant_id: int
-) -> Person:
+    session: AsyncSession, *, actor: Person, found: Located, new_owner: Mention
+) -> Reassigned:
     _require(actor, found, "reassign")
-    if new_owner.user_id == (await _owner_user_id(session, found, tenant_id)):
+    tenant_id = found.action.tenant_id
+    previous = await user_id_of(session, tenant_id=tenant_id, person_id=found.action.owner_id)
+    if new_owner.user_id == previous:
         raise LifecycleError(f"{ref(found)} is already theirs.")
     owner = await repo.person(
         session, tenant_id=tenant_id, user_id=new_owner.user_id, display_name=new_owner.display_name
     )
     await _apply(session, found, owner_id=owner.id, snoozed_until=None)
-    return owner
+    return Reassigned(owner, previous)
 
 
-async def _owner_user_id(session: AsyncSession, found: Located, tenant_id: int) -> str | None:
-    if found.action.owner_id is None:
+async def user_id_of(session: AsyncSession, *, tenant_id: int, person_id: int | None) -> str | None:
+    """The platform user id of an owner or a case lead, to tell them something."""
+    if person_id is None:
         return None
-    people = await repo.people_by_ids(session, tenant_id=tenant_id, ids=[found.action.owner_id])
-    owner = people.get(found.action.owner_id)
-    return owner.platform_user_id if owner else None
+    people = await repo.people_by_ids(session, tenant_id=tenant_id, ids=[person_id])
+    person = people.get(person_id)
+    return person.platform_user_id if person else None
 
 
 async def set_require_evidence(session: AsyncSession, *, actor: Person, case: Case, required: bool) -> None:

@@ -35,6 +35,7 @@ class SlackStandIn:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     script: dict[str, list[str]] = field(default_factory=dict)
     now: Callable[[], float] = time.time  # stamps messages (a test's clock may run ahead)
+    url: str = ""  # the Web API base URL, once started
     _runner: web.AppRunner | None = None
     _seq: int = 0
 
@@ -46,7 +47,8 @@ class SlackStandIn:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
-        return f"http://127.0.0.1:{port}/api/"
+        self.url = f"http://127.0.0.1:{port}/api/"
+        return self.url
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import ConfigError
-from bot.parsing import ParseError
+from bot.parsing import ParseError, parse_clock, parse_weekday
 from bot.reminders.config import ReminderSettings
-from bot.reminders.schedule import WeeklySlot, last_due, next_slot, parse_clock, parse_weekday, week_key
+from bot.reminders.schedule import WeeklySlot, last_due, next_slot, week_key
 
 MONDAY_NINE = WeeklySlot(0, dt.time(9, 0))
 LA = ZoneInfo("America/Los_Angeles")

@@ -268,6 +268,23 @@ async def test_escalation_goes_to_the_lead_once_a_week_when_there_is_no_thread(d
     assert [(r["status"], r["target"]) for r in rows] == [("sent", "lead:alice")] * 2
 
 
+async def test_a_published_case_is_chased_until_its_last_action_is_closed(db: Database) -> None:
+    """The case's interview is long closed; digests and escalations stop only with its actions."""
+    await seed_case(db, owners=[("bob", (MONDAY - 20 * D).date()), ("bob", None)])
+    notifier = RecordingNotifier()  # cannot post in threads: escalations go to the lead, alice
+    week = [MONDAY + n * 7 * D + 9 * H for n in range(3)]
+    await run(db, notifier, FakeClock(week[0]))
+    await press(db, "/done 1.1 alert added", user="bob", at=week[0] + H)  # the overdue one
+    await run(db, notifier, FakeClock(week[1]))
+    await press(db, "/cancel 1.2 covered by 1.1", user="bob", at=week[1] + H)  # the last one
+    await run(db, notifier, FakeClock(week[2]))
+    assert [(s.user_id, s.at, s.refs) for s in notifier.sent] == [
+        ("bob", week[0], ["1.1", "1.2"]),
+        ("alice", week[0], ["1.1"]),  # two weeks overdue: escalated
+        ("bob", week[1], ["1.2"]),  # 1.1 done: no escalation either
+    ]
+
+
 async def test_a_dry_run_claims_nothing_and_sends_nothing(db: Database) -> None:
     await seed_case(db, owners=[("bob", None), ("carol", (MONDAY - 30 * D).date())])
     notifier = RecordingNotifier()

@@ -13,13 +13,14 @@ retry handlers at all, and each failure is classified instead:
 
 Tokens come from an injectable lookup (tenant id -> bot token): one workspace's
 SLACK_BOT_TOKEN, or the OAuth installations (`slack_notifier(db=...)` picks).
+Replies are rendered as the adapter renders them (adapters/slack/blocks.py), so a
+digest's buttons are the ones the adapter's listener understands.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import auth
+from adapters.slack.blocks import reply_messages
 from adapters.slack.config import SlackSettings
 from bot.messages import Reply
 from bot.notify import SendResult
@@ -37,23 +40,12 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 TokenLookup = Callable[[str], Awaitable[str | None]]
-Renderer = Callable[[Reply], list[dict[str, Any]]]  # one reply may need several messages
 
 DEFAULT_API_URL = "https://slack.com/api/"
 METADATA_EVENT = "casebook_delivery"
 _THREAD = re.compile(r"([CGD][A-Z0-9]{2,})[:/](\d{9,}\.\d+)$")
 _MAYBE_POSTED = {"internal_error", "fatal_error"}
 _TRANSIENT = {"service_unavailable", "request_timeout", "team_added_to_org"}
-_MAX_BLOCKS = 50
-
-
-def single_workspace(token: str) -> TokenLookup:
-    """Every tenant gets the one bot token (the notifier still checks it is that workspace's)."""
-
-    async def lookup(tenant: str) -> str | None:
-        return token
-
-    return lookup
 
 
 @dataclass(frozen=True)
@@ -71,28 +63,12 @@ class _Failed(Exception):
 class SlackNotifier:
     platform = "slack"
 
-    def __init__(
-        self,
-        tokens: TokenLookup,
-        *,
-        base_url: str | None = None,
-        timeout: float = 15.0,
-        render: Renderer | None = None,
-    ) -> None:
+    def __init__(self, tokens: TokenLookup, *, base_url: str | None = None, timeout: float = 15.0) -> None:
         self._tokens = tokens
         self._base_url = _with_slash(base_url or DEFAULT_API_URL)
         self._timeout = timeout
-        self._render = render or (lambda reply: [render_message(reply)])
         self._session: aiohttp.ClientSession | None = None
         self._identities: dict[str, _Identity] = {}
-
-    @classmethod
-    def from_env(cls) -> SlackNotifier | None:
-        """The single-workspace notifier from SLACK_BOT_TOKEN, or None when it is unset."""
-        token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
-        if not token:
-            return None
-        return cls(single_workspace(token), base_url=os.environ.get("SLACK_API_URL") or None)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -194,7 +170,7 @@ class SlackNotifier:
     ) -> SendResult:
         messages = []
         for reply in replies:
-            for index, message in enumerate(self._render(reply)):
+            for index, message in enumerate(reply_messages(reply)):
                 if reply.delivery_key and index == 0:  # was_delivered looks for the first message
                     message["metadata"] = {
                         "event_type": METADATA_EVENT,
@@ -262,60 +238,9 @@ def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-# --- rendering (the Slack adapter may inject its own) ------------------------------------
-
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
-
-
-def mrkdwn(markdown: str) -> str:
-    """Standard Markdown (the core's) to Slack mrkdwn: **bold** -> *bold*, [t](u) -> <u|t>."""
-    text = markdown.replace("&", "&amp;").replace("<@", "\x00").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("\x00", "<@").replace("&gt;", ">")  # keep user mentions <@U123>
-    text = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
-    return _BOLD.sub(r"*\1*", text)
-
-
-def render_message(reply: Reply) -> dict[str, Any]:
-    """A Reply as chat.postMessage arguments: text for notifications, blocks with buttons."""
-    blocks: list[dict[str, Any]] = [_section(reply.text)]
-    for index, item in enumerate(reply.items):
-        blocks.append(_section(item.text))
-        if item.choices:
-            blocks.append(_buttons(item.choices, f"{index}"))
-    if reply.choices:
-        blocks.append(_buttons(reply.choices, "reply"))
-    if len(blocks) > _MAX_BLOCKS:
-        blocks = [*blocks[: _MAX_BLOCKS - 1], _section("_…more in `actions`._")]
-    return {"text": mrkdwn(reply.text)[:3000], "blocks": blocks}
-
-
-def _section(markdown: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(markdown)[:3000]}}
-
-
-def _buttons(choices: Sequence[Any], group: str) -> dict[str, Any]:
-    elements = []
-    for n, choice in enumerate(choices[:25]):
-        button: dict[str, Any] = {
-            "type": "button",
-            "text": {"type": "plain_text", "text": choice.label[:75]},
-            "value": choice.value[:2000],
-            # The interaction handler reads the value; the form to open first travels here.
-            "action_id": f"casebook:{choice.form or ''}:{group}:{n}",
-        }
-        if choice.style in {"primary", "danger"}:
-            button["style"] = choice.style
-        elements.append(button)
-    return {"type": "actions", "elements": elements}
-
-
 def slack_notifier(*, db: Database, slack: SlackSettings | None = None) -> SlackNotifier | None:
     """The notifier for the configured Slack app (one workspace's token, or every OAuth
-    installation's), rendering like the adapter does; None when Slack is off."""
-    from adapters.slack import auth
-    from adapters.slack.blocks import reply_messages
-
+    installation's); None when Slack is off."""
     slack = slack if slack is not None else SlackSettings.from_env()
     if not slack.enabled:
         return None
@@ -325,8 +250,4 @@ def slack_notifier(*, db: Database, slack: SlackSettings | None = None) -> Slack
     else:
         assert slack.bot_token is not None
         tokens = auth.StaticToken(slack.bot_token)
-    return SlackNotifier(
-        tokens.token_for,
-        base_url=slack.api_url,
-        render=lambda reply: [dict(message) for message in reply_messages(reply)],
-    )
+    return SlackNotifier(tokens.token_for, base_url=slack.api_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 from bot import lifecycle, refs
 from bot.commands import CommandContext, command
@@ -10,7 +11,7 @@ from bot.messages import Choice, ListItem, Mention, Reply, ReplyKind
 from bot.parsing import ParseError, parse_owner, zone
 from bot.store import load_case
 from storage import repo
-from storage.models import Case, PreventionAction
+from storage.models import Case, Person, PreventionAction
 
 
 def action_item(
@@ -104,11 +105,10 @@ async def actions_command(ctx: CommandContext, args: str) -> list[Reply]:
     return [Reply("\n".join(lines), ReplyKind.LIST, ephemeral=True)]
 
 
-def _name(person: object) -> str:
+def _name(person: Person | None) -> str:
     if person is None:
         return "unassigned"
-    name = getattr(person, "display_name", None) or getattr(person, "platform_user_id", "?")
-    return f"@{name}"
+    return f"@{person.display_name or person.platform_user_id}"
 
 
 async def _locate(ctx: CommandContext, ref_text: str) -> lifecycle.Located:
@@ -123,44 +123,67 @@ def _form(ctx: CommandContext, name: str) -> str:
     return (form.get(name) or "").strip()
 
 
-def _lead_notice(
-    found: lifecycle.Located, actor_id: int | None, text: str, lead_user: str | None
+def _actor_name(ctx: CommandContext) -> str:
+    return ctx.turn.person.display_name or ctx.turn.person.platform_user_id
+
+
+End = Callable[[lifecycle.Located, str], Awaitable[None]]
+
+
+async def _end(ctx: CommandContext, args: str, *, note_field: str, end: End) -> tuple[lifecycle.Located, str]:
+    """Find the action `args` names and end it (done, cancelled) with its note: typed after the
+    ref, or given in the form the DM's button opened. A refusal is a ParseError."""
+    ref_text, note = refs.split_first(args)
+    note = note or _form(ctx, note_field)
+    found = await _locate(ctx, ref_text)
+    await end(found, note)
+    return found, note
+
+
+async def _ended(
+    ctx: CommandContext, found: lifecycle.Located, *, said: str, lead_notice: str
 ) -> list[Reply]:
-    if lead_user is None or found.case.lead_id == actor_id:
-        return []
-    return [Reply(text, ReplyKind.NOTICE, to_user=lead_user, case_number=found.case.number)]
-
-
-async def _lead_user(ctx: CommandContext, case: Case) -> str | None:
-    return await _user_id(ctx, case.lead_id)
-
-
-async def _user_id(ctx: CommandContext, person_id: int | None) -> str | None:
-    if person_id is None:
-        return None
-    people = await repo.people_by_ids(ctx.turn.session, tenant_id=ctx.turn.tenant_id, ids=[person_id])
-    person = people.get(person_id)
-    return person.platform_user_id if person else None
+    """The actor's answer, and a notice to the case lead unless the lead did it."""
+    replies = [Reply(said, ReplyKind.INFO, case_number=found.case.number)]
+    if found.case.lead_id != ctx.turn.person.id:
+        lead = await lifecycle.user_id_of(
+            ctx.turn.session, tenant_id=ctx.turn.tenant_id, person_id=found.case.lead_id
+        )
+        if lead is not None:
+            replies.append(Reply(lead_notice, ReplyKind.NOTICE, to_user=lead, case_number=found.case.number))
+    return replies
 
 
 @command("done", usage="done <action> [evidence]", summary="close an action, with a link or a note")
 async def done_command(ctx: CommandContext, args: str) -> list[Reply]:
-    ref_text, evidence = refs.split_first(args)
-    evidence = evidence or _form(ctx, "evidence")
+    turn = ctx.turn
+
+    async def close(found: lifecycle.Located, evidence: str) -> None:
+        await lifecycle.close_action(turn.session, actor=turn.person, found=found, evidence=evidence)
+
     try:
-        found = await _locate(ctx, ref_text)
-        await lifecycle.close_action(ctx.turn.session, actor=ctx.turn.person, found=found, evidence=evidence)
+        found, evidence = await _end(ctx, args, note_field="evidence", end=close)
     except ParseError as error:
         return _error(str(error))
     ref = lifecycle.ref(found)
-    text = f"✅ `{ref}` is done: {found.action.description}" + (f"\nEvidence: {evidence}" if evidence else "")
-    lead_user = await _lead_user(ctx, found.case)
-    actor = ctx.turn.person.display_name or ctx.turn.person.platform_user_id
-    notice = f"`{ref}` of case #{found.case.number} was closed by @{actor}."
-    return [
-        Reply(text, ReplyKind.INFO, case_number=found.case.number),
-        *_lead_notice(found, ctx.turn.person.id, notice, lead_user),
-    ]
+    said = f"✅ `{ref}` is done: {found.action.description}" + (f"\nEvidence: {evidence}" if evidence else "")
+    notice = f"`{ref}` of case #{found.case.number} was closed by @{_actor_name(ctx)}."
+    return await _ended(ctx, found, said=said, lead_notice=notice)
+
+
+async def cancel_action_command(ctx: CommandContext, args: str) -> list[Reply]:
+    turn = ctx.turn
+
+    async def cancel(found: lifecycle.Located, reason: str) -> None:
+        await lifecycle.cancel_action(turn.session, actor=turn.person, found=found, reason=reason)
+
+    try:
+        found, reason = await _end(ctx, args, note_field="reason", end=cancel)
+    except ParseError as error:
+        return _error(str(error))
+    ref = lifecycle.ref(found)
+    notice = f"`{ref}` of case #{found.case.number} was cancelled by @{_actor_name(ctx)}: {reason}"
+    return await _ended(ctx, found, said=f"`{ref}` cancelled: {reason}", lead_notice=notice)
 
 
 @command("snooze", usage="snooze <action> <when>", summary="pause reminders for an action (e.g. `1w`)")
@@ -199,19 +222,15 @@ async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
                 f"Reassign `{lifecycle.ref(found)}` to whom? `reassign {lifecycle.ref(found)} @person`"
             )
         new_owner = parse_owner(who, mentions=turn.inbound.mentions, sender=sender)
-        previous_owner = await _user_id(ctx, found.action.owner_id)
-        owner = await lifecycle.reassign_action(
-            turn.session,
-            actor=turn.person,
-            found=found,
-            new_owner=new_owner,
-            tenant_id=turn.tenant_id,
+        moved = await lifecycle.reassign_action(
+            turn.session, actor=turn.person, found=found, new_owner=new_owner
         )
     except ParseError as error:
         return _error(str(error))
     ref = lifecycle.ref(found)
     due = found.action.due_date.isoformat() if found.action.due_date else "no due date"
-    by = turn.person.display_name or turn.person.platform_user_id
+    by = _actor_name(ctx)
+    owner = moved.owner
     replies = [
         Reply(
             f"`{ref}` now belongs to @{owner.display_name or owner.platform_user_id}.",
@@ -229,31 +248,15 @@ async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
                 case_number=found.case.number,
             )
         )
-    if previous_owner and previous_owner not in {turn.person.platform_user_id, owner.platform_user_id}:
+    previous = moved.previous_user_id
+    if previous and previous not in {turn.person.platform_user_id, owner.platform_user_id}:
         replies.append(
             Reply(
                 f"@{by} moved prevention action `{ref}` from you to "
                 f"@{owner.display_name or owner.platform_user_id}; it leaves your weekly reminder.",
                 ReplyKind.NOTICE,
-                to_user=previous_owner,
+                to_user=previous,
                 case_number=found.case.number,
             )
         )
     return replies
-
-
-async def cancel_action_command(ctx: CommandContext, args: str) -> list[Reply]:
-    ref_text, reason = refs.split_first(args)
-    reason = reason or _form(ctx, "reason")
-    try:
-        found = await _locate(ctx, ref_text)
-        await lifecycle.cancel_action(ctx.turn.session, actor=ctx.turn.person, found=found, reason=reason)
-    except ParseError as error:
-        return _error(str(error))
-    ref = lifecycle.ref(found)
-    actor = ctx.turn.person.display_name or ctx.turn.person.platform_user_id
-    notice = f"`{ref}` of case #{found.case.number} was cancelled by @{actor}: {reason}"
-    return [
-        Reply(f"`{ref}` cancelled: {reason}", ReplyKind.INFO, case_number=found.case.number),
-        *_lead_notice(found, ctx.turn.person.id, notice, await _lead_user(ctx, found.case)),
-    ]

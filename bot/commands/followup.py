@@ -6,10 +6,11 @@ from bot import lifecycle, refs
 from bot.commands import CommandContext, command
 from bot.config import ConfigError
 from bot.messages import Reply, ReplyKind
-from bot.parsing import ParseError, zone
+from bot.parsing import ParseError, parse_clock, parse_weekday, zone
 from bot.reminders.config import DEFAULT_SLOT, ReminderSettings
-from bot.reminders.schedule import WeeklySlot, next_slot, parse_clock, parse_weekday
-from storage import deliveries, repo
+from bot.reminders.schedule import WeeklySlot, next_slot
+from storage import repo
+from storage.deliveries import schedules
 
 _ON = {"on", "yes", "true", "required", "require"}
 _OFF = {"off", "no", "false", "optional"}
@@ -78,10 +79,10 @@ async def reminders_command(ctx: CommandContext, args: str) -> list[Reply]:
             return _error("Only a workspace admin can change when the weekly digest comes.")
         try:
             if words == ["default"]:
-                await deliveries.clear_schedule(turn.session, tenant_id=turn.tenant_id)
+                await schedules.clear_schedule(turn.session, tenant_id=turn.tenant_id)
             elif len(words) == 2:
                 slot = WeeklySlot(parse_weekday(words[0]), parse_clock(words[1]))
-                await deliveries.set_schedule(
+                await schedules.set_schedule(
                     turn.session,
                     tenant_id=turn.tenant_id,
                     weekday=slot.weekday,
@@ -99,7 +100,7 @@ async def reminders_command(ctx: CommandContext, args: str) -> list[Reply]:
 
 async def _schedule_text(ctx: CommandContext) -> str:
     turn = ctx.turn
-    own = await deliveries.schedule_of(turn.session, tenant_id=turn.tenant_id)
+    own = await schedules.schedule_of(turn.session, tenant_id=turn.tenant_id)
     slot = WeeklySlot(own.weekday, parse_clock(own.at_time)) if own else _default_slot()
     source = "set for this workspace" if own else "the default"
     upcoming = next_slot(turn.inbound.at, zone(turn.tz_name), slot).astimezone(zone(turn.tz_name))

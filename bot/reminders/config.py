@@ -10,9 +10,9 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-from bot.config import ConfigError, _int
-from bot.parsing import ParseError
-from bot.reminders.schedule import WeeklySlot, parse_clock, parse_weekday
+from bot.config import ConfigError, env_int
+from bot.parsing import ParseError, parse_clock, parse_weekday
+from bot.reminders.schedule import WeeklySlot
 
 
 def _slot() -> WeeklySlot:
@@ -49,11 +49,11 @@ class ReminderSettings:
     def from_env(cls) -> ReminderSettings:
         return cls(
             slot=_slot(),
-            tick_seconds=_int("REMINDER_TICK_SECONDS", 60, low=1, high=3600),
-            claim_ttl=dt.timedelta(seconds=_int("REMINDER_CLAIM_TTL_SECONDS", 600, low=30, high=86400)),
-            max_attempts=_int("REMINDER_MAX_ATTEMPTS", 5, low=1, high=50),
-            escalate_after=dt.timedelta(days=_int("REMINDER_ESCALATE_AFTER_DAYS", 14, low=1, high=365)),
-            send_concurrency=_int("REMINDER_SEND_CONCURRENCY", 4, low=1, high=64),
+            tick_seconds=env_int("REMINDER_TICK_SECONDS", 60, low=1, high=3600),
+            claim_ttl=dt.timedelta(seconds=env_int("REMINDER_CLAIM_TTL_SECONDS", 600, low=30, high=86400)),
+            max_attempts=env_int("REMINDER_MAX_ATTEMPTS", 5, low=1, high=50),
+            escalate_after=dt.timedelta(days=env_int("REMINDER_ESCALATE_AFTER_DAYS", 14, low=1, high=365)),
+            send_concurrency=env_int("REMINDER_SEND_CONCURRENCY", 4, low=1, high=64),
         )
 
     def backoff(self, attempts: int) -> dt.timedelta:

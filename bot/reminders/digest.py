@@ -7,14 +7,9 @@ from collections.abc import Sequence
 
 from bot.commands.actions import action_list_item
 from bot.messages import ListItem, Reply, ReplyKind
-from storage.deliveries import ActionRow, OverdueRow
+from storage.deliveries.workload import ActionRow, OverdueRow
 
 MAX_ITEMS = 25  # one chat message; `actions` lists the rest
-
-
-def is_awake(action: ActionRow, today: dt.date) -> bool:
-    """Not snoozed on `today`: a snooze ends on its date."""
-    return action.snoozed_until is None or action.snoozed_until <= today
 
 
 def by_due_date(actions: Sequence[ActionRow]) -> list[ActionRow]:

@@ -7,17 +7,9 @@ so each (person, week) has exactly one slot and one delivery row.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-import re
 from dataclasses import dataclass
-
-from bot.parsing import ParseError
-
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_WEEKDAYS = {name.lower(): i for i, name in enumerate(WEEKDAY_NAMES)} | {
-    name[:3].lower(): i for i, name in enumerate(WEEKDAY_NAMES)
-}
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
 
 
 @dataclass(frozen=True)
@@ -26,7 +18,7 @@ class WeeklySlot:
     at: dt.time
 
     def describe(self) -> str:
-        return f"{WEEKDAY_NAMES[self.weekday]} {self.at:%H:%M}"
+        return f"{calendar.day_name[self.weekday]} {self.at:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -63,28 +55,3 @@ def next_slot(now: dt.datetime, tz: dt.tzinfo, slot: WeeklySlot) -> dt.datetime:
     previous = last_due(now, tz, slot).slot_at.astimezone(tz)
     day = previous.date() + dt.timedelta(days=7)
     return _local_slot(day, slot, tz).astimezone(dt.UTC)
-
-
-def parse_weekday(text: str) -> int:
-    key = text.strip().lower().rstrip("s")  # "mondays"
-    if key in _WEEKDAYS:
-        return _WEEKDAYS[key]
-    if key.isdigit() and 1 <= int(key) <= 7:
-        return int(key) - 1  # ISO numbering: 1 = Monday
-    raise ParseError(f"`{text.strip()[:20]}` is not a day of the week (e.g. `monday`).")
-
-
-def parse_clock(text: str) -> dt.time:
-    m = _CLOCK.match(text.strip().lower())
-    if not m:
-        raise ParseError(f"`{text.strip()[:20]}` is not a time of day; use HH:MM, e.g. `09:00`.")
-    hour, minute, ampm = int(m.group(1)), int(m.group(2) or 0), m.group(3)
-    if ampm:
-        if not 1 <= hour <= 12:
-            raise ParseError(f"`{text.strip()}` is not a valid time.")
-        hour = hour % 12 + (12 if ampm == "pm" else 0)
-    elif m.group(2) is None:
-        raise ParseError("Give the time as HH:MM, e.g. `09:00`.")
-    if hour > 23 or minute > 59:
-        raise ParseError(f"`{text.strip()}` is not a valid time of day.")
-    return dt.time(hour, minute)

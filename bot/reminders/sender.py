@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 
 from bot.notify import SendResult
 from bot.reminders.config import ReminderSettings
-from storage import deliveries
 from storage.db import Database
-from storage.deliveries import Claim, Ledger, Outcome, Status
+from storage.deliveries.ledger import Claim, Ledger, Outcome, Status, record_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +125,7 @@ class Sender:
             if not batch:
                 return
             async with self.db.transaction() as session:
-                written = await deliveries.record_outcomes(
-                    session, self.ledger, token=self.token, outcomes=batch
-                )
+                written = await record_outcomes(session, self.ledger, token=self.token, outcomes=batch)
             if written != len(batch):
                 log.warning(
                     "%s: %d of %d outcomes not written: their claims were taken over after expiring",

@@ -29,23 +29,32 @@ from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.notify import ConversationPoster, DeliveryCheck, Notifier, SendResult
+from bot.parsing import parse_clock
 from bot.reminders.config import ReminderSettings
-from bot.reminders.digest import digest_reply, escalation_reply, is_awake
-from bot.reminders.schedule import Due, WeeklySlot, last_due, parse_clock
+from bot.reminders.digest import digest_reply, escalation_reply
+from bot.reminders.schedule import Due, WeeklySlot, last_due
 from bot.reminders.sender import Clock, Job, Line, Sender
-from storage import deliveries
 from storage.db import Database
-from storage.deliveries import (
+from storage.deliveries.ledger import (
     DIGESTS,
     ESCALATIONS,
-    ActionRow,
     Claim,
     DeliveryRow,
     Ledger,
+    Status,
+    claim_existing,
+    claim_new,
+    release,
+    rows_for_weeks,
+)
+from storage.deliveries.schedules import TenantRow, tenants
+from storage.deliveries.workload import (
+    ActionRow,
     OverdueRow,
     OwnerRow,
-    Status,
-    TenantRow,
+    open_actions_of,
+    overdue_actions,
+    owners_with_open_actions,
 )
 from storage.models import utcnow
 
@@ -148,7 +157,7 @@ async def sweep(
         start,
     )
     async with db.transaction() as session:
-        rows = await deliveries.tenants(session)
+        rows = await tenants(session)
     run.tenants = {t.id: t for t in rows if dry_run or t.platform in notifiers}
     report = SweepReport(start, dry_run)
     if run.tenants:
@@ -197,8 +206,8 @@ async def _claim(run: Sweep, ledger: Ledger, work: Work) -> tuple[list[Claim], d
     """Claim in one transaction; the claim time (not the sweep's start) starts the TTL."""
     now = run.clock()
     async with run.db.transaction() as session:
-        claims = await deliveries.claim_new(session, ledger, keys=work.new, token=run.token, now=now)
-        claims += await deliveries.claim_existing(
+        claims = await claim_new(session, ledger, keys=work.new, token=run.token, now=now)
+        claims += await claim_existing(
             session,
             ledger,
             ids=sorted(work.retry),
@@ -225,9 +234,9 @@ def _planned_lines(
 
 async def _digests(run: Sweep) -> list[Line]:
     async with run.db.transaction() as session:
-        owners = await deliveries.owners_with_open_actions(session, tenant_ids=list(run.tenants))
+        owners = await owners_with_open_actions(session, tenant_ids=list(run.tenants))
         planned = plan_digests(run, owners)
-        rows = await deliveries.rows_for_weeks(
+        rows = await rows_for_weeks(
             session, DIGESTS, weeks={k[2] for k in planned}, tenant_ids=list(run.tenants)
         )
     work = classify(run, planned, rows)
@@ -239,7 +248,7 @@ async def _digests(run: Sweep) -> list[Line]:
     if not claims:
         return []
     async with run.db.transaction() as session:
-        actions = await deliveries.open_actions_of(session, owner_ids=[c.subject_id for c in claims])
+        actions = await open_actions_of(session, owner_ids=[c.subject_id for c in claims])
     by_owner: dict[int, list[ActionRow]] = defaultdict(list)
     for action in actions:
         if action.owner_id is not None:
@@ -247,14 +256,14 @@ async def _digests(run: Sweep) -> list[Line]:
     jobs, nothing_left = [], []
     for claim in claims:
         owner, due = planned[(claim.tenant_id, claim.subject_id, claim.week)]
-        awake = [a for a in by_owner.get(owner.owner_id, ()) if is_awake(a, due.local_today)]
+        awake = [a for a in by_owner.get(owner.owner_id, ()) if a.awake_on(due.local_today)]
         if awake:
             jobs.append(_digest_job(run, claim, owner, due, awake, work.retry.get(claim.id)))
         else:
             nothing_left.append(claim.id)  # closed or snoozed since step 1: no DM, no row
     if nothing_left:
         async with run.db.transaction() as session:
-            await deliveries.release(session, DIGESTS, token=run.token, ids=nothing_left)
+            await release(session, DIGESTS, token=run.token, ids=nothing_left)
     sender = run.sender(DIGESTS, "digest", claimed_at)
     await sender.run(jobs)
     return sender.lines
@@ -303,16 +312,16 @@ async def _escalations(run: Sweep) -> list[Line]:
     dues = {tid: last_due(run.start, run.zone(None), run.slot(t)) for tid, t in run.tenants.items()}
     cutoffs = {tid: due.local_today - run.settings.escalate_after for tid, due in dues.items()}
     async with run.db.transaction() as session:
-        overdue = await deliveries.overdue_actions(
+        overdue = await overdue_actions(
             session, tenant_ids=list(run.tenants), due_on_or_before=max(cutoffs.values())
         )
         by_case: dict[Key, list[OverdueRow]] = defaultdict(list)
         for row in overdue:
             a = row.action
             due = dues[a.tenant_id]
-            if a.due_date is not None and a.due_date <= cutoffs[a.tenant_id] and is_awake(a, due.local_today):
+            if a.due_date is not None and a.due_date <= cutoffs[a.tenant_id] and a.awake_on(due.local_today):
                 by_case[(a.tenant_id, a.case_id, due.week)].append(row)
-        rows = await deliveries.rows_for_weeks(
+        rows = await rows_for_weeks(
             session, ESCALATIONS, weeks={d.week for d in dues.values()}, tenant_ids=list(run.tenants)
         )
     work = classify(run, by_case, rows)
