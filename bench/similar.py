@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
@@ -31,6 +30,7 @@ import time
 import uuid
 from pathlib import Path
 
+from adapters.console.insights import read_documents
 from bot.insights import cloud
 from bot.insights.importer import Candidate, import_cases
 from storage import repo
@@ -101,10 +101,7 @@ def paraphrase(text: str, rng: random.Random, *, keep: float = 0.65, max_words: 
 
 
 def corpus_candidates(corpus: Path) -> list[Candidate]:
-    documents = [
-        (str(p.relative_to(corpus)), json.loads(p.read_text())) for p in sorted(corpus.rglob("*.json"))
-    ]
-    found, _ = cloud.candidates(documents)
+    found, _ = cloud.candidates(read_documents(corpus))
     return found
 
 

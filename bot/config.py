@@ -11,7 +11,9 @@ class ConfigError(ValueError):
     """A setting has a value Casebook cannot use; the message names it."""
 
 
-def _int(name: str, default: int, *, low: int, high: int) -> int:
+def env_int(name: str, default: int, *, low: int, high: int) -> int:
+    """A whole-number setting: `default` when unset; a ConfigError naming the variable when it
+    is not a number or lies outside [low, high]."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -45,6 +47,6 @@ class Settings:
         return cls(
             database_url=os.environ.get("DATABASE_URL") or None,
             default_timezone=_zone("CASEBOOK_TIMEZONE", "UTC"),
-            max_answer_chars=_int("CASEBOOK_MAX_ANSWER_CHARS", 4000, low=100, high=40000),
+            max_answer_chars=env_int("CASEBOOK_MAX_ANSWER_CHARS", 4000, low=100, high=40000),
             log_level=(os.environ.get("LOG_LEVEL") or "INFO").upper(),
         )

@@ -6,17 +6,26 @@ from dataclasses import replace
 
 from bot import render
 from bot.case import CaseDraft
-from bot.messages import Attachment, Reply, ReplyKind
+from bot.messages import Attachment, Reply, ReplyKind, Section
 
 
-def case_reply(case: CaseDraft, *, intro: str | None = None) -> Reply:
-    markdown = render.render_case_markdown(case)
+def markdown_reply(
+    number: int, markdown: str, sections: tuple[Section, ...], *, intro: str | None = None
+) -> Reply:
+    """A drafted case as a reply: its Markdown, its sections for rich rendering, and the file."""
     return Reply(
         (intro + "\n\n" if intro else "") + markdown,
         ReplyKind.CASE,
-        case_number=case.number,
-        sections=render.case_sections(case),
-        attachment=Attachment(filename=f"case-{case.number}.md", content=markdown),
+        case_number=number,
+        sections=sections,
+        attachment=Attachment(filename=f"case-{number}.md", content=markdown),
+    )
+
+
+def case_reply(case: CaseDraft, *, intro: str | None = None) -> Reply:
+    """The case drafted by the template."""
+    return markdown_reply(
+        case.number, render.render_case_markdown(case), render.case_sections(case), intro=intro
     )
 
 

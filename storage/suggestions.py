@@ -78,7 +78,6 @@ async def decide(
     status: str,
     by_id: int | None,
     reason: str | None = None,
-    action_id: int | None = None,
 ) -> bool:
     """Pending -> accepted | dropped, compare-and-set: of two clicks at once, one wins."""
     result = await session.exec(
@@ -87,7 +86,7 @@ async def decide(
             col(ActionSuggestion.id) == suggestion.id,
             col(ActionSuggestion.status) == SuggestionStatus.PENDING,
         )
-        .values(status=status, decided_by_id=by_id, decided_at=utcnow(), reason=reason, action_id=action_id)
+        .values(status=status, decided_by_id=by_id, decided_at=utcnow(), reason=reason)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)

@@ -198,6 +198,12 @@ async def test_imported_cases_are_ordinary_cases_in_chat(db: Database, chat: Cha
     assert "Expired TLS certificate on the edge load balancer" in shown[0].text
     listed = await chat.command("actions")
     assert listed  # the command runs over imported actions without error
+    [everyone] = await chat.command("actions all")
+    # The open ones of B (#3, overdue) and D (#5), with their buttons; done and cancelled ones are not.
+    assert [item.ref for item in everyone.items] == ["3.1", "5.1"]
+    assert "overdue" in everyone.items[0].text and everyone.items[0].choices[0].value == "/done 3.1"
+    [done] = await chat.command("done 3.1 retries capped in the client", user="U_OPS")
+    assert "`3.1` is done" in done.text
     async with db.transaction() as session:
         ids = (await session.exec(select(Case.number).where(col(Case.source) == "import"))).all()
     assert sorted(ids) == [1, 2, 3, 4, 5, 6]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.insights.ledger import Ledger, p90, parse_window, repeats_of
+from bot.insights.ledger import REPEAT_WINDOW, Incident, Ledger, p90, parse_window, repeats_of
 from bot.insights.ledger_report import to_csv
 from bot.insights.reports import build_ledger
 from bot.jobs import run_followup
@@ -27,7 +27,7 @@ from bot.parsing import ParseError
 from storage import repo
 from storage.db import Database
 from tests.conftest import Chat
-from tests.insight_cases import HISTORY, TODAY, cli_with_history, load_history
+from tests.insight_cases import HISTORY, TODAY, at, cli_with_history, load_history
 
 
 async def _ledger(db: Database, window: str = "2026-10 3") -> Ledger:
@@ -139,6 +139,21 @@ def test_nearest_rank_p90_and_repeat_window_edge() -> None:
     assert p90([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) == 9
     assert p90([5]) == 5 and p90([]) is None
     assert repeats_of([]) == {}
+
+    def incident(number: int, started: dt.datetime, *, area: str = "network", root: str = "") -> Incident:
+        return Incident(number, started, "SEV2", area, frozenset({"edge-lb"}), frozenset(root.split()), {})
+
+    first = at("2026-01-01")
+    # Same area and service: exactly 90 days later is a repeat, a minute more is not.
+    assert repeats_of([incident(1, first), incident(2, first + REPEAT_WINDOW)]) == {2: 1}
+    late = first + REPEAT_WINDOW + dt.timedelta(minutes=1)
+    assert repeats_of([incident(1, first), incident(2, late)]) == {}
+    # Another area: only a similar root cause makes it a repeat.
+    root = "connection pool exhausted by retries"
+    elsewhere = dt.timedelta(days=10)
+    moved = incident(2, first + elsewhere, area="storage", root=root)
+    assert repeats_of([incident(1, first, root=root), moved]) == {2: 1}
+    assert repeats_of([incident(1, first, root="expired certificate at the edge"), moved]) == {}
 
 
 async def test_csv_export(db: Database) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from adapters.console.commands import with_database
 from bot.config import Settings
 from bot.insights import cloud
 from bot.insights.importer import Candidate, ImportFormatError, candidates_from_document, import_cases
@@ -78,17 +79,7 @@ def add_commands(sub: Any) -> None:
 
 def _runner(job: Job) -> Callable[[argparse.Namespace, Settings], int]:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
-        from adapters.cli import prepare_database
-
-        db = prepare_database(settings)
-
-        async def go() -> int:
-            try:
-                return await job(db, args)
-            finally:
-                await db.dispose()
-
-        return asyncio.run(go())
+        return with_database(settings, lambda db: job(db, args))
 
     return handler
 

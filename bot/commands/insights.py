@@ -13,10 +13,11 @@ from bot.insights import chart, ledger_report
 from bot.insights.capability_map import render as render_map
 from bot.insights.ledger import parse_window
 from bot.insights.reports import build_ledger, build_map
-from bot.insights.similar import clip, find_similar, similar_reply
+from bot.insights.similar import clip, find_similar, query_of, similar_reply
 from bot.jobs import job
 from bot.messages import Attachment, Reply, ReplyKind
 from bot.parsing import ParseError, parse_area
+from bot.store import draft_from_rows
 from storage import repo
 from storage.db import Database
 
@@ -44,7 +45,7 @@ async def similar_command(ctx: CommandContext, args: str) -> list[Reply]:
         case = await repo.case_by_number(turn.session, tenant_id=turn.tenant_id, number=number)
         if case is None:
             return _error(f"There is no case #{number}.")
-        text = " ".join([*(case.symptoms or ()), case.title or "", *(case.services or ())])
+        text = query_of(draft_from_rows(case, [], {}))
         exclude, about = case.id, f"case #{number}"
     found = await find_similar(turn.session, tenant_id=turn.tenant_id, text=text, exclude_case_id=exclude)
     subject = about or f"“{clip(text, 60)}”"

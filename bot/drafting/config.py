@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from bot.config import ConfigError, _int
+from bot.config import ConfigError, env_int
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_TIMEOUT = 30.0
@@ -74,7 +74,7 @@ class DraftingConfig:
             raise ConfigError(
                 f"OPENAI_STRUCTURED_OUTPUT must be one of {', '.join(STRUCTURED_MODES)}, not {structured!r}"
             )
-        tokens = _int("OPENAI_MAX_OUTPUT_TOKENS", 0, low=0, high=200_000)
+        tokens = env_int("OPENAI_MAX_OUTPUT_TOKENS", 0, low=0, high=200_000)
         azure_api_version = (env.get("OPENAI_API_VERSION") or "").strip() or None
         base_url = _base_url()
         if azure_api_version and not base_url:
@@ -89,7 +89,7 @@ class DraftingConfig:
             base_url=base_url,
             model=(env.get("OPENAI_MODEL") or "").strip() or DEFAULT_MODEL,
             timeout=_seconds("OPENAI_TIMEOUT", DEFAULT_TIMEOUT, low=0.1, high=600),
-            max_retries=_int("OPENAI_MAX_RETRIES", DEFAULT_RETRIES, low=0, high=5),
+            max_retries=env_int("OPENAI_MAX_RETRIES", DEFAULT_RETRIES, low=0, high=5),
             structured=structured,
             max_output_tokens=tokens or None,
             azure_api_version=azure_api_version,

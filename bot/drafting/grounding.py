@@ -217,9 +217,8 @@ def _fact_problem(text: str, sources: Sources) -> str | None:
     for m in _DATE_WORDS.finditer(text):
         if not re.search(rf"\b{re.escape(m.group(0).lower())}\b", sources.text):
             return f"a date ({m.group(0)}) not in the answers"
-    for m in _URL.finditer(text):
-        if m.group(0).lower().rstrip(".,;:") not in sources.text:
-            return "a link not in the answers"
+    if _unknown_link(text, sources):
+        return "a link not in the answers"
     for m in _FIGURE_WORDS.finditer(text):
         if m.group(0).lower() not in sources.text:
             return f"a figure ({m.group(0)}) not in the answers"
@@ -233,26 +232,32 @@ def _fact_problem(text: str, sources: Sources) -> str | None:
     return None
 
 
-def fact_problem(text: str, sources: Sources) -> str | None:
-    """The rule for prose and cleaned-up sections."""
+def _unknown_link(text: str, sources: Sources) -> bool:
+    return any(m.group(0).lower().rstrip(".,;:") not in sources.text for m in _URL.finditer(text))
+
+
+def _out_of_bounds(text: str, sources: Sources) -> str | None:
+    """What no text of the model may do, wherever it stands: name people, or settle an action."""
     if _names_person(text, sources.names):
         return "refers to a person"
     if _STATUS_CLAIM.search(text):
         return "claims an action's status"
-    return _fact_problem(text, sources)
+    return None
+
+
+def fact_problem(text: str, sources: Sources) -> str | None:
+    """The rule for prose and cleaned-up sections."""
+    return _out_of_bounds(text, sources) or _fact_problem(text, sources)
 
 
 def suggestion_problem(text: str, sources: Sources) -> str | None:
     """The rule for suggested actions: owners and deadlines are set by a person on acceptance."""
-    if _names_person(text, sources.names):
-        return "refers to a person"
-    if _STATUS_CLAIM.search(text):
-        return "claims an action's status"
+    if problem := _out_of_bounds(text, sources):
+        return problem
     if _CLOCK.search(text) or _DATE.search(text) or _DATE_WORDS.search(text):
         return "sets a date or a time"
-    for m in _URL.finditer(text):
-        if m.group(0).lower().rstrip(".,;:") not in sources.text:
-            return "a link not in the answers"
+    if _unknown_link(text, sources):
+        return "a link not in the answers"
     return None
 
 

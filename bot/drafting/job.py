@@ -12,6 +12,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import refs
 from bot.config import ConfigError, Settings
 from bot.drafting.compose import Attempt, compose
 from bot.drafting.config import DraftingConfig
@@ -27,6 +28,7 @@ from bot.drafting.store import (
 )
 from bot.jobs import job
 from bot.messages import Choice, ListItem, Reply, ReplyKind
+from bot.parsing import ParseError
 from storage import repo
 from storage.db import Database
 from storage.models import ActionSuggestion, Case, CaseStatus
@@ -47,8 +49,9 @@ def failure_note(case_number: int, note: str, *, model_draft_stands: bool) -> Re
 @job("draft")
 async def draft_job(db: Database, tenant_key: str, argument: str, settings: Settings) -> list[Reply]:
     platform, _, external_id = tenant_key.partition(":")
-    number = int(argument.strip().lstrip("#")) if argument.strip().lstrip("#").isdigit() else None
-    if number is None:
+    try:
+        number = refs.parse_case_ref(argument)
+    except ParseError:
         log.error("draft job needs a case number, got %r", argument)
         return []
     try:

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.case import TIMELINE, CaseDraft
@@ -89,7 +89,6 @@ class Material:
     considered: tuple[str, ...]
     fallback: Fallback
     truncated: bool = False
-    answer_texts: dict[int, str] = field(default_factory=dict)  # raw id -> original text
 
     def data_text(self) -> str:
         return json.dumps(self.data, ensure_ascii=False, indent=1)
@@ -182,5 +181,4 @@ def build_material(
             root_cause=case.root_cause,
         ),
         truncated=truncated,
-        answer_texts={a.raw_id: a.text for a in answers},
     )

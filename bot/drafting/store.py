@@ -11,8 +11,9 @@ from bot import render
 from bot.drafting.grounding import GroundedDraft
 from bot.drafting.material import AnswerRecord, Material, build_material
 from bot.drafting.render import SuggestionView, model_sections, render_model_markdown
-from bot.messages import Attachment, Reply, ReplyKind, Section
-from bot.store import LoadedCase, load_case, mention_of
+from bot.messages import Reply, Section
+from bot.publish import markdown_reply
+from bot.store import load_case, mention_of
 from storage import repo
 from storage import suggestions as suggestion_rows
 from storage.models import ActionSuggestion, Case, SuggestionStatus, utcnow
@@ -94,22 +95,20 @@ def save_failure(case: Case, meta: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Rendered:
-    loaded: LoadedCase
     markdown: str
     sections: tuple[Section, ...]
 
 
 async def render_current(session: AsyncSession, *, tenant_id: int, case: Case) -> Rendered:
     """The case as it stands: the model's draft if one was kept, else the template."""
-    loaded = await load_case(session, tenant_id=tenant_id, case=case)
+    draft = (await load_case(session, tenant_id=tenant_id, case=case)).draft
     if case.draft_method != "model" or not case.model_draft:
-        return Rendered(loaded, render.render_case_markdown(loaded.draft), render.case_sections(loaded.draft))
+        return Rendered(render.render_case_markdown(draft), render.case_sections(draft))
     views = await pending_views(session, tenant_id=tenant_id, case=case)
     stored, meta = case.model_draft, case.draft_meta or {}
     return Rendered(
-        loaded,
-        render_model_markdown(loaded.draft, stored, meta, suggestions=views),
-        model_sections(loaded.draft, stored, suggestions=views),
+        render_model_markdown(draft, stored, meta, suggestions=views),
+        model_sections(draft, stored, suggestions=views),
     )
 
 
@@ -122,10 +121,4 @@ async def refresh_draft_md(session: AsyncSession, *, tenant_id: int, case: Case)
 
 
 def draft_reply(case: Case, rendered: Rendered, *, intro: str) -> Reply:
-    return Reply(
-        intro + "\n\n" + rendered.markdown,
-        ReplyKind.CASE,
-        case_number=case.number,
-        sections=rendered.sections,
-        attachment=Attachment(filename=f"case-{case.number}.md", content=rendered.markdown),
-    )
+    return markdown_reply(case.number, rendered.markdown, rendered.sections, intro=intro)

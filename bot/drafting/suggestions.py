@@ -47,10 +47,6 @@ def parse_suggestion_ref(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def is_suggestion_ref(text: str) -> bool:
-    return bool(_REF.match(text.strip()))
-
-
 async def locate(session: AsyncSession, *, tenant_id: int, ref_text: str) -> Found:
     case_number, number = parse_suggestion_ref(ref_text)
     found = await rows.by_ref(session, tenant_id=tenant_id, case_number=case_number, number=number)

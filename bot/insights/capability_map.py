@@ -9,11 +9,14 @@ counted once per case; imported cases group their root causes by the source's la
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.case import CaseDraft
+from bot.insights.similar import clip
 from bot.parsing import AREA_LABELS, AREAS
+from bot.store import draft_from_rows
 from storage.models import Case
 
 TOP = 5
@@ -74,37 +77,29 @@ def grouped(pairs: Iterable[tuple[int, str]], *, top: int = TOP) -> tuple[Entry,
     return tuple(Entry(spelling[k], tuple(sorted(cases[k]))) for k in ranked[:top])
 
 
-def _texts(case: Case, attr: str, kind: str | None = None) -> list[str]:
-    items: list[Any] = list(getattr(case, attr) or ())
-    if kind is not None:
-        items = [m for m in items if m.get("kind") == kind]
-    return [str(i.get("text", "")) if isinstance(i, dict) else str(i) for i in items]
-
-
 def _root_cause(case: Case) -> str | None:
     labels = (case.extra or {}).get("root_cause_labels")
     if isinstance(labels, list) and labels:
         return str(labels[0])
-    if case.root_cause:
-        text = " ".join(case.root_cause.split())
-        return text if len(text) <= 160 else text[:159].rstrip() + "…"
-    return None
+    return clip(case.root_cause, 160) if case.root_cause else None
 
 
 def area_map(area: str, cases: Sequence[Case], *, top: int = TOP) -> AreaMap:
-    def each(extract: Any) -> list[tuple[int, str]]:
-        return [(c.number, text) for c in cases for text in extract(c)]
+    drafts = [draft_from_rows(case, [], {}) for case in cases]
 
-    dated = [c.started_at for c in cases if c.started_at]
+    def each(extract: Callable[[CaseDraft], Iterable[str]]) -> tuple[Entry, ...]:
+        return grouped([(d.number, text) for d in drafts for text in extract(d)], top=top)
+
+    dated = [d.started for d in drafts if d.started]
     return AreaMap(
         area=area,
-        cases=tuple(sorted(c.number for c in cases)),
-        symptoms=grouped(each(lambda c: _texts(c, "symptoms")), top=top),
-        first_checks=grouped(each(lambda c: _texts(c, "diagnostic_path")[:1]), top=top),
-        revealing_steps=grouped(each(lambda c: _texts(c, "diagnostic_path")[-1:]), top=top),
-        misleading_signals=grouped(each(lambda c: _texts(c, "misjudgments", "signal")), top=top),
-        wrong_leads=grouped(each(lambda c: _texts(c, "misjudgments", "hypothesis")), top=top),
-        root_causes=grouped(each(lambda c: [r] if (r := _root_cause(c)) else []), top=top),
+        cases=tuple(sorted(d.number for d in drafts)),
+        symptoms=each(lambda d: d.symptoms),
+        first_checks=each(lambda d: [s.text for s in d.diagnostic_path[:1]]),
+        revealing_steps=each(lambda d: [s.text for s in d.diagnostic_path[-1:]]),
+        misleading_signals=each(lambda d: [m.text for m in d.signals]),
+        wrong_leads=each(lambda d: [m.text for m in d.hypotheses]),
+        root_causes=grouped([(c.number, r) for c in cases if (r := _root_cause(c))], top=top),
         latest=max(dated).date().isoformat() if dated else None,
     )
 
@@ -132,14 +127,12 @@ def refs(numbers: Sequence[int], *, most: int = 6) -> str:
     return shown + (f" +{len(numbers) - most} more" if len(numbers) > most else "")
 
 
-def _clip(text: str, limit: int = 140) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _entries(title: str, entries: Sequence[Entry]) -> list[str]:
     if not entries:
         return [f"**{title}:** _none recorded_"]
-    return [f"**{title}:**"] + [f"- {_clip(e.text)} — {e.count} case(s): {refs(e.cases)}" for e in entries]
+    return [f"**{title}:**"] + [
+        f"- {clip(e.text, 140)} — {e.count} case(s): {refs(e.cases)}" for e in entries
+    ]
 
 
 def render_area(found: AreaMap) -> str:
@@ -166,8 +159,8 @@ def render_overview(found: CapabilityMap) -> str:
         return "The capability map is empty: no published cases yet."
     lines = [f"**Capability map** — {found.total} published case(s). `map <area>` for the details."]
     for area in found.areas:
-        common = ", ".join(f"{_clip(e.text, 60)} ({e.count})" for e in area.symptoms if e.count > 1)
-        causes = ", ".join(f"{_clip(e.text, 60)} ({e.count})" for e in area.root_causes[:2])
+        common = ", ".join(f"{clip(e.text, 60)} ({e.count})" for e in area.symptoms if e.count > 1)
+        causes = ", ".join(f"{clip(e.text, 60)} ({e.count})" for e in area.root_causes[:2])
         lines.append(
             f"- **{label(area.area)}**: {len(area.cases)} case(s), latest {area.latest or 'undated'}"
             + (f"; symptoms: {common}" if common else "")

@@ -18,12 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.insights.records import FORMAT_NAME, ActionRecord, CaseRecord, describe_error
+from bot.insights.records import FORMAT_NAME, CaseRecord, describe_error
 from bot.render import render_case_markdown
-from bot.store import draft_from_rows
+from bot.store import draft_from_rows, risk_columns
 from storage import repo
 from storage.db import Database
 from storage.models import (
@@ -151,7 +150,8 @@ async def import_cases(
     if dry_run or atomic:
         try:
             async with db.transaction() as session:
-                await _write_batch(session, await _tenant(session, platform, tenant), valid, report)
+                owner = await repo.tenant(session, platform=platform, external_id=tenant)
+                await _write_batch(session, owner, valid, report)
                 if dry_run or report.problems:
                     raise _Rollback
         except _Rollback:
@@ -159,14 +159,10 @@ async def import_cases(
     else:
         for start in range(0, len(valid), BATCH):
             async with db.transaction() as session:
-                owner = await _tenant(session, platform, tenant)
+                owner = await repo.tenant(session, platform=platform, external_id=tenant)
                 await _write_batch(session, owner, valid[start : start + BATCH], report)
     log.info("import into %s/%s: %s", platform, tenant, report.summary().splitlines()[0])
     return report
-
-
-async def _tenant(session: AsyncSession, platform: str, external_id: str) -> Tenant:
-    return await repo.tenant(session, platform=platform, external_id=external_id)
 
 
 async def _write_batch(
@@ -177,12 +173,7 @@ async def _write_batch(
 ) -> None:
     assert tenant.id is not None
     keys = [record.key for _, record in batch]
-    known = {
-        row.external_id: row
-        for row in await session.exec(
-            select(CaseImport).where(CaseImport.tenant_id == tenant.id, col(CaseImport.external_id).in_(keys))
-        )
-    }
+    known = await repo.imports_by_key(session, tenant_id=tenant.id, keys=keys)
     for candidate, record in batch:
         try:
             async with session.begin_nested():
@@ -218,7 +209,7 @@ async def _write_record(
         assert case is not None  # the import row references it
         if existing.digest == fingerprint:
             return "unchanged", case.number
-        await session.exec(delete(PreventionAction).where(col(PreventionAction.case_id) == case.id))
+        await repo.delete_actions_of_case(session, tenant_id=tenant_id, case_id=existing.case_id)
         existing.digest, existing.updated_at = fingerprint, utcnow()
         session.add(existing)
     else:
@@ -299,19 +290,12 @@ async def _add_actions(
             kind=action.kind,
             owner_id=await _person(session, tenant_id, action.owner, people),
             due_date=action.due,
-            status=_status(action),
+            status=ActionStatus(action.status),
             closed_at=action.closed_at.astimezone(dt.UTC) if action.closed_at else None,
             evidence=action.evidence,
             created_at=(action.created or record.published_at).astimezone(dt.UTC),
         )
-        for key, flagged in (action.risks or {}).items():
-            setattr(row, f"risk_{key}", flagged)
+        row.sqlmodel_update(risk_columns(action.risks))
         session.add(row)
         rows.append(row)
     return rows
-
-
-def _status(action: ActionRecord) -> str:
-    return {"open": ActionStatus.OPEN, "done": ActionStatus.DONE, "cancelled": ActionStatus.CANCELLED}[
-        action.status
-    ]

@@ -22,7 +22,7 @@ import math
 import re
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.parsing import ParseError
 from storage.models import Case, PreventionAction
@@ -114,20 +114,18 @@ def quarter(year: int, number: int) -> Period:
     return Period(start, end, f"{year}-Q{number}")
 
 
-def previous(period: Period, kind: str) -> Period:
-    day = period.start - dt.timedelta(days=1)
-    return month(day.year, day.month) if kind == "month" else quarter(day.year, (day.month - 1) // 3 + 1)
-
-
 def containing(day: dt.date, kind: str) -> Period:
     return month(day.year, day.month) if kind == "month" else quarter(day.year, (day.month - 1) // 3 + 1)
+
+
+def previous(period: Period, kind: str) -> Period:
+    return containing(period.start - dt.timedelta(days=1), kind)
 
 
 @dataclass(frozen=True)
 class Window:
     kind: str  # "month" | "quarter"
     periods: tuple[Period, ...]  # oldest first
-    anchored: bool  # the user named the last period
 
 
 DEFAULT_COUNT = {"month": 6, "quarter": 4}
@@ -162,7 +160,7 @@ def parse_window(text: str, *, today: dt.date) -> Window:
     periods = [containing(anchor[0] if anchor else today, kind)]
     for _ in range((count or DEFAULT_COUNT[kind]) - 1):
         periods.append(previous(periods[-1], kind))
-    return Window(kind, tuple(reversed(periods)), anchored=anchor is not None)
+    return Window(kind, tuple(reversed(periods)))
 
 
 # --- figures ------------------------------------------------------------------------------------------
@@ -262,7 +260,6 @@ class Ledger:
     before_after: tuple[BeforeAfter, ...]
     overdue_now: int
     latest_incident: dt.date | None
-    areas: tuple[str, ...] = field(default_factory=tuple)  # every area met in the window
 
 
 def _timings(now: Sequence[Incident], before: Sequence[Incident]) -> dict[str, Timing]:
@@ -363,7 +360,6 @@ def compute(
         )
     overdue = sum(1 for a in facts if a.status == "open" and a.due is not None and a.due < today)
     latest = max((i.started for i in incidents), default=None)
-    areas = sorted({a for f in figures for a in f.by_area})
     return Ledger(
         window=window,
         today=today,
@@ -371,5 +367,4 @@ def compute(
         before_after=_before_after(incidents, facts, repeats, today),
         overdue_now=overdue,
         latest_incident=latest.date() if latest else None,
-        areas=tuple(areas),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
 from typing import Any
 
 from bot.insights.capability_map import label
@@ -100,12 +99,13 @@ def markdown(ledger: Ledger) -> str:
 # --- CSV and JSON ---------------------------------------------------------------------------------------
 
 SHORT = {"detect": "ttd", "mitigate": "ttm", "resolve": "ttr"}
+CSV_AREAS = (*AREAS, "unset")  # every area has its column, so files of different windows line up
 
 
-def csv_columns(areas: Sequence[str]) -> list[str]:
+def csv_columns() -> list[str]:
     columns = ["period", "start", "end", "incidents"]
     columns += [f"severity_{k.lower()}" for k in SEVERITY_KEYS]
-    columns += [f"area_{a}" for a in areas]
+    columns += [f"area_{a}" for a in CSV_AREAS]
     for measure in MEASURES:
         columns += [
             f"{SHORT[measure]}_median_min",
@@ -129,7 +129,6 @@ def _number(value: float | None) -> str:
 
 
 def csv_rows(ledger: Ledger) -> list[dict[str, Any]]:
-    areas = [*AREAS, "unset"]
     rows = []
     for figures in ledger.periods:
         follow = figures.follow_through
@@ -139,7 +138,7 @@ def csv_rows(ledger: Ledger) -> list[dict[str, Any]]:
             "end": (figures.period.end - dt.timedelta(days=1)).isoformat(),
             "incidents": len(figures.incidents),
             **{f"severity_{k.lower()}": figures.by_severity.get(k, 0) for k in SEVERITY_KEYS},
-            **{f"area_{a}": figures.by_area.get(a, 0) for a in areas},
+            **{f"area_{a}": figures.by_area.get(a, 0) for a in CSV_AREAS},
             "repeats": len(figures.repeats),
             "actions_due": follow.due,
             "closed_on_time": follow.on_time,
@@ -159,7 +158,7 @@ def csv_rows(ledger: Ledger) -> list[dict[str, Any]]:
 
 def to_csv(ledger: Ledger) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=csv_columns([*AREAS, "unset"]), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=csv_columns(), lineterminator="\n")
     writer.writeheader()
     writer.writerows(csv_rows(ledger))
     return out.getvalue()

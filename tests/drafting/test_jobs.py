@@ -147,6 +147,18 @@ async def test_rate_limited_once_then_answered(sqlite_chat: Chat, fake_model: Fa
     assert (await case_row(sqlite_chat.db)).draft_method == "model"
 
 
+async def test_rate_limited_on_every_try_falls_back(sqlite_chat: Chat, fake_model: FakeOpenAI) -> None:
+    await publish(sqlite_chat)
+    fake_model.then(status(429, "slow down"), status(429, "slow down"), status(429, "slow down"))
+
+    replies = await run_job(sqlite_chat, "draft:1")
+
+    assert len(fake_model.requests) == 2  # bounded: one try and one retry, then the template stands
+    await _assert_template_stands(
+        sqlite_chat, replies, kind="rate_limited", note="kept rate-limiting us (HTTP 429) (2 tries)"
+    )
+
+
 async def test_invalid_output_keeps_the_template(sqlite_chat: Chat, fake_model: FakeOpenAI) -> None:
     await publish(sqlite_chat)
     fake_model.then(answer("{not json at all"))
