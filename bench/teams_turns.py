@@ -99,7 +99,7 @@ async def run(interviews: int, database_url: str) -> None:
     print(f"  p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.1f} ms")
     print(f"  max {latencies[-1] * 1000:.1f} ms")
     print(f"activities posted to the connector: {len(connector.sent)} ({len(cards)} cards)")
-    print(f"  largest card {max(cards, key=len).__len__():,} bytes (Teams refuses ~28,000)")
+    print(f"  largest card {len(max(cards, key=len)):,} bytes (Teams refuses ~28,000)")
     print(f"digest of 20 items by TeamsNotifier (opens the 1:1 chat): {digest_seconds * 1000:.1f} ms")
     await server.close()
     await connector_server.close()

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 from bot import interview
 from bot.case import CaseDraft
 from bot.messages import Choice, Mention, Reply, ReplyKind
-from bot.parsing import ParseError, check_length, nonempty, split_items, zone
+from bot.parsing import ParseError, check_length, nonempty, split_items
 from bot.store import load_case, save_draft
+from bot.turn import interview_context
 from storage import repo
 from storage.models import Case, CaseStatus, Conversation, Person
 
 if TYPE_CHECKING:
-    from bot.service import Turn
+    from bot.turn import Turn
 
 FLOW = "responder"
 MAX_INVITEES = 10
@@ -66,12 +67,13 @@ QUESTIONS: tuple[Question, ...] = (
     ),
 )
 BY_KEY = {q.key: q for q in QUESTIONS}
+KEYS = tuple(BY_KEY)
 CONTROLS = "`skip`, `back`, `help`, `stop`"
 _STOP = {"stop", "cancel", "quit", "done", "finish", "that's all"}
 
 
 def question_reply(case: Case, key: str, *, intro: str = "") -> Reply:
-    position = [q.key for q in QUESTIONS].index(key) + 1
+    position = KEYS.index(key) + 1
     text = f"{intro}**{position}/{len(QUESTIONS)}** {BY_KEY[key].text}"
     return Reply(
         text,
@@ -83,15 +85,13 @@ def question_reply(case: Case, key: str, *, intro: str = "") -> Reply:
 
 
 def _next(key: str) -> str | None:
-    keys = [q.key for q in QUESTIONS]
-    index = keys.index(key) + 1
-    return keys[index] if index < len(keys) else None
+    index = KEYS.index(key) + 1
+    return KEYS[index] if index < len(KEYS) else None
 
 
 def _previous(key: str) -> str | None:
-    keys = [q.key for q in QUESTIONS]
-    index = keys.index(key)
-    return keys[index - 1] if index > 0 else None
+    index = KEYS.index(key)
+    return KEYS[index - 1] if index > 0 else None
 
 
 def _name(person: Person) -> str:
@@ -143,11 +143,11 @@ async def invite(turn: Turn, *, case: Case, invitees: list[Mention]) -> list[Rep
                 conversation_key=dm_key(mention.user_id),
                 case_id=case.id,
                 flow=FLOW,
-                step=QUESTIONS[0].key,
+                step=KEYS[0],
             )
         )
         invited.append(_name(person))
-        question = question_reply(case, QUESTIONS[0].key, intro=intro)
+        question = question_reply(case, KEYS[0], intro=intro)
         replies.append(replace(question, to_user=mention.user_id))
     await turn.session.flush()
     summary = []
@@ -282,7 +282,7 @@ async def _apply_answer(turn: Turn, case: Case, step: str, items: tuple[str, ...
             *notice,
         ]
     loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
-    merged = merge(loaded.draft, step, items, _context(turn))
+    merged = merge(loaded.draft, step, items, interview_context(turn))
     await save_draft(session, tenant_id=turn.tenant_id, loaded=loaded, draft=merged)
     await _bump_interview(turn, case)
     noun = BY_KEY[step].noun + ("s" if len(items) != 1 else "")
@@ -332,14 +332,3 @@ async def _tell_lead(turn: Turn, case: Case, text: str) -> list[Reply]:
     if lead is None:
         return []
     return [Reply(text, ReplyKind.NOTICE, to_user=lead.platform_user_id, case_number=case.number)]
-
-
-def _context(turn: Turn) -> interview.Context:
-    sender = Mention(turn.person.platform_user_id, turn.person.display_name)
-    return interview.Context(
-        now=turn.inbound.at,
-        tz=zone(turn.tz_name),
-        tz_name=turn.tz_name,
-        sender=sender,
-        max_chars=turn.settings.max_answer_chars,
-    )

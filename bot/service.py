@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,37 +20,17 @@ from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
 from bot.drafting import followup_key
 from bot.insights import similar
-from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
-from bot.parsing import zone
+from bot.messages import Inbound, InboundKind, Reply, ReplyKind
 from bot.publish import publication_replies
 from bot.store import load_case, save_draft, set_state, state_of
+from bot.turn import Turn, begin_turn, interview_context
 from storage import repo
 from storage.db import Database
-from storage.models import Case, Conversation, Person, Tenant, utcnow
+from storage.models import Case, Conversation, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-
-
-@dataclass
-class Turn:
-    """What one inbound message resolved to, inside its transaction."""
-
-    session: AsyncSession
-    inbound: Inbound
-    tenant: Tenant
-    person: Person
-    settings: Settings
-
-    @property
-    def tenant_id(self) -> int:
-        assert self.tenant.id is not None
-        return self.tenant.id
-
-    @property
-    def tz_name(self) -> str:
-        return self.person.timezone or self.inbound.user_timezone or self.settings.default_timezone
 
 
 async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = None) -> list[Reply]:
@@ -85,24 +64,14 @@ async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = 
 
 
 async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) -> list[Reply]:
-    tenant = await repo.tenant(
-        session, platform=inbound.platform, external_id=inbound.tenant, name=inbound.tenant_name
-    )
+    turn = await begin_turn(session, inbound, settings)
+    tenant = turn.tenant
     assert tenant.id is not None
-    person = await repo.person(
-        session,
-        tenant_id=tenant.id,
-        user_id=inbound.user_id,
-        display_name=inbound.user_name,
-        timezone=inbound.user_timezone,
-        is_admin=inbound.user_is_admin,  # adapters know it for the sender: a demotion applies too
-    )
     if inbound.event_id and not await repo.record_event(
         session, tenant_id=tenant.id, event_id=inbound.event_id
     ):
         log.info("event %s already applied; ignoring the retry", inbound.event_id)
         return []
-    turn = Turn(session, inbound, tenant, person, settings)
 
     text = inbound.text.strip()
     is_command = inbound.kind == InboundKind.COMMAND or text.startswith("/")
@@ -116,9 +85,19 @@ async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) ->
             if conversation.flow == invite.FLOW:
                 return await invite.responder_turn(turn, conversation)
             return await interview_turn(turn, conversation)
+        if inbound.step:
+            return [ENDED_PRESS]  # a question's button, pressed after its interview ended
         if not inbound.direct and inbound.kind == InboundKind.MESSAGE:
             return []  # chatter in a channel or thread that is not an interview
     return await dispatch(CommandContext(turn=turn, start=start_interview), parse_command(text))
+
+
+ENDED_PRESS = Reply(
+    "That button belongs to a question that's already answered, and the interview has ended: "
+    "this conversation is over, so its buttons no longer do anything.",
+    ReplyKind.ERROR,
+    ephemeral=True,
+)
 
 
 def stale_press(current_step: str) -> Reply:
@@ -139,21 +118,6 @@ async def has_active_conversation(db: Database, *, platform: str, tenant: str, k
     """
     async with db.sessions() as session:
         return await repo.conversation_is_active(session, platform=platform, tenant=tenant, key=key)
-
-
-def interview_context(turn: Turn, case: Case) -> interview.Context:
-    sender = Mention(user_id=turn.person.platform_user_id, display_name=turn.person.display_name)
-    may_manage = turn.person.is_admin or case.lead_id == turn.person.id
-    return interview.Context(
-        now=turn.inbound.at,
-        tz=zone(turn.tz_name),
-        tz_name=turn.tz_name,
-        sender=sender,
-        mentions=turn.inbound.mentions,
-        may_manage=may_manage,
-        max_chars=turn.settings.max_answer_chars,
-        form=turn.inbound.form if turn.inbound.kind == InboundKind.FORM else None,
-    )
 
 
 async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:

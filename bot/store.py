@@ -139,7 +139,7 @@ async def save_draft(session: AsyncSession, *, tenant_id: int, loaded: LoadedCas
             "owner_id": owner_id,
             "due_date": action.due,
             "status": action.status,
-            **_risk_columns(action.risks),
+            **risk_columns(action.risks),
         }
         existing = by_number.get(action.number)
         if existing is None:
@@ -152,7 +152,8 @@ async def save_draft(session: AsyncSession, *, tenant_id: int, loaded: LoadedCas
             session.add(existing)
 
 
-def _risk_columns(risks: dict[str, bool] | None) -> dict[str, bool | None]:
+def risk_columns(risks: dict[str, bool] | None) -> dict[str, bool | None]:
+    """The five risk-check columns of an action (None: not checked)."""
     keys = ("complexity", "coupling", "recovery", "spof", "diagnosability")
     return {f"risk_{k}": (risks.get(k) if risks is not None else None) for k in keys}
 

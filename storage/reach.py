@@ -8,9 +8,20 @@ from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.models import ConversationRef, Person, ProcessedEvent, UserAlias, utcnow
-from storage.repo import _insert
+from storage.models import ConversationRef, Person, UserAlias, utcnow
+from storage.repo import first_or_insert
+
+
+def _ref_query(tenant_id: int, conversation_id: str) -> SelectOfScalar[ConversationRef]:
+    return select(ConversationRef).where(
+        ConversationRef.tenant_id == tenant_id, ConversationRef.conversation_id == conversation_id
+    )
+
+
+def _alias_query(tenant_id: int, alias: str) -> SelectOfScalar[UserAlias]:
+    return select(UserAlias).where(UserAlias.tenant_id == tenant_id, UserAlias.alias == alias)
 
 
 async def save_conversation_ref(
@@ -26,10 +37,6 @@ async def save_conversation_ref(
     team_id: str | None = None,
 ) -> ConversationRef:
     """Insert or refresh one reference; writes only when something changed."""
-    query = select(ConversationRef).where(
-        ConversationRef.tenant_id == tenant_id, ConversationRef.conversation_id == conversation_id
-    )
-    found = (await session.exec(query)).first()
     values = {
         "scope": scope,
         "service_url": service_url,
@@ -37,21 +44,18 @@ async def save_conversation_ref(
         "user_id": user_id,
         "team_id": team_id,
     }
-    if found is None:
-        stmt = (
-            _insert(session)(ConversationRef)
-            .values(
-                tenant_id=tenant_id,
-                platform=platform,
-                conversation_id=conversation_id,
-                created_at=utcnow(),
-                updated_at=utcnow(),
-                **values,
-            )
-            .on_conflict_do_nothing()
-        )
-        await session.exec(stmt)
-        return (await session.exec(query)).one()
+    now = utcnow()
+    found = await first_or_insert(
+        session,
+        _ref_query(tenant_id, conversation_id),
+        ConversationRef,
+        tenant_id=tenant_id,
+        platform=platform,
+        conversation_id=conversation_id,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
     changed = {k: v for k, v in values.items() if v is not None and getattr(found, k) != v}
     if changed:
         for key, value in changed.items():
@@ -63,12 +67,7 @@ async def save_conversation_ref(
 
 async def forget_conversation(session: AsyncSession, *, tenant_id: int, conversation_id: str) -> None:
     """The bot was removed from this conversation: stop trying to speak in it."""
-    rows = await session.exec(
-        select(ConversationRef).where(
-            ConversationRef.tenant_id == tenant_id, ConversationRef.conversation_id == conversation_id
-        )
-    )
-    for row in rows:
+    for row in await session.exec(_ref_query(tenant_id, conversation_id)):
         await session.delete(row)
 
 
@@ -102,22 +101,16 @@ async def newest_ref(session: AsyncSession, *, tenant_id: int) -> ConversationRe
 async def save_alias(
     session: AsyncSession, *, tenant_id: int, alias: str, user_id: str, display_name: str | None
 ) -> None:
-    query = select(UserAlias).where(UserAlias.tenant_id == tenant_id, UserAlias.alias == alias)
-    found = (await session.exec(query)).first()
-    if found is None:
-        stmt = (
-            _insert(session)(UserAlias)
-            .values(
-                tenant_id=tenant_id,
-                alias=alias,
-                user_id=user_id,
-                display_name=display_name,
-                updated_at=utcnow(),
-            )
-            .on_conflict_do_nothing()
-        )
-        await session.exec(stmt)
-        return
+    found = await first_or_insert(
+        session,
+        _alias_query(tenant_id, alias),
+        UserAlias,
+        tenant_id=tenant_id,
+        alias=alias,
+        user_id=user_id,
+        display_name=display_name,
+        updated_at=utcnow(),
+    )
     if found.user_id != user_id or (display_name and found.display_name != display_name):
         found.user_id = user_id
         found.display_name = display_name or found.display_name
@@ -126,21 +119,7 @@ async def save_alias(
 
 
 async def user_by_alias(session: AsyncSession, *, tenant_id: int, alias: str) -> UserAlias | None:
-    return (
-        await session.exec(
-            select(UserAlias).where(UserAlias.tenant_id == tenant_id, UserAlias.alias == alias)
-        )
-    ).first()
-
-
-async def event_applied(session: AsyncSession, *, tenant_id: int, event_id: str) -> bool:
-    """Whether the core already applied this platform event (read-only; the core records it)."""
-    found = await session.exec(
-        select(ProcessedEvent.id).where(
-            ProcessedEvent.tenant_id == tenant_id, ProcessedEvent.event_id == event_id
-        )
-    )
-    return found.first() is not None
+    return (await session.exec(_alias_query(tenant_id, alias))).first()
 
 
 async def display_names(session: AsyncSession, *, tenant_id: int, user_ids: Iterable[str]) -> dict[str, str]:

@@ -6,16 +6,17 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import (
     ActionStatus,
     Case,
+    CaseImport,
     Conversation,
     Person,
     PreventionAction,
@@ -145,6 +146,25 @@ async def actions_of_case(session: AsyncSession, *, tenant_id: int, case_id: int
     return list(rows)
 
 
+async def delete_actions_of_case(session: AsyncSession, *, tenant_id: int, case_id: int) -> None:
+    """Every action of a case (a re-import replaces them all)."""
+    await session.exec(
+        delete(PreventionAction).where(
+            col(PreventionAction.tenant_id) == tenant_id, col(PreventionAction.case_id) == case_id
+        )
+    )
+
+
+async def imports_by_key(
+    session: AsyncSession, *, tenant_id: int, keys: Sequence[str]
+) -> dict[str, CaseImport]:
+    """The imported records already known, by their key in the source."""
+    rows = await session.exec(
+        select(CaseImport).where(CaseImport.tenant_id == tenant_id, col(CaseImport.external_id).in_(keys))
+    )
+    return {row.external_id: row for row in rows}
+
+
 async def action_by_ref(
     session: AsyncSession, *, tenant_id: int, case_number: int, number: int
 ) -> tuple[Case, PreventionAction] | None:
@@ -178,6 +198,45 @@ async def open_actions(
     if owner_id is not None:
         query = query.where(PreventionAction.owner_id == owner_id)
     return [(c, a) for c, a in await session.exec(query)]
+
+
+async def recent_cases_of(session: AsyncSession, *, tenant_id: int, person_id: int, limit: int) -> list[Case]:
+    """Cases the person led, answered in, or owns an action of: most recently touched first."""
+    answered = select(RawAnswer.case_id).where(
+        RawAnswer.tenant_id == tenant_id, RawAnswer.responder_id == person_id
+    )
+    owned = select(PreventionAction.case_id).where(
+        PreventionAction.tenant_id == tenant_id, PreventionAction.owner_id == person_id
+    )
+    query = (
+        select(Case)
+        .where(
+            Case.tenant_id == tenant_id,
+            or_(
+                col(Case.lead_id) == person_id,
+                col(Case.id).in_(answered),
+                col(Case.id).in_(owned),
+            ),
+        )
+        .order_by(col(Case.updated_at).desc(), col(Case.number).desc())
+        .limit(limit)
+    )
+    return list(await session.exec(query))
+
+
+async def open_action_counts(session: AsyncSession, *, tenant_id: int, case_ids: list[int]) -> dict[int, int]:
+    if not case_ids:
+        return {}
+    rows = await session.exec(
+        select(PreventionAction.case_id, func.count())
+        .where(
+            PreventionAction.tenant_id == tenant_id,
+            PreventionAction.status == ActionStatus.OPEN,
+            col(PreventionAction.case_id).in_(case_ids),
+        )
+        .group_by(col(PreventionAction.case_id))
+    )
+    return {case_id: int(count) for case_id, count in rows}
 
 
 async def cases(

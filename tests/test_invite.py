@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from dataclasses import replace
 
@@ -15,7 +16,7 @@ from bot.messages import InboundKind, Reply, ReplyKind
 from bot.service import handle, has_active_conversation
 from storage import repo
 from storage.db import Database
-from storage.models import Case, Conversation, RawAnswer
+from storage.models import Case, Conversation, RawAnswer, Tenant
 from tests.conftest import Chat
 
 
@@ -159,11 +160,22 @@ async def test_home_lists_my_actions_and_recent_cases(chat: Chat, db: Database) 
     assert [c.value for c in bob.actions[0].choices] == ["/done 1.1", "/snooze 1.1 1w", "/reassign 1.1"]
     assert re.match(r"\*\*#1\*\* Checkout 502s · SEV2 · published, 1 open action", bob.recent_cases[0])
     assert alice.actions == () and len(alice.recent_cases) == 1
+    nobody = await load_home(db, Viewer("console", "T1", "zoe"), now=chat.now)
+    assert nobody.recent_cases == () and nobody.actions == ()
+    async with db.transaction() as session:  # the homes were read in the chat's tenant, not a new one
+        assert [t.external_id for t in (await session.exec(select(Tenant))).all()] == ["T1"]
+
+
+async def test_home_follows_the_platform_on_admin_rights_both_ways(db: Database) -> None:
+    now = dt.datetime.now(dt.UTC)
+    await load_home(db, Viewer("console", "T1", "dana", "Dana", is_admin=True), now=now)
+    await load_home(db, Viewer("console", "T1", "dana", "Dana", is_admin=False), now=now)
+
     async with db.transaction() as session:
         tenant = await repo.tenant(session, platform="console", external_id="T1")
         assert tenant.id is not None
-        nobody = await load_home(db, Viewer("console", "T1", "zoe"), now=chat.now)
-    assert nobody.recent_cases == () and nobody.actions == ()
+        dana = await repo.person(session, tenant_id=tenant.id, user_id="dana")
+    assert dana.is_admin is False
 
 
 async def test_postmortems_started_at_once_get_distinct_numbers(db: Database) -> None:

@@ -15,6 +15,8 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import auth, listeners
@@ -46,33 +48,27 @@ class SlackService:
         self.runtime = Runtime.create(db=db, core=settings, slack=slack)
         client = web_client(slack)
         self.single: auth.SingleWorkspace | None = None
-        self.tokens: auth.TokenSource
+        oauth: AsyncOAuthSettings | None = None
+        authorize: AsyncAuthorize
         if slack.oauth:
             store = auth.installation_store(db, slack)
-            self.bolt = AsyncApp(
-                client=client,
-                signing_secret=slack.signing_secret or "",
-                request_verification_enabled=not slack.socket_mode,
-                oauth_settings=auth.oauth_settings(db, slack, store),
-                # bolt takes an AsyncAuthorize instance as is; its type hint names only callables
-                authorize=auth.installation_authorize(slack, store, client),  # type: ignore[arg-type]
-                logger=bolt_log,
-                name="casebook",
-            )
-            self.bolt.enable_token_revocation_listeners()
-            self.tokens = auth.InstalledTokens(store)
+            oauth = auth.oauth_settings(db, slack, store)
+            authorize = auth.installation_authorize(slack, store, client)
         else:
             assert slack.bot_token is not None
-            self.single = auth.SingleWorkspace(token=slack.bot_token, client=client)
-            self.bolt = AsyncApp(
-                client=client,
-                signing_secret=slack.signing_secret or "",
-                request_verification_enabled=not slack.socket_mode,
-                authorize=self.single,  # type: ignore[arg-type]
-                logger=bolt_log,
-                name="casebook",
-            )
-            self.tokens = auth.StaticToken(slack.bot_token)
+            self.single = authorize = auth.SingleWorkspace(token=slack.bot_token, client=client)
+        self.bolt = AsyncApp(
+            client=client,
+            signing_secret=slack.signing_secret or "",
+            request_verification_enabled=not slack.socket_mode,
+            oauth_settings=oauth,
+            # bolt takes an AsyncAuthorize instance as is; its type hint names only callables
+            authorize=authorize,  # type: ignore[arg-type]
+            logger=bolt_log,
+            name="casebook",
+        )
+        if slack.oauth:
+            self.bolt.enable_token_revocation_listeners()
         listeners.register(self.bolt, self.runtime)
         self.socket: AsyncSocketModeHandler | None = None
 

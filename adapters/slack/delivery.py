@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.blocks import Message, reply_messages
-from bot.messages import Attachment, Reply, ReplyKind
+from bot.messages import Attachment, Reply
 
 log = logging.getLogger(__name__)
 SEND_ERRORS = (SlackApiError, aiohttp.ClientError, TimeoutError)
@@ -43,13 +43,6 @@ class Target:
     @property
     def is_dm(self) -> bool:
         return bool(self.channel and self.channel.startswith("D"))
-
-
-@dataclass
-class Delivered:
-    posted: list[tuple[str, str]] = field(default_factory=list)  # (channel, ts)
-    unplaced: list[Reply] = field(default_factory=list)  # no surface for them (App Home)
-    failed: int = 0
 
 
 class DmChannels:
@@ -80,13 +73,11 @@ class Courier:
         self.dms = dms
         self.session = session
 
-    async def deliver(self, target: Target, replies: Sequence[Reply]) -> Delivered:
-        done = Delivered()
+    async def deliver(self, target: Target, replies: Sequence[Reply]) -> None:
         for reply in replies:
             try:
-                await self._one(target, reply, done)
+                await self._one(target, reply)
             except SEND_ERRORS as error:
-                done.failed += 1
                 log.error(
                     "could not deliver a %s reply for %s in %s: %s",
                     reply.kind,
@@ -94,30 +85,26 @@ class Courier:
                     target.channel or "a view",
                     _reason(error),
                 )
-        return done
 
-    async def _one(self, target: Target, reply: Reply, done: Delivered) -> None:
+    async def _one(self, target: Target, reply: Reply) -> None:
+        """Without a channel (App Home) a reply has no place here: the page shows it instead."""
         messages = reply_messages(reply)
         if reply.to_user:
             channel = await self.dms.channel(self.client, team=self.team, user_id=reply.to_user)
-            await self._post(channel, None, messages, done)
+            await self._post(channel, None, messages)
             await self._attach(channel, None, reply.attachment)
         elif reply.ephemeral and not target.is_dm:
-            await self._ephemeral(target, messages, done)
+            await self._ephemeral(target, messages)
         elif target.via_command and target.response_url:
             await self._respond(target.response_url, messages, in_channel=True)
             await self._attach_somewhere(target, reply.attachment)
         elif target.channel:
-            await self._post(target.channel, target.thread_ts, messages, done)
+            await self._post(target.channel, target.thread_ts, messages)
             await self._attach_somewhere(target, reply.attachment)
-        else:
-            done.unplaced.append(reply)
 
-    async def _post(
-        self, channel: str, thread_ts: str | None, messages: list[Message], done: Delivered
-    ) -> None:
+    async def _post(self, channel: str, thread_ts: str | None, messages: list[Message]) -> None:
         for message in messages:
-            response = await self.client.chat_postMessage(
+            await self.client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_ts,
                 text=message["text"],
@@ -125,9 +112,8 @@ class Courier:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-            done.posted.append((response["channel"], response["ts"]))
 
-    async def _ephemeral(self, target: Target, messages: list[Message], done: Delivered) -> None:
+    async def _ephemeral(self, target: Target, messages: list[Message]) -> None:
         if target.response_url and (target.via_command or not target.channel):
             await self._respond(target.response_url, messages, in_channel=False)
         elif target.channel:
@@ -139,8 +125,6 @@ class Courier:
                     text=message["text"],
                     blocks=message["blocks"],
                 )
-        else:
-            done.unplaced.append(Reply(messages[0]["text"]))
 
     async def _respond(self, url: str, messages: list[Message], *, in_channel: bool) -> None:
         # Rate limits only: a response_url post that timed out may well have been shown.
@@ -204,7 +188,3 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error") or error)
     return repr(error)
-
-
-def is_error(reply: Reply) -> bool:
-    return reply.kind == ReplyKind.ERROR

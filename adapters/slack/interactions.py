@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import answered, form_values, form_view, home_view, step_of
 from adapters.slack.delivery import SEND_ERRORS, update_message
 from adapters.slack.places import Place, place_of_action
-from adapters.slack.runtime import NOT_SAVED, Runtime, Workspace
+from adapters.slack.runtime import NOT_SAVED, PLATFORM, Runtime, Workspace
 from bot.forms import FORMS
 from bot.home import Viewer, load_home
 from bot.messages import InboundKind, Reply, ReplyKind
@@ -50,7 +50,7 @@ class Interactions:
         self, client: AsyncWebClient, workspace: Workspace, user: str, banner: str | None = None
     ) -> None:
         profile = await self.rt.directory.profile(client, team=workspace.tenant, user_id=user)
-        viewer = Viewer("slack", workspace.tenant, user, profile.name, profile.timezone, profile.is_admin)
+        viewer = Viewer(PLATFORM, workspace.tenant, user, profile.name, profile.timezone, profile.is_admin)
         home = await load_home(
             self.rt.db, viewer, now=dt.datetime.now(dt.UTC), default_timezone=self.rt.core.default_timezone
         )
@@ -83,18 +83,10 @@ class Interactions:
     ) -> None:
         place = await place_of_action(body, lambda k: self.rt.is_active(workspace, k))
         step = step_of(action.get("block_id"))
-        if step and not await self.rt.is_active(workspace, place.key, fresh=True):
-            over = Reply(
-                "This conversation is over; its buttons no longer do anything.",
-                ReplyKind.INFO,
-                ephemeral=True,
-            )
-            await self.rt.courier(client, workspace).deliver(place.target, [over])
-            return
-        inbound = await self.rt.inbound(
+        outcome = await self.rt.process(
             client,
             workspace,
-            user=place.user,
+            place.target,
             text=action.get("value") or "",
             kind=InboundKind.ACTION,
             key=place.key,
@@ -102,7 +94,6 @@ class Interactions:
             direct=place.direct,
             step=step,
         )
-        outcome = await self.rt.process(client, workspace, place.target, inbound)
         await self._after_press(client, workspace, place, outcome.replies)
         if (
             step
@@ -161,7 +152,7 @@ class Interactions:
         name = view["callback_id"].split(":")[1]
         fields = form_values(view)
         applying = self.rt.work.spawn(
-            self._apply_form(client, workspace, body, place, metadata, fields), name="form"
+            self._apply_form(client, workspace, body, place, metadata, name, fields), name="form"
         )
         done, _ = await asyncio.wait({applying}, timeout=FORM_DEADLINE)
         early = applying.result() if applying in done else None
@@ -180,9 +171,9 @@ class Interactions:
         body: dict[str, Any],
         place: Place,
         metadata: dict[str, Any],
+        name: str,
         fields: dict[str, str],
     ) -> list[Reply] | None:
-        name = str(body["view"]["callback_id"]).split(":")[1]
         specs = FORMS[name][1] if name in FORMS else ()
         people = tuple(v for spec in specs if spec.type == "user" and (v := fields.get(spec.name)))
         inbound = await self.rt.inbound(

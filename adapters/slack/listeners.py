@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -22,7 +23,7 @@ from adapters.slack.delivery import SEND_ERRORS, Target, delete_message, update_
 from adapters.slack.interactions import Interactions
 from adapters.slack.mrkdwn import from_slack, without_mention_of
 from adapters.slack.places import dm_conversation, thread_key
-from adapters.slack.runtime import Runtime, Workspace
+from adapters.slack.runtime import Outcome, Runtime, Workspace
 from bot.commands import parse_command
 from bot.messages import InboundKind, Reply, ReplyKind
 
@@ -55,63 +56,49 @@ class Listeners:
         await self.rt.work.run(self._command(client, workspace, command), name="slash command")
 
     async def _command(self, client: AsyncWebClient, workspace: Workspace, command: dict[str, Any]) -> None:
+        """A new postmortem posts its root first (the root's ts names the thread the case
+        opens in); any other command is answered where it was typed."""
+        channel, user = command["channel_id"], command["user_id"]
         text = "postmortem " + (command.get("text") or "").strip()
-        if parse_command(from_slack(text)[0]).name == "start":
-            await self._start(client, workspace, command, text)
-            return
-        channel, user = command["channel_id"], command["user_id"]
-        inbound = await self.rt.inbound(
+        parsed = parse_command(from_slack(text)[0])
+        here = Target(user=user, channel=channel, response_url=command.get("response_url"), via_command=True)
+        root = None
+        if parsed.name == "start":
+            root = await self._post_root(client, channel, user)
+            if root is None:
+                await self.rt.courier(client, workspace).deliver(here, [self._cannot_post()])
+                return
+        outcome = await self.rt.process(
             client,
             workspace,
-            user=user,
+            replace(here, thread_ts=root, via_command=False) if root else here,
             text=text,
             kind=InboundKind.COMMAND,
-            key=channel,
+            key=thread_key(channel, root) if root else channel,
             event_id=f"command:{command.get('trigger_id')}",
         )
-        target = Target(
-            user=user, channel=channel, response_url=command.get("response_url"), via_command=True
-        )
-        await self.rt.process(client, workspace, target, inbound)
+        if root:
+            await self._settle_root(client, channel, root, user, outcome, title=parsed.args or None)
 
-    async def _start(
-        self, client: AsyncWebClient, workspace: Workspace, command: dict[str, Any], text: str
-    ) -> None:
-        """Post the root first (its ts names the thread), then open the case in that thread."""
-        channel, user = command["channel_id"], command["user_id"]
-        courier = self.rt.courier(client, workspace)
-        root = await self._post_root(client, channel, user)
-        if root is None:
-            explanation = Reply(
-                "I can't post in this channel. Add me to it (`/invite @Casebook`), then run "
-                f"`{self.rt.slack.command}` again.",
-                ReplyKind.ERROR,
-                ephemeral=True,
-            )
-            target = Target(
-                user=user, channel=channel, response_url=command.get("response_url"), via_command=True
-            )
-            await courier.deliver(target, [explanation])
-            return
-        inbound = await self.rt.inbound(
-            client,
-            workspace,
-            user=user,
-            text=text,
-            kind=InboundKind.COMMAND,
-            key=thread_key(channel, root),
-            event_id=f"command:{command.get('trigger_id')}",
+    def _cannot_post(self) -> Reply:
+        return Reply(
+            "I can't post in this channel. Add me to it (`/invite @Casebook`), then run "
+            f"`{self.rt.slack.command}` again.",
+            ReplyKind.ERROR,
+            ephemeral=True,
         )
-        target = Target(user=user, channel=channel, thread_ts=root, response_url=command.get("response_url"))
-        outcome = await self.rt.process(client, workspace, target, inbound)
+
+    async def _settle_root(
+        self, client: AsyncWebClient, channel: str, root: str, lead: str, outcome: Outcome, title: str | None
+    ) -> None:
+        """The root says how the start went; a redelivered command's extra root goes away."""
         if outcome.saved and not outcome.replies:  # a redelivered command, already applied
             await delete_message(client, channel, root)
             return
         number = next((r.case_number for r in outcome.replies if r.case_number), None)
         state = "running" if outcome.saved and number else "failed"
-        title = parse_command(inbound.text).args or None
         message = root_message(
-            state=state, command=self.rt.slack.command, lead=user, number=number, title=title
+            state=state, command=self.rt.slack.command, lead=lead, number=number, title=title
         )
         await update_message(client, channel, root, message)
 
@@ -163,18 +150,15 @@ class Listeners:
             key = thread_key(channel, thread_ts)
             if not await self.rt.is_active(workspace, key):
                 return
-        inbound = await self.rt.inbound(
+        await self.rt.process(
             client,
             workspace,
-            user=user,
+            Target(user=user, channel=channel, thread_ts=thread_ts),
             text=text,
             kind=InboundKind.MESSAGE,
             key=key,
             event_id=body.get("event_id"),
             direct=direct,
-        )
-        await self.rt.process(
-            client, workspace, Target(user=user, channel=channel, thread_ts=thread_ts), inbound
         )
 
     async def on_mention(
@@ -189,20 +173,16 @@ class Listeners:
         channel, user = event["channel"], event.get("user")
         if not user or event.get("bot_id"):
             return
-        text = without_mention_of(event.get("text") or "", workspace.bot_user_id or "")
         thread_ts = event.get("thread_ts") or event["ts"]
         key = thread_key(channel, thread_ts)
         # In a running interview a mention is an answer; anywhere else it is a command.
         answering = "thread_ts" in event and await self.rt.is_active(workspace, key)
-        inbound = await self.rt.inbound(
+        await self.rt.process(
             client,
             workspace,
-            user=user,
-            text=text,
+            Target(user=user, channel=channel, thread_ts=thread_ts),
+            text=without_mention_of(event.get("text") or "", workspace.bot_user_id or ""),
             kind=InboundKind.MESSAGE if answering else InboundKind.COMMAND,
             key=key,
             event_id=body.get("event_id"),
-        )
-        await self.rt.process(
-            client, workspace, Target(user=user, channel=channel, thread_ts=thread_ts), inbound
         )

@@ -30,7 +30,6 @@ class Profile:
     name: str | None = None
     timezone: str | None = None
     is_admin: bool = False
-    is_bot: bool = False
 
     @classmethod
     def from_user(cls, user: dict[str, Any]) -> Profile:
@@ -46,7 +45,6 @@ class Profile:
             name=name or None,
             timezone=_zone(user.get("tz")),
             is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
-            is_bot=bool(user.get("is_bot")),
         )
 
 

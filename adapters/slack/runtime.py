@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.slack.blocks import case_title, root_message
 from adapters.slack.config import SlackSettings
-from adapters.slack.delivery import Courier, Delivered, DmChannels, Target, update_message
+from adapters.slack.delivery import Courier, DmChannels, Target, update_message
 from adapters.slack.mrkdwn import from_slack
 from adapters.slack.people import Directory
 from adapters.slack.work import KeyedLocks, Work
@@ -29,7 +29,6 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 DB_SLOTS = 4
-PUBLISHED = "is published"  # bot.publish's intro: the reply that marks a case published
 
 NOT_SAVED = Reply(
     "I couldn't save that just now: the database did not answer. Nothing was changed; please send it again.",
@@ -77,7 +76,6 @@ class Workspace:
 @dataclass
 class Outcome:
     replies: list[Reply]
-    delivered: Delivered
     saved: bool = True  # False: the core could not apply it (nothing changed)
 
 
@@ -111,12 +109,12 @@ class Runtime:
     def courier(self, client: AsyncWebClient, workspace: Workspace) -> Courier:
         return Courier(client, team=workspace.tenant, dms=self.dms, session=self.session)
 
-    async def is_active(self, workspace: Workspace, key: str, *, fresh: bool = False) -> bool:
+    async def is_active(self, workspace: Workspace, key: str) -> bool:
         """Whether a conversation runs under `key`. Only a yes is remembered: a thread can start
         an interview at any moment (possibly on another replica), and a remembered yes that
         has since ended costs one harmless trip to the core, which ignores the message."""
         remembered = f"{workspace.tenant}/{key}"
-        if remembered in self.active_keys and not fresh:
+        if remembered in self.active_keys:
             return True
         active = await has_active_conversation(self.db, platform=PLATFORM, tenant=workspace.tenant, key=key)
         if active:
@@ -169,23 +167,44 @@ class Runtime:
             return await self._handle(inbound)
 
     async def process(
-        self, client: AsyncWebClient, workspace: Workspace, target: Target, inbound: Inbound
+        self,
+        client: AsyncWebClient,
+        workspace: Workspace,
+        target: Target,
+        *,
+        text: str,
+        kind: InboundKind,
+        key: str,
+        event_id: str | None,
+        direct: bool = False,
+        step: str | None = None,
     ) -> Outcome:
-        """Apply and deliver, one message of a conversation at a time so replies keep the
-        order of the answers."""
-        async with self.locks.hold(inbound.conversation_key):
+        """What `target.user` said, applied by the core and answered at `target`: one message of a
+        conversation at a time, so replies keep the order of the answers."""
+        inbound = await self.inbound(
+            client,
+            workspace,
+            user=target.user,
+            text=text,
+            kind=kind,
+            key=key,
+            event_id=event_id,
+            direct=direct,
+            step=step,
+        )
+        async with self.locks.hold(key):
             replies = await self._handle(inbound)
-            if replies is None:
-                replies = [NOT_SAVED]
-                return Outcome(replies, await self.deliver(client, workspace, target, replies), saved=False)
-            return Outcome(replies, await self.deliver(client, workspace, target, replies))
+            saved = replies is not None
+            replies = replies if replies is not None else [NOT_SAVED]
+            await self.deliver(client, workspace, target, replies)
+            return Outcome(replies, saved=saved)
 
     async def deliver(
         self, client: AsyncWebClient, workspace: Workspace, target: Target, replies: list[Reply]
-    ) -> Delivered:
+    ) -> None:
         """Send, mark a thread's root when its case is published, then start any follow-ups."""
-        delivered = await self.courier(client, workspace).deliver(target, replies)
-        published = next((r for r in replies if r.kind == ReplyKind.CASE and PUBLISHED in r.text), None)
+        await self.courier(client, workspace).deliver(target, replies)
+        published = next((r for r in replies if _publishes(r)), None)
         if published is not None and target.channel and target.thread_ts:
             message = root_message(
                 state="published",
@@ -197,7 +216,6 @@ class Runtime:
             # (fails harmlessly, and is logged, for a thread under a person's own message)
             await update_message(client, target.channel, target.thread_ts, message)
         self.follow_up(client, workspace, target, replies)
-        return delivered
 
     async def _handle(self, inbound: Inbound) -> list[Reply] | None:
         try:
@@ -226,3 +244,10 @@ class Runtime:
             self.db, key, platform=PLATFORM, tenant=workspace.tenant, settings=self.core
         )
         await self.courier(client, workspace).deliver(target, results)
+
+
+def _publishes(reply: Reply) -> bool:
+    """The case reply that announces a publication (bot.publish's intro opens its text); a case
+    merely shown, even one whose text says "is published" somewhere, is not one."""
+    intro = f"Case #{reply.case_number} is published."
+    return reply.kind == ReplyKind.CASE and reply.text.startswith(intro)

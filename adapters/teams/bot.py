@@ -19,20 +19,19 @@ from adapters.teams import cards, delivery, references
 from adapters.teams.config import TeamsSettings
 from adapters.teams.inbound import (
     PERSONAL,
-    PLATFORM,
     Submission,
-    event_id,
     read_submission,
     scope_of,
     tenant_of,
     to_inbound,
 )
 from adapters.teams.notifier import TeamsNotifier
+from adapters.teams.tenancy import tenant_session
 from bot.config import Settings
 from bot.forms import FORMS
 from bot.messages import Inbound, Mention, Reply, ReplyKind
 from bot.service import handle
-from storage import reach, repo
+from storage import reach
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -79,9 +78,6 @@ class CasebookTeamsBot(TeamsActivityHandler):
         tenant = _tenant(activity)
         await references.remember(self.db, activity, tenant=tenant)
         submission = read_submission(activity)
-        if submission is not None and await self._is_stale(tenant, activity, submission):
-            await self._say(turn_context, tenant, [_stale_reply(submission)])
-            return
         try:
             form, picked = await self._form(turn_context, tenant, submission)
         except PersonNotFound as error:
@@ -111,13 +107,15 @@ class CasebookTeamsBot(TeamsActivityHandler):
     ) -> None:
         """Replies for this conversation go here; those `to_user` go by 1:1 chat."""
         here_user = inbound.user_id if inbound and scope_of(context.activity) == PERSONAL else None
-        here = [r for r in replies if not r.to_user or r.to_user == here_user]
-        known = _known_names(inbound)
-        await self._say(context, tenant, here, known=known)
+        here: list[Reply] = []
         by_user: dict[str, list[Reply]] = {}
         for reply in replies:
             if reply.to_user and reply.to_user != here_user:
                 by_user.setdefault(reply.to_user, []).append(reply)
+            else:
+                here.append(reply)
+        known = _known_names(inbound)
+        await self._say(context, tenant, here, known=known)
         for user_id, group in by_user.items():
             result = await self.notifier.send_direct(tenant=tenant, user_id=user_id, replies=group)
             if not result.ok:
@@ -136,22 +134,6 @@ class CasebookTeamsBot(TeamsActivityHandler):
             return
         names = await delivery.names_for(self.db, tenant=tenant, replies=replies, known=known)
         await delivery.send(context, delivery.render_all(replies, names))
-
-    async def _is_stale(self, tenant: str, activity: Activity, submission: Submission) -> bool:
-        """A button of a question the interview has already moved past (a redelivery of a
-        press that was applied is not stale: the core ignores it quietly)."""
-        if not submission.step:
-            return False
-        event = event_id(activity)
-        async with self.db.transaction() as session:
-            tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
-            assert tenant_row.id is not None
-            if event and await reach.event_applied(session, tenant_id=tenant_row.id, event_id=event):
-                return False
-            running = await repo.active_conversation(
-                session, tenant_id=tenant_row.id, key=activity.conversation.id
-            )
-        return running is None or running.step != submission.step
 
     async def _form(
         self, context: TurnContext, tenant: str, submission: Submission | None
@@ -173,10 +155,8 @@ class CasebookTeamsBot(TeamsActivityHandler):
         """The picker gives an Entra object id; the core knows people by their Teams id."""
         if chosen.startswith("29:"):
             return Mention(chosen)
-        async with self.db.transaction() as session:
-            tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
-            assert tenant_row.id is not None
-            alias = await reach.user_by_alias(session, tenant_id=tenant_row.id, alias=chosen.lower())
+        async with tenant_session(self.db, tenant) as (session, tenant_id):
+            alias = await reach.user_by_alias(session, tenant_id=tenant_id, alias=chosen.lower())
         if alias is not None:
             return Mention(alias.user_id, alias.display_name)
         try:
@@ -186,12 +166,10 @@ class CasebookTeamsBot(TeamsActivityHandler):
             raise PersonNotFound(
                 "I couldn't find that person in this conversation. Reply here and @mention them instead."
             ) from error
-        async with self.db.transaction() as session:
-            tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
-            assert tenant_row.id is not None
+        async with tenant_session(self.db, tenant) as (session, tenant_id):
             await reach.save_alias(
                 session,
-                tenant_id=tenant_row.id,
+                tenant_id=tenant_id,
                 alias=chosen.lower(),
                 user_id=member.id,
                 display_name=member.name,
@@ -246,12 +224,3 @@ def _known_names(inbound: Inbound | None) -> dict[str, str | None]:
     known: dict[str, str | None] = {m.user_id: m.display_name for m in inbound.mentions}
     known[inbound.user_id] = inbound.user_name
     return known
-
-
-def _stale_reply(submission: Submission) -> Reply:
-    what = f" ({submission.question})" if submission.question else ""
-    return Reply(
-        f"That button belongs to a question that's already answered{what}. "
-        "Answer the latest question instead; `status` shows where we are.",
-        ReplyKind.ERROR,
-    )

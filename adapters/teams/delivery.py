@@ -11,11 +11,11 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ErrorResponseException
 
 from adapters.teams import cards
-from adapters.teams.inbound import PLATFORM
+from adapters.teams.tenancy import tenant_session
 from bot.messages import Reply
 from bot.notify import SendResult
 from bot.parsing import MENTION_RE
-from storage import reach, repo
+from storage import reach
 from storage.db import Database
 
 
@@ -26,10 +26,8 @@ async def names_for(
     names = {uid: name for uid, name in (known or {}).items() if name}
     wanted = {uid for r in replies for uid, _ in MENTION_RE.findall(_all_text(r))} - set(names)
     if wanted:
-        async with db.transaction() as session:
-            tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
-            assert tenant_row.id is not None
-            names |= await reach.display_names(session, tenant_id=tenant_row.id, user_ids=wanted)
+        async with tenant_session(db, tenant) as (session, tenant_id):
+            names |= await reach.display_names(session, tenant_id=tenant_id, user_ids=wanted)
     return names
 
 

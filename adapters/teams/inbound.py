@@ -219,6 +219,7 @@ def to_inbound(
         mentions=tuple(mentions.values()),
         event_id=event_id(activity),
         at=_when(activity.timestamp),
+        step=submission.step if submission else None,
     )
 
 

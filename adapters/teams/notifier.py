@@ -18,9 +18,10 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
 from adapters.teams import delivery, references
 from adapters.teams.config import TeamsSettings
 from adapters.teams.inbound import PLATFORM, TEAMS_CHANNEL
+from adapters.teams.tenancy import tenant_session
 from bot.messages import Reply
 from bot.notify import SendResult
-from storage import reach, repo
+from storage import reach
 from storage.db import Database
 from storage.models import ConversationRef
 
@@ -69,11 +70,9 @@ class TeamsNotifier:
     async def _addresses(
         self, tenant: str, user_id: str
     ) -> tuple[ConversationRef | None, ConversationRef | None]:
-        async with self.db.transaction() as session:
-            tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
-            assert tenant_row.id is not None
-            personal = await reach.personal_ref(session, tenant_id=tenant_row.id, user_id=user_id)
-            anchor = None if personal else await reach.newest_ref(session, tenant_id=tenant_row.id)
+        async with tenant_session(self.db, tenant) as (session, tenant_id):
+            personal = await reach.personal_ref(session, tenant_id=tenant_id, user_id=user_id)
+            anchor = None if personal else await reach.newest_ref(session, tenant_id=tenant_id)
         return personal, anchor
 
     async def _continue(self, row: ConversationRef, activities: list[Activity]) -> None:

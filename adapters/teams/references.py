@@ -16,7 +16,8 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationReference
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.teams.inbound import CHANNEL, PERSONAL, PLATFORM, channel_base, scope_of, team_id_of
-from storage import reach, repo
+from adapters.teams.tenancy import tenant_session
+from storage import reach
 from storage.db import Database
 from storage.models import ConversationRef
 
@@ -40,12 +41,10 @@ async def remember(db: Database, activity: Activity, *, tenant: str) -> None:
     conversation_id, reference = address_of(activity)
     scope = scope_of(activity)
     sender = activity.from_property
-    async with db.transaction() as session:
-        tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
-        assert tenant_row.id is not None
+    async with tenant_session(db, tenant) as (session, tenant_id):
         await reach.save_conversation_ref(
             session,
-            tenant_id=tenant_row.id,
+            tenant_id=tenant_id,
             platform=PLATFORM,
             conversation_id=conversation_id,
             scope=scope,
@@ -55,31 +54,26 @@ async def remember(db: Database, activity: Activity, *, tenant: str) -> None:
             team_id=team_id_of(activity),
         )
         for account in (sender, *(activity.members_added or ())):
-            await _remember_alias(session, tenant_row.id, account)
+            await _remember_alias(session, tenant_id, account)
 
 
 async def forget(db: Database, activity: Activity, *, tenant: str) -> None:
     """The app was uninstalled here: drop the stored address."""
     conversation_id, _ = address_of(activity)
-    async with db.transaction() as session:
-        tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
-        assert tenant_row.id is not None
-        await reach.forget_conversation(session, tenant_id=tenant_row.id, conversation_id=conversation_id)
+    async with tenant_session(db, tenant) as (session, tenant_id):
+        await reach.forget_conversation(session, tenant_id=tenant_id, conversation_id=conversation_id)
 
 
 async def remember_personal(db: Database, *, tenant: str, user_id: str, activity: Activity) -> None:
     """A 1:1 chat the bot just opened with `user_id` (create_conversation has no sender)."""
-    reference = TurnContext.get_conversation_reference(activity)
-    reference.activity_id = None
+    conversation_id, reference = address_of(activity)
     reference.user = ChannelAccount(id=user_id)
-    async with db.transaction() as session:
-        tenant_row = await repo.tenant(session, platform=PLATFORM, external_id=tenant)
-        assert tenant_row.id is not None
+    async with tenant_session(db, tenant) as (session, tenant_id):
         await reach.save_conversation_ref(
             session,
-            tenant_id=tenant_row.id,
+            tenant_id=tenant_id,
             platform=PLATFORM,
-            conversation_id=activity.conversation.id,
+            conversation_id=conversation_id,
             scope=PERSONAL,
             service_url=activity.service_url,
             reference=reference.serialize(),

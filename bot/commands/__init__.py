@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.messages import Reply, ReplyKind
 
 if TYPE_CHECKING:
-    from bot.service import Turn
+    from bot.turn import Turn
 
 StartFn = Callable[["Turn", str | None], Awaitable[list[Reply]]]
 

@@ -32,11 +32,12 @@ async def invite_command(ctx: CommandContext, args: str) -> list[Reply]:
 
 
 def _invitees(args: str, mentions: tuple[Mention, ...]) -> list[Mention]:
-    ids = list(dict.fromkeys(user_id for user_id, _ in MENTION_RE.findall(args)))
+    found = MENTION_RE.findall(args)
+    ids = list(dict.fromkeys(user_id for user_id, _ in found))
     if not ids:
         raise ParseError("Mention who to invite, e.g. `invite #12 @dana @lee`.")
     if len(ids) > invite.MAX_INVITEES:
         raise ParseError(f"Invite at most {invite.MAX_INVITEES} people at a time.")
     names = {m.user_id: m.display_name for m in mentions}
-    labels = {user_id: label for user_id, label in MENTION_RE.findall(args) if label}
+    labels = {user_id: label for user_id, label in found if label}
     return [Mention(user_id, names.get(user_id) or labels.get(user_id)) for user_id in ids]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,12 +93,21 @@ def slack_env(monkeypatch: pytest.MonkeyPatch, standin: SlackStandIn) -> None:
     monkeypatch.setenv("SLACK_API_URL", standin.api_url.rstrip("/"))  # the slash is added for us
 
 
-@pytest.fixture
-async def harness(db: Database, standin: SlackStandIn, slack_env: None) -> AsyncIterator[Harness]:
+@asynccontextmanager
+async def serving(db: Database, standin: SlackStandIn) -> AsyncIterator[Harness]:
+    """`casebook serve`'s app on 127.0.0.1, configured from the environment, and a sender for it."""
     app = build_app(db=db, settings=Settings())
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
-    async with aiohttp.ClientSession() as session:
-        sender = SlackSender(session, str(server.make_url("/slack/events")), standin)
-        yield Harness(standin, sender, app[SLACK], db, server)
-    await server.close()
+    try:
+        async with aiohttp.ClientSession() as session:
+            sender = SlackSender(session, str(server.make_url("/slack/events")), standin)
+            yield Harness(standin, sender, app[SLACK], db, server)
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def harness(db: Database, standin: SlackStandIn, slack_env: None) -> AsyncIterator[Harness]:
+    async with serving(db, standin) as h:
+        yield h

@@ -6,26 +6,21 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 import sqlalchemy as sa
-from aiohttp.test_utils import TestServer
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlmodel import select
 
-from adapters.slack.app import SLACK
 from adapters.slack.config import SlackSettings
 from adapters.slack.notifier import slack_notifier
-from adapters.web import build_app
-from bot.config import Settings
 from bot.messages import Reply
 from storage.db import Database, sync_url
 from storage.models import Tenant
-from tests.slack.conftest import Harness
-from tests.slack.support import SIGNING_SECRET, SlackSender, SlackStandIn
+from tests.slack.conftest import Harness, serving
+from tests.slack.support import SIGNING_SECRET, SlackStandIn
 
 SECOND_TEAM = "T0SECOND"
 
@@ -64,13 +59,8 @@ def oauth_env(monkeypatch: pytest.MonkeyPatch, standin: SlackStandIn) -> SlackSe
 @pytest.fixture
 async def oauth(db: Database, standin: SlackStandIn, oauth_env: SlackSettings) -> AsyncIterator[Harness]:
     standin.team = SECOND_TEAM
-    app = build_app(db=db, settings=Settings())
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
-    async with aiohttp.ClientSession() as session:
-        sender = SlackSender(session, str(server.make_url("/slack/events")), standin)
-        yield Harness(standin, sender, app[SLACK], db, server)
-    await server.close()
+    async with serving(db, standin) as h:
+        yield h
 
 
 async def install(h: Harness, code: str = "c0de") -> None:

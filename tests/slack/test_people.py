@@ -49,11 +49,11 @@ async def test_invited_responders_answer_in_their_dm(harness: Harness) -> None:
     assert "turns an incident into a clinical case" in dm_posts(h, "UBOB")[-1].text()
 
 
-async def published_case(h: Harness) -> None:
+async def published_case(h: Harness, title: str = "Queue backlog") -> None:
     """Case #1, led by Alice, with actions 1.1 and 1.2 owned by Bob (written through the core)."""
     chat = Chat(h.db, platform="slack", tenant=TEAM, key=f"{CHANNEL}:1690000000.000100")
     chat.now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
-    await chat.command("postmortem Queue backlog", user="UALICE")
+    await chat.command(f"postmortem {title}", user="UALICE")
     script = ["SEV3", "capacity", "skip", "skip", "skip", "skip", "skip", "Lag grew", "done", "skip", "skip"]
     script += ["Checked consumer lag", "done", "Too few consumers", "skip"]
     for n in (1, 2):
@@ -155,6 +155,32 @@ async def test_a_mention_starts_an_interview_under_itself_and_answers_in_it(harn
     await h.settle()
     listing = h.standin.called("chat.postEphemeral")[-1]  # only for the one who asked
     assert "*Open cases*" in listing.text() and listing.params["thread_ts"] == "1700000600.000100"
+
+
+async def test_a_case_shown_under_a_message_leaves_that_message_alone(harness: Harness) -> None:
+    """Only a publication marks a thread's root as published, not a case that merely says so."""
+    h = harness
+    await published_case(h, title="Status page is published with stale assets")
+    await h.sender.event(mention(f"<@{BOT_USER}> show #1", ts="1700000700.000100"))
+    await h.settle()
+
+    [shown] = h.thread("1700000700.000100")
+    assert "Status page is published" in shown.text()
+    assert not h.standin.called("chat.update")
+
+
+async def test_names_and_zones_come_from_users_info_once_per_person(harness: Harness) -> None:
+    h = harness
+    await h.sender.command("Cache check")
+    await h.settle()
+    root = h.root()
+    await h.say(root, "SEV2", "network")
+    await h.say(root, "api, edge", "yesterday 10:00", user="UBOB")
+
+    assert sorted(c.params["user"] for c in h.standin.called("users.info")) == ["UALICE", "UBOB"]
+    async with h.db.transaction() as session:
+        people = {p.platform_user_id: p for p in (await session.exec(select(Person))).all()}
+    assert (people["UBOB"].display_name, people["UBOB"].timezone) == ("Bob", "America/New_York")
 
 
 async def test_chatter_outside_interviews_costs_no_rows(harness: Harness) -> None:

@@ -13,7 +13,7 @@ from bot.jobs import job
 from bot.messages import Reply
 from storage.db import Database
 from storage.models import RawAnswer, Tenant
-from tests.slack.conftest import CHANNEL, Harness
+from tests.slack.conftest import CHANNEL, Harness, serving
 from tests.slack.support import SIGNING_SECRET
 
 GATES: dict[str, asyncio.Event] = {}  # made in each test: an Event belongs to one event loop
@@ -51,14 +51,20 @@ async def test_forged_and_stale_signatures_get_401_and_store_nothing(harness: Ha
     assert [c.method for c in h.standin.calls] == ["auth.test"]  # the startup check, nothing else
 
 
-async def test_a_retried_event_is_applied_once(harness: Harness) -> None:
-    h = harness
-    await h.sender.command("Disk full on db-3")
+async def at_symptoms(h: Harness, title: str, *, severity: str = "SEV3", area: str = "storage") -> str:
+    """Start a postmortem and answer up to its symptoms question (which collects); the root's ts."""
+    await h.sender.command(title)
     await h.settle()
     root = h.root()
-    await h.click(h.last_question(root), "SEV3")
-    await h.click(h.last_question(root), "storage")
-    await h.say(root, "skip", "skip", "skip", "skip", "skip")  # now at symptoms, which collects
+    await h.click(h.last_question(root), severity)
+    await h.click(h.last_question(root), area)
+    await h.say(root, "skip", "skip", "skip", "skip", "skip")
+    return root
+
+
+async def test_a_retried_event_is_applied_once(harness: Harness) -> None:
+    h = harness
+    root = await at_symptoms(h, "Disk full on db-3")
     answer = h.sender.reply_event("Writes failing with ENOSPC", thread_ts=root)
     first = await h.sender.event(answer, event_id="EvRETRIED1")
     await h.settle()
@@ -71,6 +77,26 @@ async def test_a_retried_event_is_applied_once(harness: Harness) -> None:
     assert case.symptoms == ["Writes failing with ENOSPC"]
     assert sum("Noted (1 so far)" in c.text() for c in h.thread(root)) == 1
     assert not any("Noted (2 so far)" in c.text() for c in h.thread(root))
+
+
+async def test_a_retry_that_reaches_another_server_is_applied_once(harness: Harness) -> None:
+    """Applied events are recorded in the database, not in a process: Slack's retry reaching a
+    second replica (or this one after a restart) is not applied again."""
+    h = harness
+    root = await at_symptoms(h, "Disk full on db-4")
+    answer = h.sender.reply_event("Writes failing with ENOSPC", thread_ts=root)
+    await h.sender.event(answer, event_id="EvREPLICA1")
+    await h.settle()
+
+    async with serving(h.db, h.standin) as replica:
+        retried = await replica.sender.event(answer, event_id="EvREPLICA1", retry=1)
+        fresh = await replica.sender.say("Replica lag alerts", thread_ts=root)  # new ones are applied
+        await replica.settle()
+
+    assert (retried.status, fresh.status) == (200, 200)
+    [case] = await h.cases()
+    assert case.symptoms == ["Writes failing with ENOSPC", "Replica lag alerts"]
+    assert not any("Noted (3 so far)" in c.text() for c in h.thread(root))
 
 
 async def test_a_redelivered_slash_command_opens_one_case(harness: Harness) -> None:
@@ -89,12 +115,7 @@ async def test_a_redelivered_slash_command_opens_one_case(harness: Harness) -> N
 
 async def test_a_broadcast_in_an_answer_is_never_echoed_as_one(harness: Harness) -> None:
     h = harness
-    await h.sender.command("Checkout down <!here>")
-    await h.settle()
-    root = h.root()
-    await h.click(h.last_question(root), "SEV1")
-    await h.click(h.last_question(root), "network")
-    await h.say(root, "skip", "skip", "skip", "skip", "skip")
+    root = await at_symptoms(h, "Checkout down <!here>", severity="SEV1", area="network")
     # Slack escapes what people type: `&`, `<` and `>` arrive as entities.
     await h.say(
         root, "<!channel> saw 502s &amp; timeouts &lt;script&gt;, told @everyone and <!subteam^S1|@oncall>"

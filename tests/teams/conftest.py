@@ -67,7 +67,7 @@ async def connector() -> AsyncIterator[Connector]:
         await server.close()
 
 
-async def _bot(db: Database, connector: Connector, teams: TeamsSettings) -> AsyncIterator[Bot]:
+async def serve_bot(db: Database, connector: Connector, teams: TeamsSettings) -> AsyncIterator[Bot]:
     app = web.Application()
     add_routes(app, db=db, settings=Settings(), teams=teams)
     server = await _serve(app)
@@ -82,7 +82,7 @@ async def _bot(db: Database, connector: Connector, teams: TeamsSettings) -> Asyn
 async def bot(db: Database, connector: Connector) -> AsyncIterator[Bot]:
     """Development mode: no tokens (the Bot Framework cannot mint real ones here)."""
     teams = TeamsSettings(dev_allow_unauthenticated=True, allowed_tenants=frozenset({TENANT})).validate()
-    async for running in _bot(db, connector, teams):
+    async for running in serve_bot(db, connector, teams):
         yield running
 
 
@@ -106,7 +106,7 @@ async def secured_bot(db: Database, connector: Connector, signing_keys: SigningK
         openid_metadata_url=signing_keys.metadata_url,
     ).validate()
     try:
-        async for running in _bot(db, connector, teams):
+        async for running in serve_bot(db, connector, teams):
             yield running
     finally:
         ChannelValidation.open_id_metadata_endpoint = None  # build_adapter set it

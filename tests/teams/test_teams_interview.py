@@ -170,7 +170,7 @@ async def test_a_whole_interview_in_a_channel_reply_chain(bot: Bot) -> None:
 
     # A stale button changes nothing: the severity question was answered long ago.
     stale = await chain.press("SEV1", card=severity_card)
-    assert "already answered" in texts(stale)
+    assert "already answered" in texts(stale) and "interview has ended" in texts(stale)
     async with bot.db.transaction() as session:
         assert (await session.exec(select(Case))).one().severity == "SEV2"
 
@@ -207,3 +207,18 @@ async def test_a_redelivered_card_press_is_quiet_not_stale(bot: Bot) -> None:
     mark = len(bot.connector.sent)
     assert await bot.post(press) == 200
     assert bot.connector.sent[mark:] == []
+
+
+async def test_a_button_of_a_question_the_interview_moved_past_is_refused(bot: Bot) -> None:
+    chain, _ = await Chain.start(bot, "postmortem Queue backlog")
+    severity_card = chain.last_card_with("SEV2")
+    assert "capability area" in texts(await chain.press("SEV2"))
+    updates = len(bot.connector.updates())
+
+    stale = await chain.press("SEV1", card=severity_card, user=BOB)
+
+    assert "already been answered" in texts(stale) and "now at `area`" in texts(stale)
+    assert len(bot.connector.updates()) == updates, "a refused press leaves the card as it was"
+    async with bot.db.transaction() as session:
+        assert (await session.exec(select(Case))).one().severity == "SEV2"
+    assert "services" in texts(await chain.press("Answer", choice="deploy"))  # still at the area question

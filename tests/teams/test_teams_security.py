@@ -4,20 +4,23 @@ stand-in signing keys), tenants, and what a malformed request gets back."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import pytest
+from aiohttp import web
+from botframework.connector.auth import ChannelValidation
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import select
 
-from adapters.teams import notifier_from_env
+from adapters.teams import add_routes, notifier_from_env
 from adapters.teams.config import TeamsSettings
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings
 from storage.db import Database
 from storage.models import Case, ConversationRef, Tenant, UserAlias
 from tests.teams.activities import APP_ID, BOB, OTHER_TENANT, TENANT
-from tests.teams.conftest import Bot
-from tests.teams.standins import SigningKeys
+from tests.teams.conftest import Bot, serve_bot
+from tests.teams.standins import Connector, SigningKeys
 
 
 async def _stored(bot: Bot, model: Any) -> list[Any]:
@@ -181,3 +184,33 @@ async def test_the_clock_gets_a_notifier_only_when_teams_is_configured(
     monkeypatch.setenv("MICROSOFT_APP_TENANT_ID", TENANT)
     notifier = notifier_from_env(db=db)
     assert notifier is not None and notifier.platform == "teams" and notifier.bot_app_id == APP_ID
+
+
+async def test_with_an_app_id_the_development_flag_does_not_turn_tokens_off(
+    db: Database, connector: Connector, signing_keys: SigningKeys, caplog: pytest.LogCaptureFixture
+) -> None:
+    teams = TeamsSettings(
+        app_id=APP_ID,
+        app_password="not-a-real-secret",
+        app_tenant_id=TENANT,
+        dev_allow_unauthenticated=True,
+        openid_metadata_url=signing_keys.metadata_url,
+    ).validate()
+    try:
+        async for running in serve_bot(db, connector, teams):
+            assert await running.post(running.teams.channel_post("postmortem Sneaky")) == 401
+            assert await _stored(running, Case) == []
+    finally:
+        ChannelValidation.open_id_metadata_endpoint = None
+    assert "TEAMS_DEV_ALLOW_UNAUTHENTICATED is ignored" in caplog.text
+
+
+async def test_development_mode_says_so_loudly_in_the_log(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    teams = TeamsSettings(dev_allow_unauthenticated=True, allowed_tenants=frozenset({TENANT})).validate()
+    with caplog.at_level(logging.INFO, logger="adapters.teams"):
+        assert add_routes(web.Application(), db=db, settings=Settings(), teams=teams) is not None
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("WITHOUT checking who sent them" in w for w in warnings)
+    assert any("UNAUTHENTICATED development mode" in r.getMessage() for r in caplog.records)
