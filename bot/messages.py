@@ -115,6 +115,12 @@ class Reply:
     # `bot.jobs.run_followup` once the platform has been acknowledged, and sends what it returns
     # to the same conversation. Keeps drafting from ever delaying an acknowledgement.
     followup: str | None = None
+    # A CASE reply's parts, so adapters need not parse `text` back: the case's title (its
+    # heading is "Case #<case_number>: <case_title>"), what precedes the case, and whether this
+    # reply announces the case's publication (Slack then updates the thread's root message).
+    case_title: str | None = None
+    intro: str | None = None
+    publication: bool = False
     # A proactive send's idempotency key (e.g. "digest:12:2026-W48"): a notifier may attach it to
     # the message (Slack message metadata) so that a resend can first ask whether it already landed.
     delivery_key: str | None = None

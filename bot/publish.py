@@ -10,7 +10,12 @@ from bot.messages import Attachment, Reply, ReplyKind, Section
 
 
 def markdown_reply(
-    number: int, markdown: str, sections: tuple[Section, ...], *, intro: str | None = None
+    number: int,
+    title: str | None,
+    markdown: str,
+    sections: tuple[Section, ...],
+    *,
+    intro: str | None = None,
 ) -> Reply:
     """A drafted case as a reply: its Markdown, its sections for rich rendering, and the file."""
     return Reply(
@@ -19,20 +24,22 @@ def markdown_reply(
         case_number=number,
         sections=sections,
         attachment=Attachment(filename=f"case-{number}.md", content=markdown),
+        case_title=render.display_title(title),
+        intro=intro,
     )
 
 
 def case_reply(case: CaseDraft, *, intro: str | None = None) -> Reply:
     """The case drafted by the template."""
     return markdown_reply(
-        case.number, render.render_case_markdown(case), render.case_sections(case), intro=intro
+        case.number, case.title, render.render_case_markdown(case), render.case_sections(case), intro=intro
     )
 
 
 def publication_replies(case: CaseDraft, *, followup: str | None = None) -> list[Reply]:
     """`followup` (e.g. "draft:12") rides on the case reply: adapters run it after the acknowledgement."""
     published = case_reply(case, intro=f"Case #{case.number} is published. Thank you, everyone.")
-    replies = [replace(published, followup=followup)]
+    replies = [replace(published, followup=followup, publication=True)]
     by_owner: dict[str, list[str]] = {}
     for action in case.actions:
         if action.owner is None or action.status != "open":

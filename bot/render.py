@@ -94,9 +94,12 @@ def case_sections(case: CaseDraft) -> tuple[Section, ...]:
     )
 
 
+def display_title(title: str | None) -> str:
+    return title or "Untitled incident"
+
+
 def case_heading(case: CaseDraft) -> str:
-    title = case.title or "Untitled incident"
-    return f"# Case #{case.number}: {title}"
+    return f"# Case #{case.number}: {display_title(case.title)}"
 
 
 def render_case_markdown(case: CaseDraft) -> str:

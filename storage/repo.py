@@ -33,10 +33,13 @@ class StaleConversation(RuntimeError):
     """Another message moved this conversation on first; apply again from fresh state."""
 
 
-def _insert(session: AsyncSession) -> Any:
+def insert_for(dialect: str) -> Any:
     """The dialect's INSERT, for ON CONFLICT DO NOTHING (both databases support it)."""
-    bind = session.get_bind()
-    return pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def _insert(session: AsyncSession) -> Any:
+    return insert_for(session.get_bind().dialect.name)
 
 
 async def first_or_insert(

@@ -57,6 +57,8 @@ async def test_a_whole_interview_is_stored_and_published(chat: Chat, db: Databas
     case_reply = replies[0]
     assert case_reply.kind == ReplyKind.CASE and case_reply.attachment is not None
     assert "Case #1: Checkout 502s" in case_reply.text
+    assert case_reply.publication and case_reply.case_title == "Checkout 502s"
+    assert case_reply.intro is not None and case_reply.intro.startswith("Case #1 is published.")
     notices = [r for r in replies if r.to_user]
     assert [r.to_user for r in notices] == ["bob"] and "1.1" in notices[0].text
 
@@ -193,6 +195,7 @@ async def test_list_show_export_and_cancel(chat: Chat) -> None:
     assert "#1 Checkout 502s" in listing[0].text and listing[0].items
     shown = await chat.command("show #1")
     assert shown[0].kind == ReplyKind.CASE and "Root cause" in shown[0].text
+    assert not shown[0].publication and shown[0].case_title == "Checkout 502s"
     exported = await chat.command("export 1 json")
     assert exported[0].attachment and '"ref": "1.1"' in exported[0].attachment.content
     missing = await chat.command("show 99")

@@ -8,7 +8,6 @@ Every button's value is exactly what typing would send (see `bot.messages.Choice
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -154,7 +153,7 @@ def reply_messages(reply: Reply) -> list[Message]:
 
 
 def case_messages(reply: Reply) -> list[Message]:
-    intro, heading = _split_case_text(reply.text)
+    intro, heading = reply.intro or "", f"Case #{reply.case_number}: {reply.case_title}"
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(heading, MAX_HEADER)}}
     ]
@@ -177,18 +176,6 @@ def case_messages(reply: Reply) -> list[Message]:
             }
         )
     return _messages(blocks, plain(intro or heading))
-
-
-def _split_case_text(text: str) -> tuple[str, str]:
-    """(the intro before the case, the case's heading without `#`)."""
-    match = re.search(r"^# (.+)$", text, re.MULTILINE)
-    if match is None:
-        return "", _clip(plain(text), MAX_HEADER)
-    return text[: match.start()].strip(), match.group(1).strip()
-
-
-def case_title(reply: Reply) -> str:
-    return _split_case_text(reply.text)[1]
 
 
 def _messages(blocks: list[Block], fallback: str) -> list[Message]:

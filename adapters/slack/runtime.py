@@ -14,7 +14,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.slack.blocks import case_title, root_message
+from adapters.slack.blocks import root_message
 from adapters.slack.config import SlackSettings
 from adapters.slack.delivery import Courier, DmChannels, Target, update_message
 from adapters.slack.mrkdwn import from_slack
@@ -204,14 +204,14 @@ class Runtime:
     ) -> None:
         """Send, mark a thread's root when its case is published, then start any follow-ups."""
         await self.courier(client, workspace).deliver(target, replies)
-        published = next((r for r in replies if _publishes(r)), None)
+        published = next((r for r in replies if r.publication), None)
         if published is not None and target.channel and target.thread_ts:
             message = root_message(
                 state="published",
                 command=self.slack.command,
                 lead=target.user,
                 number=published.case_number,
-                title=case_title(published).split(": ", 1)[-1],
+                title=published.case_title or "",
             )
             # (fails harmlessly, and is logged, for a thread under a person's own message)
             await update_message(client, target.channel, target.thread_ts, message)
@@ -244,10 +244,3 @@ class Runtime:
             self.db, key, platform=PLATFORM, tenant=workspace.tenant, settings=self.core
         )
         await self.courier(client, workspace).deliver(target, results)
-
-
-def _publishes(reply: Reply) -> bool:
-    """The case reply that announces a publication (bot.publish's intro opens its text); a case
-    merely shown, even one whose text says "is published" somewhere, is not one."""
-    intro = f"Case #{reply.case_number} is published."
-    return reply.kind == ReplyKind.CASE and reply.text.startswith(intro)

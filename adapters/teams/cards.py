@@ -283,9 +283,8 @@ def _submit(
 
 
 def _case(reply: Reply, mentions: Mentions) -> list[Activity]:
-    intro, _, _ = reply.text.partition("\n# ")
-    intro = "" if reply.text.startswith("# ") else intro
-    heading = next((line[2:] for line in reply.text.splitlines() if line.startswith("# ")), "Case")
+    intro = reply.intro or ""
+    heading = f"Case #{reply.case_number}: {reply.case_title}"
     elements: list[dict[str, Any]] = []
     if intro.strip():
         elements += _lines(intro, mentions)

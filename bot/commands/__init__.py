@@ -12,7 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot import refs
 from bot.messages import Reply, ReplyKind
+from bot.parsing import ParseError
+from storage import repo
+from storage.models import Case
 
 if TYPE_CHECKING:
     from bot.turn import Turn
@@ -83,7 +87,19 @@ async def dispatch(ctx: CommandContext, parsed: ParsedCommand) -> list[Reply]:
     if spec is None:
         prefix = f"I don't know `{_clip(parsed.args)}`. " if parsed.args else ""
         return [Reply(prefix + help_text(), ReplyKind.INFO, ephemeral=True)]
-    return await spec.handler(ctx, parsed.args)
+    try:
+        return await spec.handler(ctx, parsed.args)
+    except ParseError as error:  # one boundary: a refused command answers why, changes nothing
+        return [Reply(str(error), ReplyKind.ERROR, ephemeral=True)]
+
+
+async def find_case(ctx: CommandContext, ref_text: str) -> Case:
+    """The tenant's case named `#12` (or `12`), or a ParseError saying there is none."""
+    number = refs.parse_case_ref(ref_text)
+    case = await repo.case_by_number(ctx.turn.session, tenant_id=ctx.turn.tenant_id, number=number)
+    if case is None:
+        raise ParseError(f"There is no case #{number}.")
+    return case
 
 
 def help_text() -> str:

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from bot import lifecycle, refs
-from bot.commands import CommandContext, command
+from bot.commands import CommandContext, command, find_case
 from bot.messages import Choice, ListItem, Mention, Reply, ReplyKind
-from bot.parsing import ParseError, parse_owner, zone
+from bot.parsing import ParseError, parse_owner
 from bot.store import load_case
 from storage import repo
 from storage.models import Case, Person, PreventionAction
@@ -62,14 +62,10 @@ def action_list_item(
     )
 
 
-def _error(message: str) -> list[Reply]:
-    return [Reply(message, ReplyKind.ERROR, ephemeral=True)]
-
-
 @command("actions", usage="actions [<case>|all]", summary="your open actions, a case's, or everyone's")
 async def actions_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
-    today = turn.inbound.at.astimezone(zone(turn.tz_name)).date()
+    today = turn.today
     target = args.strip().lower()
     if target in {"", "mine", "my"}:
         rows = await repo.open_actions(turn.session, tenant_id=turn.tenant_id, owner_id=turn.person.id)
@@ -86,13 +82,7 @@ async def actions_command(ctx: CommandContext, args: str) -> list[Reply]:
             action_item(c, a, today=today, owner=_name(people.get(a.owner_id or 0))) for c, a in rows[:100]
         )
         return [Reply(f"**Open actions** ({len(rows)})", ReplyKind.LIST, ephemeral=True, items=items)]
-    try:
-        number = refs.parse_case_ref(target)
-    except ParseError as error:
-        return _error(str(error))
-    case = await repo.case_by_number(turn.session, tenant_id=turn.tenant_id, number=number)
-    if case is None:
-        return _error(f"There is no case #{number}.")
+    case = await find_case(ctx, target)
     loaded = await load_case(turn.session, tenant_id=turn.tenant_id, case=case)
     lines = [f"**Actions of case #{case.number}** {case.title or ''}"]
     for a in loaded.actions:
@@ -161,10 +151,7 @@ async def done_command(ctx: CommandContext, args: str) -> list[Reply]:
     async def close(found: lifecycle.Located, evidence: str) -> None:
         await lifecycle.close_action(turn.session, actor=turn.person, found=found, evidence=evidence)
 
-    try:
-        found, evidence = await _end(ctx, args, note_field="evidence", end=close)
-    except ParseError as error:
-        return _error(str(error))
+    found, evidence = await _end(ctx, args, note_field="evidence", end=close)
     ref = lifecycle.ref(found)
     said = f"✅ `{ref}` is done: {found.action.description}" + (f"\nEvidence: {evidence}" if evidence else "")
     notice = f"`{ref}` of case #{found.case.number} was closed by @{_actor_name(ctx)}."
@@ -177,10 +164,7 @@ async def cancel_action_command(ctx: CommandContext, args: str) -> list[Reply]:
     async def cancel(found: lifecycle.Located, reason: str) -> None:
         await lifecycle.cancel_action(turn.session, actor=turn.person, found=found, reason=reason)
 
-    try:
-        found, reason = await _end(ctx, args, note_field="reason", end=cancel)
-    except ParseError as error:
-        return _error(str(error))
+    found, reason = await _end(ctx, args, note_field="reason", end=cancel)
     ref = lifecycle.ref(found)
     notice = f"`{ref}` of case #{found.case.number} was cancelled by @{_actor_name(ctx)}: {reason}"
     return await _ended(ctx, found, said=f"`{ref}` cancelled: {reason}", lead_notice=notice)
@@ -191,14 +175,11 @@ async def snooze_command(ctx: CommandContext, args: str) -> list[Reply]:
     ref_text, when = refs.split_first(args)
     when = when or _form(ctx, "until")
     turn = ctx.turn
-    today = turn.inbound.at.astimezone(zone(turn.tz_name)).date()
-    try:
-        found = await _locate(ctx, ref_text)
-        until = await lifecycle.snooze_action(
-            turn.session, actor=turn.person, found=found, when=when, today=today
-        )
-    except ParseError as error:
-        return _error(str(error))
+    today = turn.today
+    found = await _locate(ctx, ref_text)
+    until = await lifecycle.snooze_action(
+        turn.session, actor=turn.person, found=found, when=when, today=today
+    )
     return [
         Reply(
             f"😴 `{lifecycle.ref(found)}` snoozed until {until.isoformat()}.",
@@ -215,18 +196,13 @@ async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
     if not who and _form(ctx, "owner"):
         who = f"<@{_form(ctx, 'owner')}>"
     sender = Mention(turn.person.platform_user_id, turn.person.display_name)
-    try:
-        found = await _locate(ctx, ref_text)
-        if not who.strip():
-            raise ParseError(
-                f"Reassign `{lifecycle.ref(found)}` to whom? `reassign {lifecycle.ref(found)} @person`"
-            )
-        new_owner = parse_owner(who, mentions=turn.inbound.mentions, sender=sender)
-        moved = await lifecycle.reassign_action(
-            turn.session, actor=turn.person, found=found, new_owner=new_owner
+    found = await _locate(ctx, ref_text)
+    if not who.strip():
+        raise ParseError(
+            f"Reassign `{lifecycle.ref(found)}` to whom? `reassign {lifecycle.ref(found)} @person`"
         )
-    except ParseError as error:
-        return _error(str(error))
+    new_owner = parse_owner(who, mentions=turn.inbound.mentions, sender=sender)
+    moved = await lifecycle.reassign_action(turn.session, actor=turn.person, found=found, new_owner=new_owner)
     ref = lifecycle.ref(found)
     due = found.action.due_date.isoformat() if found.action.due_date else "no due date"
     by = _actor_name(ctx)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from bot import interview, refs
-from bot.commands import CommandContext, command, help_text
+from bot.commands import CommandContext, command, find_case, help_text
 from bot.commands.actions import action_item, cancel_action_command
 from bot.messages import Attachment, Reply, ReplyKind
 from bot.parsing import ParseError
-from bot.publish import case_reply
+from bot.publish import case_reply, markdown_reply
 from bot.render import case_json, render_case_markdown
 from bot.store import load_case, save_draft, set_state, state_of
 from storage import repo
@@ -54,41 +54,25 @@ async def list_command(ctx: CommandContext, args: str) -> list[Reply]:
 
 
 async def _case(ctx: CommandContext, args: str) -> Case:
-    number = refs.parse_case_ref(args.split()[0] if args.split() else "")
-    case = await repo.case_by_number(ctx.turn.session, tenant_id=ctx.turn.tenant_id, number=number)
-    if case is None:
-        raise ParseError(f"There is no case #{number}.")
-    return case
+    return await find_case(ctx, args.split()[0] if args.split() else "")
 
 
 @command("show", usage="show <case>", summary="a case, as drafted so far")
 async def show_command(ctx: CommandContext, args: str) -> list[Reply]:
-    try:
-        case = await _case(ctx, args)
-    except ParseError as error:
-        return [Reply(str(error), ReplyKind.ERROR, ephemeral=True)]
+    case = await _case(ctx, args)
     loaded = await load_case(ctx.turn.session, tenant_id=ctx.turn.tenant_id, case=case)
     reply = case_reply(loaded.draft)
-    if case.draft_md and case.status == CaseStatus.PUBLISHED:
-        reply = Reply(
-            case.draft_md,
-            ReplyKind.CASE,
-            case_number=case.number,
-            sections=reply.sections,
-            attachment=reply.attachment,
-        )
+    if case.draft_md and case.status == CaseStatus.PUBLISHED:  # as drafted (by a model, perhaps)
+        reply = markdown_reply(case.number, case.title, case.draft_md, reply.sections)
     return [reply]
 
 
 @command("export", usage="export <case> [md|json]", summary="a case as a Markdown or JSON file")
 async def export_command(ctx: CommandContext, args: str) -> list[Reply]:
-    try:
-        case = await _case(ctx, args)
-        fmt = (args.split()[1].lower() if len(args.split()) > 1 else "md").lstrip(".")
-        if fmt not in {"md", "markdown", "json"}:
-            raise ParseError("Export as `md` or `json`.")
-    except ParseError as error:
-        return [Reply(str(error), ReplyKind.ERROR, ephemeral=True)]
+    case = await _case(ctx, args)
+    fmt = (args.split()[1].lower() if len(args.split()) > 1 else "md").lstrip(".")
+    if fmt not in {"md", "markdown", "json"}:
+        raise ParseError("Export as `md` or `json`.")
     loaded = await load_case(ctx.turn.session, tenant_id=ctx.turn.tenant_id, case=case)
     if fmt == "json":
         content = json.dumps(case_json(loaded.draft), indent=2, ensure_ascii=False)
@@ -122,10 +106,7 @@ async def cancel_command(ctx: CommandContext, args: str) -> list[Reply]:
                 ephemeral=True,
             )
         ]
-    try:
-        case = await _case(ctx, first)
-    except ParseError as error:
-        return [Reply(str(error), ReplyKind.ERROR, ephemeral=True)]
+    case = await _case(ctx, first)
     turn = ctx.turn
     if case.status != CaseStatus.INTERVIEWING:
         return [

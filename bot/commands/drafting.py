@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 from bot import refs
-from bot.commands import CommandContext, command
+from bot.commands import CommandContext, command, find_case
 from bot.config import ConfigError
 from bot.drafting import enabled_in_env, suggestions
 from bot.drafting.config import DraftingConfig
 from bot.drafting.job import suggestion_item
 from bot.drafting.store import draft_reply, refresh_draft_md, suggestion_ref
 from bot.messages import Choice, Mention, Reply, ReplyKind
-from bot.parsing import ParseError, parse_due_date, parse_owner, zone
-from storage import repo
+from bot.parsing import ParseError, parse_due_date, parse_owner
 from storage import suggestions as suggestion_rows
 from storage.models import Case, CaseStatus, SuggestionStatus
 
 
-def _error(message: str, *choices: Choice) -> list[Reply]:
-    return [Reply(message, ReplyKind.ERROR, ephemeral=True, choices=choices)]
-
-
 async def _published_case(ctx: CommandContext, args: str) -> Case:
     first, _ = refs.split_first(args)
-    number = refs.parse_case_ref(first)
-    case = await repo.case_by_number(ctx.turn.session, tenant_id=ctx.turn.tenant_id, number=number)
-    if case is None:
-        raise ParseError(f"There is no case #{number}.")
+    case = await find_case(ctx, first)
     if case.status != CaseStatus.PUBLISHED:
         raise ParseError(
-            f"Case #{number} is {case.status}; drafts and suggestions come once it is published."
+            f"Case #{case.number} is {case.status}; drafts and suggestions come once it is published."
         )
     return case
 
@@ -36,12 +28,9 @@ async def _published_case(ctx: CommandContext, args: str) -> Case:
 @command("redraft", usage="redraft <case>", summary="draft a published case again (case lead or admin)")
 async def redraft_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
-    try:
-        case = await _published_case(ctx, args)
-    except ParseError as error:
-        return _error(str(error))
+    case = await _published_case(ctx, args)
     if not suggestions.may_decide(turn.person, case):
-        return _error(f"Only the lead of case #{case.number} or an admin can redraft it.")
+        raise ParseError(f"Only the lead of case #{case.number} or an admin can redraft it.")
     if not enabled_in_env():
         rendered = await refresh_draft_md(turn.session, tenant_id=turn.tenant_id, case=case)
         intro = (
@@ -52,7 +41,7 @@ async def redraft_command(ctx: CommandContext, args: str) -> list[Reply]:
     try:
         model = DraftingConfig.from_env().model
     except ConfigError as error:
-        return _error(f"Drafting is misconfigured: {error}")
+        raise ParseError(f"Drafting is misconfigured: {error}") from error
     return [
         Reply(
             f"✍️ Redrafting case #{case.number} with {model}. The new draft follows here shortly; "
@@ -67,10 +56,7 @@ async def redraft_command(ctx: CommandContext, args: str) -> list[Reply]:
 @command("suggestions", usage="suggestions <case>", summary="the actions the model suggested for a case")
 async def suggestions_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
-    try:
-        case = await _published_case(ctx, args)
-    except ParseError as error:
-        return _error(str(error))
+    case = await _published_case(ctx, args)
     assert case.id is not None
     found = await suggestion_rows.of_case(turn.session, tenant_id=turn.tenant_id, case_id=case.id)
     pending = [s for s in found if s.status == SuggestionStatus.PENDING]
@@ -106,29 +92,32 @@ async def suggestion_command(ctx: CommandContext, args: str) -> list[Reply]:
         if verb == "accept":
             return await _accept(ctx, ref_text, rest)
         return await _drop(ctx, ref_text, rest)
-    return _error("Say `suggestion accept 12.S1 @owner <due>` or `suggestion drop 12.S1 [reason]`.")
+    raise ParseError("Say `suggestion accept 12.S1 @owner <due>` or `suggestion drop 12.S1 [reason]`.")
 
 
 async def _accept(ctx: CommandContext, ref_text: str, rest: str) -> list[Reply]:
     turn = ctx.turn
     owner_text, due_text = _accept_args(ctx, rest)
     sender = Mention(turn.person.platform_user_id, turn.person.display_name)
-    today = turn.inbound.at.astimezone(zone(turn.tz_name)).date()
-    try:
-        found = await suggestions.locate(turn.session, tenant_id=turn.tenant_id, ref_text=ref_text)
-        if not owner_text or not due_text:
-            return _error(
+    today = turn.today
+    found = await suggestions.locate(turn.session, tenant_id=turn.tenant_id, ref_text=ref_text)
+    if not owner_text or not due_text:
+        return [
+            Reply(
                 f"Accepting {found.ref} makes it an action, so it needs an owner and a due date: "
                 f"`suggestion accept {found.ref} @owner <due>`.",
-                Choice("Accept…", f"/suggestion accept {found.ref}", "primary", form="accept_suggestion"),
+                ReplyKind.ERROR,
+                ephemeral=True,
+                choices=(
+                    Choice("Accept…", f"/suggestion accept {found.ref}", "primary", form="accept_suggestion"),
+                ),
             )
-        owner = parse_owner(owner_text, mentions=turn.inbound.mentions, sender=sender)
-        due = parse_due_date(due_text, today=today)
-        action, owner_row = await suggestions.accept(
-            turn.session, actor=turn.person, tenant_id=turn.tenant_id, found=found, owner=owner, due=due
-        )
-    except ParseError as error:
-        return _error(str(error))
+        ]
+    owner = parse_owner(owner_text, mentions=turn.inbound.mentions, sender=sender)
+    due = parse_due_date(due_text, today=today)
+    action, owner_row = await suggestions.accept(
+        turn.session, actor=turn.person, tenant_id=turn.tenant_id, found=found, owner=owner, due=due
+    )
     ref = f"{found.case.number}.{action.number}"
     who = f"@{owner_row.display_name or owner_row.platform_user_id}"
     replies = [
@@ -155,12 +144,9 @@ async def _accept(ctx: CommandContext, ref_text: str, rest: str) -> list[Reply]:
 
 async def _drop(ctx: CommandContext, ref_text: str, reason: str) -> list[Reply]:
     turn = ctx.turn
-    try:
-        found = await suggestions.locate(turn.session, tenant_id=turn.tenant_id, ref_text=ref_text)
-        await suggestions.drop(
-            turn.session, actor=turn.person, tenant_id=turn.tenant_id, found=found, reason=reason
-        )
-    except ParseError as error:
-        return _error(str(error))
+    found = await suggestions.locate(turn.session, tenant_id=turn.tenant_id, ref_text=ref_text)
+    await suggestions.drop(
+        turn.session, actor=turn.person, tenant_id=turn.tenant_id, found=found, reason=reason
+    )
     because = f" ({reason.strip()})" if reason.strip() else ""
     return [Reply(f"🗑 {found.ref} dropped{because}.", ReplyKind.INFO, case_number=found.case.number)]

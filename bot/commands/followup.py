@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import lifecycle, refs
-from bot.commands import CommandContext, command
+from bot.commands import CommandContext, command, find_case
 from bot.config import ConfigError
 from bot.messages import Reply, ReplyKind
 from bot.parsing import ParseError, parse_clock, parse_weekday, zone
@@ -16,10 +16,6 @@ _ON = {"on", "yes", "true", "required", "require"}
 _OFF = {"off", "no", "false", "optional"}
 
 
-def _error(message: str) -> list[Reply]:
-    return [Reply(message, ReplyKind.ERROR, ephemeral=True)]
-
-
 @command(
     "require-evidence",
     usage="require-evidence <case> on|off",
@@ -28,27 +24,21 @@ def _error(message: str) -> list[Reply]:
 async def require_evidence_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
     case_text, setting = refs.split_first(args)
-    try:
-        number = refs.parse_case_ref(case_text)
-        case = await repo.case_by_number(turn.session, tenant_id=turn.tenant_id, number=number)
-        if case is None:
-            raise ParseError(f"There is no case #{number}.")
-        word = setting.strip().lower()
-        if not word:
-            state = "asks" if case.require_evidence else "does not ask"
-            return [
-                Reply(
-                    f"Case #{case.number} {state} for evidence when an action is closed. "
-                    f"`require-evidence {case.number} on|off` changes it.",
-                    ReplyKind.INFO,
-                    ephemeral=True,
-                )
-            ]
-        if word not in _ON | _OFF:
-            raise ParseError("Say `on` or `off`, e.g. `require-evidence #12 on`.")
-        await lifecycle.set_require_evidence(turn.session, actor=turn.person, case=case, required=word in _ON)
-    except ParseError as error:
-        return _error(str(error))
+    case = await find_case(ctx, case_text)
+    word = setting.strip().lower()
+    if not word:
+        state = "asks" if case.require_evidence else "does not ask"
+        return [
+            Reply(
+                f"Case #{case.number} {state} for evidence when an action is closed. "
+                f"`require-evidence {case.number} on|off` changes it.",
+                ReplyKind.INFO,
+                ephemeral=True,
+            )
+        ]
+    if word not in _ON | _OFF:
+        raise ParseError("Say `on` or `off`, e.g. `require-evidence #12 on`.")
+    await lifecycle.set_require_evidence(turn.session, actor=turn.person, case=case, required=word in _ON)
     if case.require_evidence:
         text = (
             f"Case #{case.number} now asks for evidence: its actions close with "
@@ -76,25 +66,20 @@ async def reminders_command(ctx: CommandContext, args: str) -> list[Reply]:
     words = args.strip().lower().split()
     if words:
         if not turn.person.is_admin:
-            return _error("Only a workspace admin can change when the weekly digest comes.")
-        try:
-            if words == ["default"]:
-                await schedules.clear_schedule(turn.session, tenant_id=turn.tenant_id)
-            elif len(words) == 2:
-                slot = WeeklySlot(parse_weekday(words[0]), parse_clock(words[1]))
-                await schedules.set_schedule(
-                    turn.session,
-                    tenant_id=turn.tenant_id,
-                    weekday=slot.weekday,
-                    at_time=f"{slot.at:%H:%M}",
-                    person_id=turn.person.id,
-                )
-            else:
-                raise ParseError(
-                    "Say a day and a time, e.g. `reminders monday 09:00`, or `reminders default`."
-                )
-        except ParseError as error:
-            return _error(str(error))
+            raise ParseError("Only a workspace admin can change when the weekly digest comes.")
+        if words == ["default"]:
+            await schedules.clear_schedule(turn.session, tenant_id=turn.tenant_id)
+        elif len(words) == 2:
+            slot = WeeklySlot(parse_weekday(words[0]), parse_clock(words[1]))
+            await schedules.set_schedule(
+                turn.session,
+                tenant_id=turn.tenant_id,
+                weekday=slot.weekday,
+                at_time=f"{slot.at:%H:%M}",
+                person_id=turn.person.id,
+            )
+        else:
+            raise ParseError("Say a day and a time, e.g. `reminders monday 09:00`, or `reminders default`.")
     return [Reply(await _schedule_text(ctx), ReplyKind.INFO, ephemeral=True)]
 
 
@@ -105,7 +90,7 @@ async def _schedule_text(ctx: CommandContext) -> str:
     source = "set for this workspace" if own else "the default"
     upcoming = next_slot(turn.inbound.at, zone(turn.tz_name), slot).astimezone(zone(turn.tz_name))
     mine = await repo.open_actions(turn.session, tenant_id=turn.tenant_id, owner_id=turn.person.id)
-    today = turn.inbound.at.astimezone(zone(turn.tz_name)).date()
+    today = turn.today
     snoozed = sum(1 for _, a in mine if a.snoozed_until and a.snoozed_until > today)
     if mine:
         count = f"You have {len(mine)} open action(s)" + (f", {snoozed} snoozed" if snoozed else "") + "."

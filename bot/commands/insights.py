@@ -6,8 +6,7 @@ import asyncio
 import datetime as dt
 import re
 
-from bot import refs
-from bot.commands import CommandContext, command
+from bot.commands import CommandContext, command, find_case
 from bot.config import Settings
 from bot.insights import chart, ledger_report
 from bot.insights.capability_map import render as render_map
@@ -24,10 +23,6 @@ from storage.db import Database
 _CASE_ONLY = re.compile(r"^(?:case\s*)?#\d{1,9}$", re.IGNORECASE)
 
 
-def _error(message: str) -> list[Reply]:
-    return [Reply(message, ReplyKind.ERROR, ephemeral=True)]
-
-
 @command(
     "similar",
     usage="similar <symptoms> | similar #<case>",
@@ -37,16 +32,13 @@ async def similar_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
     text, exclude, about = args.strip(), None, None
     if not text:
-        return _error(
+        raise ParseError(
             "Describe what you see, e.g. `similar 502s at checkout, db pool exhausted`, or `similar #12`."
         )
     if _CASE_ONLY.match(text):
-        number = refs.parse_case_ref(text)
-        case = await repo.case_by_number(turn.session, tenant_id=turn.tenant_id, number=number)
-        if case is None:
-            return _error(f"There is no case #{number}.")
+        case = await find_case(ctx, text)
         text = query_of(draft_from_rows(case, [], {}))
-        exclude, about = case.id, f"case #{number}"
+        exclude, about = case.id, f"case #{case.number}"
     found = await find_similar(turn.session, tenant_id=turn.tenant_id, text=text, exclude_case_id=exclude)
     subject = about or f"“{clip(text, 60)}”"
     if not found:
@@ -60,10 +52,7 @@ async def similar_command(ctx: CommandContext, args: str) -> list[Reply]:
     summary="the capability map: per area, symptoms, first checks, misleading signals, causes",
 )
 async def map_command(ctx: CommandContext, args: str) -> list[Reply]:
-    try:
-        area = parse_area(args) if args.strip() else None
-    except ParseError as error:
-        return _error(str(error))
+    area = parse_area(args) if args.strip() else None
     found = await build_map(ctx.turn.session, tenant_id=ctx.turn.tenant_id, area=area)
     return [Reply(render_map(found, detailed=area is not None), ReplyKind.INFO)]
 
@@ -79,10 +68,7 @@ async def ledger_command(ctx: CommandContext, args: str) -> list[Reply]:
     words = args.split()
     with_csv = "csv" in (w.lower() for w in words)
     window_text = " ".join(w for w in words if w.lower() != "csv")
-    try:
-        window = parse_window(window_text, today=today)
-    except ParseError as error:
-        return _error(str(error))
+    window = parse_window(window_text, today=today)
     built = await build_ledger(turn.session, tenant_id=turn.tenant_id, window=window, today=today)
     attachment = None
     if with_csv:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from bot import invite, refs
-from bot.commands import CommandContext, command
-from bot.messages import Mention, Reply, ReplyKind
+from bot.commands import CommandContext, command, find_case
+from bot.messages import Mention, Reply
 from bot.parsing import MENTION_RE, ParseError
-from storage import repo
 
 
 @command(
@@ -17,17 +16,11 @@ from storage import repo
 async def invite_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
     first, _ = refs.split_first(args)
-    try:
-        invitees = _invitees(args, turn.inbound.mentions)
-        if first and not MENTION_RE.match(first):
-            number = refs.parse_case_ref(first)
-            case = await repo.case_by_number(turn.session, tenant_id=turn.tenant_id, number=number)
-            if case is None:
-                raise ParseError(f"There is no case #{number}.")
-        else:
-            case = await invite.default_case(turn)
-    except ParseError as error:
-        return [Reply(str(error), ReplyKind.ERROR, ephemeral=True)]
+    invitees = _invitees(args, turn.inbound.mentions)
+    if first and not MENTION_RE.match(first):
+        case = await find_case(ctx, first)
+    else:
+        case = await invite.default_case(turn)
     return await invite.invite(turn, case=case, invitees=invitees)
 
 

@@ -121,4 +121,4 @@ async def refresh_draft_md(session: AsyncSession, *, tenant_id: int, case: Case)
 
 
 def draft_reply(case: Case, rendered: Rendered, *, intro: str) -> Reply:
-    return markdown_reply(case.number, rendered.markdown, rendered.sections, intro=intro)
+    return markdown_reply(case.number, case.title, rendered.markdown, rendered.sections, intro=intro)

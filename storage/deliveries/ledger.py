@@ -18,8 +18,9 @@ from sqlalchemy import Integer, String, Table, and_, bindparam, delete, literal,
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from storage.deliveries.sql import dialect, execute, id_list, insert, json_rows, table
+from storage.deliveries.sql import dialect, execute, id_list, json_rows, table
 from storage.models import ClaimedSend, ReminderDelivery, ReminderEscalation
+from storage.repo import insert_for
 
 
 class Status(StrEnum):
@@ -130,7 +131,7 @@ async def claim_new(
         literal([], t.action_ids.type),
     ).where(true())  # SQLite needs a WHERE to read INSERT ... SELECT ... ON CONFLICT unambiguously
     stmt = (
-        insert(kind)(ledger.table)
+        insert_for(kind)(ledger.table)
         .from_select(
             [
                 "tenant_id",

@@ -10,8 +10,6 @@ from typing import Any
 from sqlalchemy import Integer, String, Table, column, func, literal, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import FromClause
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -50,8 +48,3 @@ def id_list(dialect: str, ids: Sequence[int]) -> Any:
     """`ids` as a subquery for `column.in_(...)`: one bind whatever their number."""
     src = json_rows(dialect, [{"id": i} for i in ids], [("id", Integer)])
     return select(src.c.id).scalar_subquery()
-
-
-def insert(dialect: str) -> Any:
-    """The dialect's INSERT, for ON CONFLICT DO NOTHING."""
-    return pg_insert if dialect == "postgresql" else sqlite_insert

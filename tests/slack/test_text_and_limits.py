@@ -14,7 +14,8 @@ from adapters.slack.client import web_client
 from adapters.slack.config import SlackSettings
 from adapters.slack.mrkdwn import WORD_JOINER, from_slack, to_mrkdwn
 from bot.config import ConfigError
-from bot.messages import Attachment, Choice, ListItem, Reply, ReplyKind, Section
+from bot.messages import Choice, ListItem, Reply, ReplyKind, Section
+from bot.publish import markdown_reply
 
 # --- Markdown out, Slack markup in ------------------------------------------------------------
 
@@ -113,12 +114,7 @@ def test_a_long_listing_is_split_over_messages_with_buttons_beside_their_item() 
 def test_a_huge_case_respects_every_limit() -> None:
     body = "\n".join(f"- symptom {i} " + "y" * 200 for i in range(200))
     sections = tuple(Section(f"Section {n}", body) for n in range(6))
-    reply = Reply(
-        "Intro.\n\n# Case #9: " + "T" * 300 + "\n\nbody",
-        ReplyKind.CASE,
-        sections=sections,
-        attachment=Attachment("case-9.md", "x"),
-    )
+    reply = markdown_reply(9, "T" * 300, "# Case #9: " + "T" * 300 + "\n\nbody", sections, intro="Intro.")
     messages = reply_messages(reply)
     header = messages[0]["blocks"][0]
     assert header["type"] == "header" and len(header["text"]["text"]) <= 150

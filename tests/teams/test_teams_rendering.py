@@ -9,7 +9,8 @@ from botbuilder.schema import Activity
 from adapters.teams import cards
 from adapters.teams.inbound import read_submission, read_text, tenant_of, to_inbound, user_timezone
 from adapters.teams.markdown import message_text
-from bot.messages import Attachment, Choice, InboundKind, ListItem, Mention, Reply, ReplyKind, Section
+from bot.messages import Choice, InboundKind, ListItem, Mention, Reply, ReplyKind, Section
+from bot.publish import markdown_reply
 from tests.teams.activities import ALICE, BOB, TENANT, Teams
 
 
@@ -166,13 +167,7 @@ def test_a_long_listing_is_split_into_cards_under_the_size_limit() -> None:
 def test_a_huge_case_is_split_and_its_markdown_still_delivered() -> None:
     body = "\n".join(f"- symptom {n}: " + "latency rose on the checkout path " * 6 for n in range(400))
     markdown = f"# Case #9: Big\n\n## Symptoms\n{body}\n"
-    reply = Reply(
-        markdown,
-        ReplyKind.CASE,
-        case_number=9,
-        sections=(Section("Symptoms", body),),
-        attachment=Attachment("case-9.md", markdown),
-    )
+    reply = markdown_reply(9, "Big", markdown, (Section("Symptoms", body),))
     activities = cards.render(reply, names={})
     card_parts = [a for a in activities if cards.card_of(a)]
     text_parts = [a for a in activities if not cards.card_of(a)]
@@ -184,11 +179,8 @@ def test_a_huge_case_is_split_and_its_markdown_still_delivered() -> None:
 
 def test_a_normal_case_is_one_card_with_its_markdown() -> None:
     markdown = "# Case #2: Small\n\n## Summary\n**Severity:** SEV3\n"
-    reply = Reply(
-        "Case #2 is published.\n\n" + markdown,
-        ReplyKind.CASE,
-        sections=(Section("Summary", "**Severity:** SEV3"),),
-        attachment=Attachment("case-2.md", markdown),
+    reply = markdown_reply(
+        2, "Small", markdown, (Section("Summary", "**Severity:** SEV3"),), intro="Case #2 is published."
     )
     [activity] = cards.render(reply, names={})
     card = cards.card_of(activity)
