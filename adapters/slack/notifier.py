@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import auth
 from adapters.slack.blocks import reply_messages
 from adapters.slack.config import SlackSettings
+from adapters.slack.places import thread_of
 from bot.messages import Reply
 from bot.notify import SendResult
 from storage.db import Database
@@ -43,7 +43,6 @@ TokenLookup = Callable[[str], Awaitable[str | None]]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 METADATA_EVENT = "casebook_delivery"
-_THREAD = re.compile(r"([CGD][A-Z0-9]{2,})[:/](\d{9,}\.\d+)$")
 _MAYBE_POSTED = {"internal_error", "fatal_error"}
 _TRANSIENT = {"service_unavailable", "request_timeout", "team_added_to_org"}
 
@@ -88,12 +87,12 @@ class SlackNotifier:
     async def post_in_conversation(
         self, *, tenant: str, conversation_key: str, replies: Sequence[Reply]
     ) -> SendResult:
-        thread = _THREAD.search(conversation_key)
+        thread = thread_of(conversation_key)
         if thread is None:
             return SendResult(ok=False, error=f"cannot tell a Slack thread from {conversation_key!r}")
         try:
             client = await self._client_for(tenant)
-            return await self._post_all(client, thread.group(1), thread.group(2), replies)
+            return await self._post_all(client, *thread, replies)
         except _Failed as failed:
             return failed.result
 

@@ -8,6 +8,7 @@ command outside any thread is the channel id; App Home is `home:<user>`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -18,6 +19,15 @@ from bot.invite import dm_key
 
 def thread_key(channel: str, thread_ts: str) -> str:
     return f"{channel}:{thread_ts}"
+
+
+_THREAD_KEY = re.compile(r"([CGD][A-Z0-9]{2,})[:/](\d{9,}\.\d+)$")
+
+
+def thread_of(key: str) -> tuple[str, str] | None:
+    """(channel, thread_ts) of a key that ends like one made by `thread_key`; None otherwise."""
+    match = _THREAD_KEY.search(key)
+    return (match.group(1), match.group(2)) if match else None
 
 
 def home_key(user: str) -> str:

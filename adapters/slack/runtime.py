@@ -19,7 +19,7 @@ from adapters.slack.config import SlackSettings
 from adapters.slack.delivery import Courier, DmChannels, Target, update_message
 from adapters.slack.mrkdwn import from_slack
 from adapters.slack.people import Directory
-from adapters.slack.work import KeyedLocks, Work
+from adapters.work import KeyedLocks, Work
 from bot.config import Settings
 from bot.jobs import run_followup
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
@@ -85,7 +85,7 @@ class Runtime:
     core: Settings
     slack: SlackSettings
     directory: Directory
-    work: Work = field(default_factory=Work)
+    work: Work = field(default_factory=lambda: Work("slack"))
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     dms: DmChannels = field(default_factory=DmChannels)
     session: aiohttp.ClientSession | None = None  # shared by every Web API call, opened on start

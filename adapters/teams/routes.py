@@ -8,11 +8,9 @@ then start the turn's follow-up jobs in the background.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -26,6 +24,7 @@ from adapters.teams.bot import FOLLOWUPS, CasebookTeamsBot, TurnWork
 from adapters.teams.config import TeamsSettings
 from adapters.teams.inbound import PLATFORM, TEAMS_CHANNEL, TenantMismatch, tenant_of
 from adapters.teams.notifier import TeamsNotifier
+from adapters.work import Work
 from bot.config import Settings
 from bot.jobs import run_followup
 from bot.messages import Reply, ReplyKind
@@ -42,27 +41,6 @@ APOLOGY = (
 DRAIN_SECONDS = 30.0  # how long shutdown waits for follow-ups still running
 
 
-class Background:
-    """Tasks that outlive a request (follow-ups); awaited on shutdown, never lost silently."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
-
-    async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
-
-
 @dataclass
 class TeamsRuntime:
     db: Database
@@ -71,10 +49,10 @@ class TeamsRuntime:
     adapter: CloudAdapter
     bot: CasebookTeamsBot
     notifier: TeamsNotifier
-    background: Background = field(default_factory=Background)
+    background: Work = field(default_factory=lambda: Work("teams"))
 
     async def close(self, _app: web.Application | None = None) -> None:
-        await self.background.drain()
+        await self.background.drain(DRAIN_SECONDS)
 
 
 TEAMS: web.AppKey[TeamsRuntime] = web.AppKey("casebook.teams", TeamsRuntime)
@@ -142,7 +120,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
             await _apologize(runtime, activity)
         raise web.HTTPInternalServerError(text="the bot failed to handle this activity") from None
     for item in work:
-        runtime.background.start(_followups(runtime, item), name=f"teams-followup-{activity.id}")
+        runtime.background.spawn(_followups(runtime, item), name=f"teams-followup-{activity.id}")
     if invoke is not None:
         return web.json_response(invoke.body, status=invoke.status)
     return web.Response(status=200)

@@ -79,7 +79,7 @@ async def test_follow_up_jobs_post_into_the_same_reply_chain_after_the_turn(bot:
     mark = len(bot.connector.sent)
 
     work = TurnWork(TENANT, activity, ("teams-test-draft:1", "teams-test-draft:explode", "no-such-job:1"))
-    bot.runtime.background.start(_followups(bot.runtime, work), name="test-followups")
+    bot.runtime.background.spawn(_followups(bot.runtime, work), name="test-followups")
     await bot.runtime.background.drain()
 
     sent = bot.connector.sent[mark:]

@@ -1,11 +1,10 @@
-"""Work that runs after Slack has been acknowledged, tracked so a shutdown can finish it.
+"""Work that runs after a platform has been acknowledged, tracked so a shutdown can finish it.
 
-Bolt starts listeners as untracked futures; an answer that is acknowledged but then
-cut off by a redeploy would be lost. Every piece of after-ack work goes through
-`Work.run`, and `drain()` (on shutdown, and in tests) waits for all of it.
-Per-conversation locks keep one thread's answers, and the bot's replies to them, in
-arrival order inside a process; the database's version check keeps them correct
-across processes.
+Platforms get their answer before slow work is done (Slack's listeners, Teams' follow-ups);
+work that is acknowledged but then cut off by a redeploy would be lost. Every such piece goes
+through `Work.spawn` or `Work.run`, and `drain()` (on shutdown, and in tests) waits for it.
+Per-conversation locks keep one thread's answers, and the bot's replies to them, in arrival
+order inside a process; the database's version check keeps them correct across processes.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ log = logging.getLogger(__name__)
 
 
 class Work:
-    def __init__(self) -> None:
+    def __init__(self, platform: str) -> None:
+        self._platform = platform  # names the work in the log
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
@@ -33,15 +33,14 @@ class Work:
         """Run inside the tracked set and wait for it (a listener's body after `ack()`)."""
         await asyncio.shield(self.spawn(coro, name=name))
 
-    @staticmethod
-    async def _guarded(coro: Coroutine[Any, Any, Any], name: str) -> Any:
+    async def _guarded(self, coro: Coroutine[Any, Any, Any], name: str) -> Any:
         try:
             return await coro
         except asyncio.CancelledError:
-            log.warning("slack: %s was cancelled before it finished", name)
+            log.warning("%s: %s was cancelled before it finished", self._platform, name)
             raise
         except Exception:  # the last boundary for after-ack work: log it, keep serving
-            log.exception("slack: %s failed", name)
+            log.exception("%s: %s failed", self._platform, name)
             return None
 
     async def drain(self, grace_seconds: float | None = None) -> bool:
