@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import random
 import re
@@ -36,6 +37,9 @@ from bot.insights.importer import Candidate, import_cases
 from storage import repo
 from storage.db import Database, connect, migrate
 from storage.search import similar_cases
+
+# The moment the bench imports at: fixed, so every run builds the same data.
+NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
 
 CORPUS = next(
     (
@@ -193,7 +197,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
     try:
         base = corpus_candidates(Path(args.corpus))
         started = time.perf_counter()
-        report = await import_cases(db, base, platform="bench", tenant="corpus")
+        report = await import_cases(db, base, platform="bench", tenant="corpus", now=NOW)
         print(f"imported {len(report.created)} corpus cases in {time.perf_counter() - started:.1f} s")
         corpus_tenant = await tenant_id(db, "corpus")
         sets = queries(base, rng)
@@ -201,7 +205,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
         await quality(db, corpus_tenant, sets)
 
         started = time.perf_counter()
-        report = await import_cases(db, replicas(base, args.cases), platform="bench", tenant="scale")
+        report = await import_cases(db, replicas(base, args.cases), platform="bench", tenant="scale", now=NOW)
         elapsed = time.perf_counter() - started
         print(
             f"imported {len(report.created)} cases for latency in {elapsed:.1f} s "

@@ -283,7 +283,7 @@ async def _apply_answer(turn: Turn, case: Case, step: str, items: tuple[str, ...
         ]
     loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
     merged = merge(loaded.draft, step, items, interview_context(turn))
-    await save_draft(session, tenant_id=turn.tenant_id, loaded=loaded, draft=merged)
+    await save_draft(session, tenant_id=turn.tenant_id, loaded=loaded, draft=merged, now=turn.inbound.at)
     await _bump_interview(turn, case)
     noun = BY_KEY[step].noun + ("s" if len(items) != 1 else "")
     return [

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.messages import Mention
 from bot.parsing import ParseError, parse_snooze
 from storage import repo
-from storage.models import ActionStatus, Case, Person, PreventionAction, utcnow
+from storage.models import ActionStatus, Case, Person, PreventionAction
 
 
 class LifecycleError(ParseError):
@@ -52,13 +52,13 @@ def ref(found: Located) -> str:
     return f"{found.case.number}.{found.action.number}"
 
 
-async def _apply(session: AsyncSession, found: Located, **values: object) -> None:
+async def _apply(session: AsyncSession, found: Located, *, now: dt.datetime, **values: object) -> None:
     """Compare-and-set: change the action only if it is still open and still the owner's we saw.
 
     Two people pressing Done and Cancel at the same moment: one wins, the other is told.
     """
     action = found.action
-    values["updated_at"] = utcnow()
+    values["updated_at"] = now
     result = await session.exec(
         update(PreventionAction)
         .where(
@@ -78,7 +78,9 @@ async def _apply(session: AsyncSession, found: Located, **values: object) -> Non
         set_committed_value(action, name, value)
 
 
-async def close_action(session: AsyncSession, *, actor: Person, found: Located, evidence: str | None) -> None:
+async def close_action(
+    session: AsyncSession, *, actor: Person, found: Located, evidence: str | None, now: dt.datetime
+) -> None:
     _require(actor, found, "close")
     evidence = (evidence or "").strip() or None
     if found.case.require_evidence and not evidence:
@@ -87,40 +89,49 @@ async def close_action(session: AsyncSession, *, actor: Person, found: Located, 
         )
     if evidence and len(evidence) > 2000:
         raise LifecycleError("Keep the evidence under 2,000 characters (a link is best).")
-    await _close(session, found, actor, ActionStatus.DONE, evidence)
+    await _close(session, found, actor, ActionStatus.DONE, evidence, now=now)
 
 
-async def cancel_action(session: AsyncSession, *, actor: Person, found: Located, reason: str) -> None:
+async def cancel_action(
+    session: AsyncSession, *, actor: Person, found: Located, reason: str, now: dt.datetime
+) -> None:
     _require(actor, found, "cancel")
     reason = reason.strip()
     if not reason:
         raise LifecycleError(f"Say why it is no longer needed: `cancel {ref(found)} <reason>`.")
     if len(reason) > 2000:
         raise LifecycleError("Keep the reason under 2,000 characters.")
-    await _close(session, found, actor, ActionStatus.CANCELLED, reason)
+    await _close(session, found, actor, ActionStatus.CANCELLED, reason, now=now)
 
 
 async def _close(
-    session: AsyncSession, found: Located, actor: Person, status: ActionStatus, note: str | None
+    session: AsyncSession,
+    found: Located,
+    actor: Person,
+    status: ActionStatus,
+    note: str | None,
+    *,
+    now: dt.datetime,
 ) -> None:
     """Done or cancelled: who, when, and the evidence or the reason in `evidence`."""
     await _apply(
         session,
         found,
+        now=now,
         status=status,
         evidence=note,
         closed_by_id=actor.id,
-        closed_at=utcnow(),
+        closed_at=now,
         snoozed_until=None,
     )
 
 
 async def snooze_action(
-    session: AsyncSession, *, actor: Person, found: Located, when: str, today: dt.date
+    session: AsyncSession, *, actor: Person, found: Located, when: str, now: dt.datetime, today: dt.date
 ) -> dt.date:
     _require(actor, found, "snooze")
     until = parse_snooze(when, today=today)
-    await _apply(session, found, snoozed_until=until)
+    await _apply(session, found, now=now, snoozed_until=until)
     return until
 
 
@@ -131,7 +142,7 @@ class Reassigned:
 
 
 async def reassign_action(
-    session: AsyncSession, *, actor: Person, found: Located, new_owner: Mention
+    session: AsyncSession, *, actor: Person, found: Located, new_owner: Mention, now: dt.datetime
 ) -> Reassigned:
     _require(actor, found, "reassign")
     tenant_id = found.action.tenant_id
@@ -141,7 +152,7 @@ async def reassign_action(
     owner = await repo.person(
         session, tenant_id=tenant_id, user_id=new_owner.user_id, display_name=new_owner.display_name
     )
-    await _apply(session, found, owner_id=owner.id, snoozed_until=None)
+    await _apply(session, found, now=now, owner_id=owner.id, assigned_at=now, snoozed_until=None)
     return Reassigned(owner, previous)
 
 
@@ -154,11 +165,13 @@ async def user_id_of(session: AsyncSession, *, tenant_id: int, person_id: int | 
     return person.platform_user_id if person else None
 
 
-async def set_require_evidence(session: AsyncSession, *, actor: Person, case: Case, required: bool) -> None:
+async def set_require_evidence(
+    session: AsyncSession, *, actor: Person, case: Case, required: bool, now: dt.datetime
+) -> None:
     """Only the case lead or an admin decides whether closing its actions needs evidence."""
     if not (actor.is_admin or actor.id == case.lead_id):
         raise LifecycleError(f"Only the lead of case #{case.number} or an admin can change that.")
     if case.require_evidence != required:
         case.require_evidence = required
-        case.updated_at = utcnow()
+        case.updated_at = now
         session.add(case)

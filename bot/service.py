@@ -26,7 +26,7 @@ from bot.store import load_case, save_draft, set_state, state_of
 from bot.turn import Turn, begin_turn, interview_context
 from storage import repo
 from storage.db import Database
-from storage.models import Case, Conversation, utcnow
+from storage.models import Case, Conversation
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,9 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
             text=_raw_text(turn.inbound),
             at=turn.inbound.at,
         )
-    await save_draft(session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case)
+    await save_draft(
+        session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case, now=turn.inbound.at
+    )
     replies = list(outcome.replies)
     if similar.leaves_symptoms(state.step, outcome.state.step):
         # Past cases like this one, just before the next question.
@@ -154,10 +156,10 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
     if outcome.finished:
         conversation.active = False
         if outcome.finished == "published":
-            case.published_at = utcnow()
+            case.published_at = turn.inbound.at
             case.draft_md = render.render_case_markdown(outcome.case)
             case.draft_method = "template"
-            case.drafted_at = utcnow()
+            case.drafted_at = turn.inbound.at
             session.add(case)
             replies += publication_replies(outcome.case, followup=followup_key(outcome.case.number))
     set_state(conversation, outcome.state)
@@ -189,7 +191,15 @@ async def start_interview(turn: Turn, title: str | None) -> list[Reply]:
             )
         ]
     number = await repo.next_case_number(session, tenant_id=turn.tenant_id)
-    case = Case(tenant_id=turn.tenant_id, number=number, title=title or None, lead_id=turn.person.id)
+    now = turn.inbound.at
+    case = Case(
+        tenant_id=turn.tenant_id,
+        number=number,
+        title=title or None,
+        lead_id=turn.person.id,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(case)
     await session.flush()
     assert case.id is not None
@@ -202,6 +212,8 @@ async def start_interview(turn: Turn, title: str | None) -> list[Reply]:
             conversation_key=turn.inbound.conversation_key,
             case_id=case.id,
             step=outcome.state.step,
+            created_at=now,
+            updated_at=now,
         )
     )
     await session.flush()

@@ -12,7 +12,7 @@ from bot.case import ActionDraft, CaseDraft, DiagnosticStep, Misjudgment
 from bot.interview import State
 from bot.messages import Mention
 from storage import repo
-from storage.models import Case, Conversation, Person, PreventionAction, utcnow
+from storage.models import ActionStatus, Case, Conversation, Person, PreventionAction
 
 
 @dataclass
@@ -89,8 +89,10 @@ async def load_case(session: AsyncSession, *, tenant_id: int, case: Case) -> Loa
     return LoadedCase(case, actions, people, draft_from_rows(case, actions, people))
 
 
-async def save_draft(session: AsyncSession, *, tenant_id: int, loaded: LoadedCase, draft: CaseDraft) -> None:
-    """Write the interview's view of the case back to its rows (only what changed)."""
+async def save_draft(
+    session: AsyncSession, *, tenant_id: int, loaded: LoadedCase, draft: CaseDraft, now: dt.datetime
+) -> None:
+    """Write the interview's view of the case back to its rows (only what changed), at `now`."""
     row = loaded.row
     assert row.id is not None
     fields = {
@@ -115,7 +117,7 @@ async def save_draft(session: AsyncSession, *, tenant_id: int, loaded: LoadedCas
             setattr(row, name, value)
             changed = True
     if changed:
-        row.updated_at = utcnow()
+        row.updated_at = now
         session.add(row)
 
     by_number = {a.number: a for a in loaded.actions}
@@ -143,13 +145,37 @@ async def save_draft(session: AsyncSession, *, tenant_id: int, loaded: LoadedCas
         }
         existing = by_number.get(action.number)
         if existing is None:
-            session.add(PreventionAction(tenant_id=tenant_id, case_id=row.id, number=action.number, **values))
+            session.add(
+                PreventionAction(
+                    tenant_id=tenant_id,
+                    case_id=row.id,
+                    number=action.number,
+                    assigned_at=_assigned_at(None, values, now),
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+            )
             continue
         if any(getattr(existing, k) != v for k, v in values.items()):
+            existing.assigned_at = _assigned_at(existing, values, now)
             for k, v in values.items():
                 setattr(existing, k, v)
-            existing.updated_at = utcnow()
+            existing.updated_at = now
             session.add(existing)
+
+
+def _assigned_at(
+    existing: PreventionAction | None, values: dict[str, Any], now: dt.datetime
+) -> dt.datetime | None:
+    """An action becomes its owner's when it opens with an owner (publication) or changes hands
+    while open; any other edit keeps the moment it became theirs."""
+    live = values["status"] == ActionStatus.OPEN and values["owner_id"] is not None
+    if not live:
+        return None
+    if existing is None or existing.status != ActionStatus.OPEN or existing.owner_id != values["owner_id"]:
+        return now
+    return existing.assigned_at or now
 
 
 def risk_columns(risks: dict[str, bool] | None) -> dict[str, bool | None]:

@@ -161,6 +161,9 @@ class PreventionAction(SQLModel, table=True):
     due_date: dt.date | None = None
     status: str = Field(default=ActionStatus.DRAFT, max_length=16)
     snoozed_until: dt.date | None = None
+    # Since when the current owner has held it (publication, reassignment, import): the weekly
+    # digest waits for the first slot after this, so a new owner is not chased the same day.
+    assigned_at: dt.datetime | None = None
     closed_by_id: int | None = Field(default=None, foreign_key="people.id")
     closed_at: dt.datetime | None = None
     evidence: str | None = Field(default=None, sa_column=Column(Text))

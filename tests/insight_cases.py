@@ -18,6 +18,7 @@ from bot.insights.importer import Candidate, ImportReport, import_cases
 from storage.db import Database
 
 TODAY = dt.date(2026, 11, 20)
+NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)  # when these imports run
 
 
 def at(day: str, hour: int = 10) -> dt.datetime:
@@ -190,7 +191,7 @@ async def import_records(
     db: Database, records: list[Any], *, platform: str = "console", tenant: str = "T1", **options: Any
 ) -> ImportReport:
     candidates = [Candidate(f"record {i}", r) for i, r in enumerate(records, start=1)]
-    return await import_cases(db, candidates, platform=platform, tenant=tenant, **options)
+    return await import_cases(db, candidates, platform=platform, tenant=tenant, now=NOW, **options)
 
 
 def run_cli(args: list[str], db_url: str, monkeypatch: pytest.MonkeyPatch) -> int:

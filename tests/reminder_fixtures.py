@@ -93,15 +93,8 @@ class FakeClock:
         return self.current
 
 
-def _monday_after(moment: dt.datetime) -> dt.datetime:
-    day = (moment + dt.timedelta(days=7)).date()
-    day += dt.timedelta(days=(7 - day.weekday()) % 7)
-    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
-
-
-# Test clocks run ahead of the real one: rows the service stamps with the real time
-# (a snooze, a publication) are then always "before" the simulated slots.
-MONDAY = _monday_after(utcnow())  # 00:00 UTC on a Monday at least a week from now
+# A fixed Monday: every test builds its times from it, whatever day the suite runs on.
+MONDAY = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)  # 00:00 UTC
 SEEDED_AT = MONDAY - dt.timedelta(days=2)  # the Saturday before: due from MONDAY's slot on
 
 
@@ -146,7 +139,9 @@ async def seed_case(
             title=f"Incident {number}",
             lead_id=people[lead].id,
             status=CaseStatus.PUBLISHED,
-            published_at=utcnow(),
+            published_at=since,
+            created_at=since,
+            updated_at=since,
         )
         session.add(case)
         await session.flush()
@@ -164,6 +159,7 @@ async def seed_case(
                 kind="prevent",
                 created_at=since,
                 updated_at=since,
+                assigned_at=since,
             )
             session.add(action)
             actions.append(action)

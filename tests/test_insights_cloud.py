@@ -16,6 +16,7 @@ from storage import repo
 from storage.db import Database
 from storage.history import published_cases
 from storage.search import similar_cases
+from tests.conftest import NOW
 
 RECORD: dict[str, Any] = {
     "title": "RCA - Azure CDN - Connectivity Issues",
@@ -146,9 +147,9 @@ def test_the_whole_corpus_converts(corpus_dir: Path) -> None:
 @pytest.mark.corpus
 async def test_corpus_import_is_idempotent_and_searchable(db: Database, corpus_dir: Path) -> None:
     found, _ = candidates_from(read_documents(corpus_dir / "cloud-postmortems"), "auto")
-    first = await import_cases(db, found, platform="console", tenant="corpus")
+    first = await import_cases(db, found, platform="console", tenant="corpus", now=NOW)
     assert len(first.created) == 355 and not first.problems
-    second = await import_cases(db, found, platform="console", tenant="corpus")
+    second = await import_cases(db, found, platform="console", tenant="corpus", now=NOW)
     assert len(second.unchanged) == 355 and not second.created and not second.updated
     async with db.transaction() as session:
         tenant = await repo.tenant(session, platform="console", external_id="corpus")

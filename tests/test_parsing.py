@@ -259,3 +259,22 @@ def test_clock_times_and_weekdays_on_their_own() -> None:
     assert parsing.parse_weekday("7") == 6
     with pytest.raises(ParseError, match="day of the week"):
         parsing.parse_weekday("someday")
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2060, 1, 1)),
+    st.sampled_from(["UTC", "Europe/Paris", "Asia/Tokyo", "America/Los_Angeles"]),
+)
+def test_example_dates_in_hints_are_always_accepted(moment: dt.datetime, tz_name: str) -> None:
+    """The examples a hint offers are computed from now: typing one back is never refused."""
+    from zoneinfo import ZoneInfo
+
+    from bot.parsing import example_due, example_time, parse_due_date
+    from bot.parsing.times import parse_when
+
+    tz = ZoneInfo(tz_name)
+    now = moment.replace(tzinfo=dt.UTC)
+    today = now.astimezone(tz).date()
+    assert parse_due_date(example_due(today), today=today) > today
+    shown = example_time(now.astimezone(tz))
+    assert parse_when(shown, now=now, tz=tz, previous=None) < now

@@ -62,12 +62,25 @@ SCRIPT: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 
-async def run(db: Database, settings: Settings, *, out: Callable[[str], None] = print) -> int:
-    key = f"console:demo-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S%f}"
+# Seconds between two lines of the script, as if typed.
+TYPING = dt.timedelta(seconds=20)
+
+
+async def run(
+    db: Database,
+    settings: Settings,
+    *,
+    out: Callable[[str], None] = print,
+    now: dt.datetime | None = None,
+) -> int:
+    """Play the script as if its first line were typed at `now` (the wall clock by default)."""
+    start = now or dt.datetime.now(dt.UTC)
+    key = f"console:demo-{start:%Y%m%d%H%M%S%f}"
     out("Casebook demo: three responders write a postmortem in one conversation.\n")
     case_number = None
-    for who, text in SCRIPT:
-        inbound = inbound_for(text, user=who, timezone="Europe/Paris", conversation_key=key)
+    for index, (who, text) in enumerate(SCRIPT):
+        at = start + index * TYPING
+        inbound = inbound_for(text, user=who, timezone="Europe/Paris", conversation_key=key, at=at)
         out(_indent(f"{who}> ", text))
         replies = await handle(db, inbound, settings=settings)
         for reply in replies:

@@ -139,6 +139,7 @@ async def run_import(db: Database, args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         atomic=args.all_or_nothing,
         notes=notes,
+        now=dt.datetime.now(dt.UTC),
     )
     print(report.summary())
     return 1 if report.problems else 0

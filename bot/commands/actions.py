@@ -149,7 +149,9 @@ async def done_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
 
     async def close(found: lifecycle.Located, evidence: str) -> None:
-        await lifecycle.close_action(turn.session, actor=turn.person, found=found, evidence=evidence)
+        await lifecycle.close_action(
+            turn.session, actor=turn.person, found=found, evidence=evidence, now=turn.inbound.at
+        )
 
     found, evidence = await _end(ctx, args, note_field="evidence", end=close)
     ref = lifecycle.ref(found)
@@ -162,7 +164,9 @@ async def cancel_action_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
 
     async def cancel(found: lifecycle.Located, reason: str) -> None:
-        await lifecycle.cancel_action(turn.session, actor=turn.person, found=found, reason=reason)
+        await lifecycle.cancel_action(
+            turn.session, actor=turn.person, found=found, reason=reason, now=turn.inbound.at
+        )
 
     found, reason = await _end(ctx, args, note_field="reason", end=cancel)
     ref = lifecycle.ref(found)
@@ -178,7 +182,7 @@ async def snooze_command(ctx: CommandContext, args: str) -> list[Reply]:
     today = turn.today
     found = await _locate(ctx, ref_text)
     until = await lifecycle.snooze_action(
-        turn.session, actor=turn.person, found=found, when=when, today=today
+        turn.session, actor=turn.person, found=found, when=when, now=turn.inbound.at, today=today
     )
     return [
         Reply(
@@ -202,7 +206,9 @@ async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
             f"Reassign `{lifecycle.ref(found)}` to whom? `reassign {lifecycle.ref(found)} @person`"
         )
     new_owner = parse_owner(who, mentions=turn.inbound.mentions, sender=sender)
-    moved = await lifecycle.reassign_action(turn.session, actor=turn.person, found=found, new_owner=new_owner)
+    moved = await lifecycle.reassign_action(
+        turn.session, actor=turn.person, found=found, new_owner=new_owner, now=turn.inbound.at
+    )
     ref = lifecycle.ref(found)
     due = found.action.due_date.isoformat() if found.action.due_date else "no due date"
     by = _actor_name(ctx)

@@ -131,7 +131,9 @@ async def cancel_command(ctx: CommandContext, args: str) -> list[Reply]:
     loaded = await load_case(turn.session, tenant_id=turn.tenant_id, case=case)
     state = state_of(conversation) if conversation else interview.State(step="title")
     outcome = interview.cancel(state, loaded.draft)
-    await save_draft(turn.session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case)
+    await save_draft(
+        turn.session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case, now=turn.inbound.at
+    )
     if conversation is not None:
         conversation.active = False
         set_state(conversation, outcome.state)

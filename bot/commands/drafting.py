@@ -116,7 +116,13 @@ async def _accept(ctx: CommandContext, ref_text: str, rest: str) -> list[Reply]:
     owner = parse_owner(owner_text, mentions=turn.inbound.mentions, sender=sender)
     due = parse_due_date(due_text, today=today)
     action, owner_row = await suggestions.accept(
-        turn.session, actor=turn.person, tenant_id=turn.tenant_id, found=found, owner=owner, due=due
+        turn.session,
+        actor=turn.person,
+        tenant_id=turn.tenant_id,
+        found=found,
+        owner=owner,
+        due=due,
+        now=turn.inbound.at,
     )
     ref = f"{found.case.number}.{action.number}"
     who = f"@{owner_row.display_name or owner_row.platform_user_id}"

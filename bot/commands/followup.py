@@ -38,7 +38,9 @@ async def require_evidence_command(ctx: CommandContext, args: str) -> list[Reply
         ]
     if word not in _ON | _OFF:
         raise ParseError("Say `on` or `off`, e.g. `require-evidence #12 on`.")
-    await lifecycle.set_require_evidence(turn.session, actor=turn.person, case=case, required=word in _ON)
+    await lifecycle.set_require_evidence(
+        turn.session, actor=turn.person, case=case, required=word in _ON, now=turn.inbound.at
+    )
     if case.require_evidence:
         text = (
             f"Case #{case.number} now asks for evidence: its actions close with "

@@ -81,6 +81,7 @@ async def accept(
     found: Found,
     owner: Mention,
     due: dt.date,
+    now: dt.datetime,
 ) -> tuple[PreventionAction, Person]:
     _require_pending(actor, found)
     if not await rows.decide(session, found.suggestion, status=SuggestionStatus.ACCEPTED, by_id=actor.id):
@@ -99,7 +100,10 @@ async def accept(
         owner_id=owner_row.id,
         due_date=due,
         status=ActionStatus.OPEN,
+        assigned_at=now,
         suggested=True,
+        created_at=now,
+        updated_at=now,
     )
     session.add(action)
     try:

@@ -33,7 +33,6 @@ from storage.models import (
     Person,
     PreventionAction,
     Tenant,
-    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -142,6 +141,7 @@ async def import_cases(
     dry_run: bool = False,
     atomic: bool = False,
     notes: Sequence[str] = (),
+    now: dt.datetime,
 ) -> ImportReport:
     valid, problems = validate(candidates)
     report = ImportReport(problems=problems, notes=list(notes), dry_run=dry_run, atomic=atomic)
@@ -151,7 +151,7 @@ async def import_cases(
         try:
             async with db.transaction() as session:
                 owner = await repo.tenant(session, platform=platform, external_id=tenant)
-                await _write_batch(session, owner, valid, report)
+                await _write_batch(session, owner, valid, report, now=now)
                 if dry_run or report.problems:
                     raise _Rollback
         except _Rollback:
@@ -160,7 +160,7 @@ async def import_cases(
         for start in range(0, len(valid), BATCH):
             async with db.transaction() as session:
                 owner = await repo.tenant(session, platform=platform, external_id=tenant)
-                await _write_batch(session, owner, valid[start : start + BATCH], report)
+                await _write_batch(session, owner, valid[start : start + BATCH], report, now=now)
     log.info("import into %s/%s: %s", platform, tenant, report.summary().splitlines()[0])
     return report
 
@@ -170,6 +170,8 @@ async def _write_batch(
     tenant: Tenant,
     batch: Sequence[tuple[Candidate, CaseRecord]],
     report: ImportReport,
+    *,
+    now: dt.datetime,
 ) -> None:
     assert tenant.id is not None
     keys = [record.key for _, record in batch]
@@ -178,7 +180,7 @@ async def _write_batch(
         try:
             async with session.begin_nested():
                 outcome, number = await _write_record(
-                    session, tenant.id, candidate, record, known.get(record.key)
+                    session, tenant.id, candidate, record, known.get(record.key), now=now
                 )
         except SQLAlchemyError as error:
             log.warning("import of %s refused by the database: %s", candidate.label, error)
@@ -202,25 +204,35 @@ async def _write_record(
     candidate: Candidate,
     record: CaseRecord,
     existing: CaseImport | None,
+    *,
+    now: dt.datetime,
 ) -> tuple[str, int]:
     fingerprint = digest(record, candidate.source_format)
+    held_since: dict[tuple[int, int], dt.datetime] = {}
     if existing is not None:
         case = await repo.case_by_id(session, tenant_id=tenant_id, case_id=existing.case_id)
         assert case is not None  # the import row references it
         if existing.digest == fingerprint:
             return "unchanged", case.number
+        held_since = await _assignments(session, tenant_id, existing.case_id)
         await repo.delete_actions_of_case(session, tenant_id=tenant_id, case_id=existing.case_id)
-        existing.digest, existing.updated_at = fingerprint, utcnow()
+        existing.digest, existing.updated_at = fingerprint, now
         session.add(existing)
     else:
         number = await repo.next_case_number(session, tenant_id=tenant_id)
-        case = Case(tenant_id=tenant_id, number=number, source="import", created_at=record.published_at)
+        case = Case(
+            tenant_id=tenant_id,
+            number=number,
+            source="import",
+            created_at=record.published_at,
+            updated_at=now,
+        )
     people: dict[int, Person] = {}
-    await _fill_case(session, case, record, candidate.source_format, people)
+    await _fill_case(session, case, record, candidate.source_format, people, now=now)
     session.add(case)
     await session.flush()
     assert case.id is not None
-    actions = await _add_actions(session, tenant_id, case, record, people)
+    actions = await _add_actions(session, tenant_id, case, record, people, held_since=held_since, now=now)
     case.draft_md = render_case_markdown(draft_from_rows(case, actions, people))
     session.add(case)
     if existing is None:
@@ -231,6 +243,8 @@ async def _write_record(
                 external_id=record.key,
                 source_format=candidate.source_format,
                 digest=fingerprint,
+                imported_at=now,
+                updated_at=now,
             )
         )
     await session.flush()
@@ -247,7 +261,13 @@ async def _person(session: AsyncSession, tenant_id: int, ref: Any, people: dict[
 
 
 async def _fill_case(
-    session: AsyncSession, case: Case, record: CaseRecord, source_format: str, people: dict[int, Person]
+    session: AsyncSession,
+    case: Case,
+    record: CaseRecord,
+    source_format: str,
+    people: dict[int, Person],
+    *,
+    now: dt.datetime,
 ) -> None:
     timeline = record.timeline
     case.title = record.title
@@ -268,32 +288,57 @@ async def _fill_case(
     case.source = "import"
     case.published_at = record.published_at
     case.draft_method = "import"
-    case.drafted_at = utcnow()
-    case.updated_at = utcnow()
+    case.drafted_at = now
+    case.updated_at = now
     case.extra = {
         **record.extra,
         "import": {"id": record.key, "format": source_format, "original_number": record.number},
     }
 
 
+async def _assignments(
+    session: AsyncSession, tenant_id: int, case_id: int
+) -> dict[tuple[int, int], dt.datetime]:
+    """(action number, owner) -> since when they held it, kept across a re-import."""
+    held: dict[tuple[int, int], dt.datetime] = {}
+    for action in await repo.actions_of_case(session, tenant_id=tenant_id, case_id=case_id):
+        if action.owner_id is not None and action.assigned_at is not None:
+            held[(action.number, action.owner_id)] = action.assigned_at
+    return held
+
+
 async def _add_actions(
-    session: AsyncSession, tenant_id: int, case: Case, record: CaseRecord, people: dict[int, Person]
+    session: AsyncSession,
+    tenant_id: int,
+    case: Case,
+    record: CaseRecord,
+    people: dict[int, Person],
+    *,
+    held_since: dict[tuple[int, int], dt.datetime],
+    now: dt.datetime,
 ) -> list[PreventionAction]:
     assert case.id is not None
     rows = []
     for number, action in enumerate(record.actions, start=1):
+        owner_id = await _person(session, tenant_id, action.owner, people)
+        created = (action.created or record.published_at).astimezone(dt.UTC)
+        # An imported open action is its owner's from when the source says it was made; a
+        # re-import keeps what the previous import recorded for the same owner.
+        assigned = held_since.get((number, owner_id), created) if owner_id is not None else None
         row = PreventionAction(
             tenant_id=tenant_id,
             case_id=case.id,
             number=number,
             description=action.description,
             kind=action.kind,
-            owner_id=await _person(session, tenant_id, action.owner, people),
+            owner_id=owner_id,
             due_date=action.due,
             status=ActionStatus(action.status),
             closed_at=action.closed_at.astimezone(dt.UTC) if action.closed_at else None,
             evidence=action.evidence,
-            created_at=(action.created or record.published_at).astimezone(dt.UTC),
+            created_at=created,
+            updated_at=now,
+            assigned_at=assigned if action.status == "open" else None,
         )
         row.sqlmodel_update(risk_columns(action.risks))
         session.add(row)

@@ -35,7 +35,8 @@ def _time_question(point: str) -> Question:
     }
 
     def question(case: CaseDraft, state: State, ctx: Context) -> str:
-        hint = "e.g. `14:05`, `yesterday 23:10`, `25 minutes ago`, `2026-11-20 14:05 +01:00`"
+        full = parsing.example_time(ctx.now.astimezone(ctx.tz))
+        hint = f"e.g. `14:05`, `yesterday 23:10`, `25 minutes ago`, `{full}`"
         if point != "started":
             hint += ", or `+12m` (after the previous time)"
         current = case.time(point)
@@ -71,7 +72,7 @@ def _action_question(prompt: str) -> Question:
     def question(case: CaseDraft, state: State, ctx: Context) -> str:
         action = case.action(state.current_action)
         label = f"action {action.number} ({clip(action.description, 80)})" if action else "action"
-        return prompt.format(action=label)
+        return prompt.format(action=label, example_due=parsing.example_due(ctx.now.astimezone(ctx.tz).date()))
 
     return question
 
@@ -401,7 +402,7 @@ STEPS: dict[str, Step] = {
         ),
         Step(
             "action_due",
-            _action_question("When is {action} due? e.g. `2026-12-01`, `next friday`, `in 2 weeks`."),
+            _action_question("When is {action} due? e.g. `{example_due}`, `next friday`, `in 2 weeks`."),
             _parse_due,
             _action_field("due"),
             skippable=False,

@@ -26,7 +26,7 @@ from bot.parsing.answers import (
     parse_yes_no,
     split_items,
 )
-from bot.parsing.dates import MAX_AHEAD, parse_due_date, parse_snooze
+from bot.parsing.dates import MAX_AHEAD, example_due, parse_due_date, parse_snooze
 from bot.parsing.durations import format_duration, parse_duration
 from bot.parsing.errors import ParseError, quote
 from bot.parsing.times import (
@@ -34,6 +34,7 @@ from bot.parsing.times import (
     MAX_PAST,
     MONTHS,
     WEEKDAYS,
+    example_time,
     parse_clock,
     parse_weekday,
     parse_when,
@@ -56,6 +57,8 @@ __all__ = [
     "WEEKDAYS",
     "ParseError",
     "check_length",
+    "example_due",
+    "example_time",
     "format_duration",
     "nonempty",
     "parse_action_kind",

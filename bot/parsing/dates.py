@@ -1,4 +1,4 @@
-"""Dates ahead: due dates (`2026-12-01`, `next friday`, `in 2 weeks`, `end of month`)
+"""Dates ahead: due dates (`2026-12-15`, `next friday`, `in 2 weeks`, `end of month`)
 and snoozes (`1w`, `until monday`)."""
 
 from __future__ import annotations
@@ -66,9 +66,14 @@ def _future_date(raw: str, today: dt.date) -> dt.date:
                 return dt.date(today.year, month, day_n)
             return calendar_date(today.year + 1, month, day_n)
     raise ParseError(
-        f"I can't read {quote(raw)} as a date. Try `2026-12-01`, `next friday`, "
+        f"I can't read {quote(raw)} as a date. Try `{example_due(today)}`, `next friday`, "
         "`in 2 weeks` or `end of month`."
     )
+
+
+def example_due(today: dt.date) -> str:
+    """A due date to show in a hint: two weeks from `today`, so the example is never in the past."""
+    return (today + dt.timedelta(days=14)).isoformat()
 
 
 def _valid(y: int, mo: int, d: int) -> bool:
@@ -83,7 +88,7 @@ def parse_due_date(text: str, *, today: dt.date) -> dt.date:
     """A due date: today or later, within two years."""
     raw = " ".join(text.strip().lower().split()).removeprefix("by ").removeprefix("due ")
     if not raw:
-        raise ParseError("I need a due date, e.g. `2026-12-01`, `next friday`, `in 2 weeks`.")
+        raise ParseError(f"I need a due date, e.g. `{example_due(today)}`, `next friday`, `in 2 weeks`.")
     due = _future_date(raw, today)
     if due < today:
         raise ParseError(f"{due.isoformat()} is in the past; a due date must be today or later.")
@@ -96,11 +101,11 @@ def parse_due_date(text: str, *, today: dt.date) -> dt.date:
 
 
 def parse_snooze(text: str, *, today: dt.date) -> dt.date:
-    """Until when to snooze: `1w`, `3 days`, `until 2026-12-01`, `until monday`."""
+    """Until when to snooze: `1w`, `3 days`, `until <date>`, `until monday`."""
     raw = " ".join(text.strip().lower().split())
     raw = raw.removeprefix("until ").removeprefix("till ").removeprefix("for ")
     if not raw:
-        raise ParseError("Snooze until when? e.g. `1w`, `3 days`, `until 2026-12-01`.")
+        raise ParseError(f"Snooze until when? e.g. `1w`, `3 days`, `until {example_due(today)}`.")
     try:
         delta = parse_duration(raw)
     except ParseError:

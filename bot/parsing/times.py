@@ -118,7 +118,7 @@ def parse_when(
     if now - result > MAX_PAST:
         raise ParseError(
             "That is more than three years ago. Check the year, or give the full date "
-            "and time, e.g. `2026-11-20 14:05`."
+            f"and time, e.g. `{example_time(local_now)}`."
         )
     return result
 
@@ -175,18 +175,29 @@ def _parse_when(
             back = (local_day.weekday() - WEEKDAYS[word]) % 7
             day = local_day - dt.timedelta(days=back)
         else:
-            raise _when_error(raw)
+            raise _when_error(raw, local_now)
         candidate = _combine(day, clock_time(m), zone_)
         if word in WEEKDAYS and candidate > now + FUTURE_TOLERANCE:
             candidate -= dt.timedelta(days=7)
         return candidate
-    raise _when_error(raw)
+    raise _when_error(raw, local_now)
 
 
-def _when_error(raw: str) -> ParseError:
+def example_time(local_now: dt.datetime) -> str:
+    """A full past time to show in a hint: yesterday 14:05 in the speaker's zone, with its offset."""
+    yesterday = (local_now - dt.timedelta(days=1)).replace(hour=14, minute=5)
+    return (
+        yesterday.strftime("%Y-%m-%d %H:%M ")
+        + yesterday.strftime("%z")[:3]
+        + ":"
+        + yesterday.strftime("%z")[3:]
+    )
+
+
+def _when_error(raw: str, local_now: dt.datetime) -> ParseError:
     return ParseError(
         f"I can't read {quote(raw)} as a time. Try `14:05`, `yesterday 23:10`, "
-        "`25 minutes ago`, `+12m` (after the previous time) or `2026-11-20 14:05 +01:00`."
+        f"`25 minutes ago`, `+12m` (after the previous time) or `{example_time(local_now)}`."
     )
 
 

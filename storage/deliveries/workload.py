@@ -28,7 +28,7 @@ class OpenGroup(NamedTuple):
 
     snoozed_until: dt.date | None
     actions: int
-    since: dt.datetime  # the earliest last change among them: roughly when the first became theirs
+    since: dt.datetime  # when the first of them became theirs (assigned_at)
 
 
 class OwnerRow(NamedTuple):
@@ -88,7 +88,12 @@ async def owners_with_open_actions(session: AsyncSession, *, tenant_ids: Sequenc
     person = table(Person).c
     keys = (action.tenant_id, action.owner_id, person.platform_user_id, person.timezone)
     query = (
-        select(*keys, action.snoozed_until, func.count(), func.min(action.updated_at, type_=UTCDateTime()))
+        select(
+            *keys,
+            action.snoozed_until,
+            func.count(),
+            func.min(func.coalesce(action.assigned_at, action.updated_at), type_=UTCDateTime()),
+        )
         .join(table(Person), person.id == action.owner_id)
         .where(
             action.status == ActionStatus.OPEN,

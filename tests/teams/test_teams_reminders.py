@@ -38,6 +38,8 @@ async def _install_and_seed(bot: Bot) -> None:
             status=CaseStatus.PUBLISHED,
             lead_id=alice.id,
             published_at=NOW - dt.timedelta(days=10),
+            created_at=NOW - dt.timedelta(days=10),
+            updated_at=NOW - dt.timedelta(days=10),
         )
         session.add(case)
         await session.flush()
@@ -56,6 +58,9 @@ async def _install_and_seed(bot: Bot) -> None:
                     due_date=due,
                     kind="detect",
                     status=ActionStatus.OPEN,
+                    assigned_at=NOW - dt.timedelta(days=10),
+                    created_at=NOW - dt.timedelta(days=10),
+                    updated_at=NOW - dt.timedelta(days=10),
                 )
             )
 
