@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from adapters.slack.app import SLACK
-from adapters.web import build_app
+from adapters.server import build_app
 from bot.config import Settings
 from storage.db import Database
 from tests.slack.support import BOT_TOKEN, SlackSender, SlackStandIn
