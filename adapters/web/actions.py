@@ -14,7 +14,17 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from adapters.web import params
-from adapters.web.context import BadInput, Forbidden, Viewer, now, session_of, set_session, state, viewer
+from adapters.web.context import (
+    SESSION_KEY,
+    BadInput,
+    Forbidden,
+    Viewer,
+    now,
+    session_of,
+    set_session,
+    state,
+    viewer,
+)
 from adapters.web.render import plain, render
 from adapters.web.session import CSRF_FIELD, csrf_ok, with_flash
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
@@ -72,7 +82,7 @@ def _safe_next(value: str | None) -> str:
 async def check_csrf(request: web.Request) -> dict[str, str]:
     form = await request.post()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
-    if not csrf_ok(request.get("casebook_session"), values.get(CSRF_FIELD)):
+    if not csrf_ok(request.get(SESSION_KEY), values.get(CSRF_FIELD)):
         raise Forbidden("This form has expired or did not come from Casebook. Reload the page and try again.")
     return values
 

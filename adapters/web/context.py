@@ -51,7 +51,7 @@ class WebState:
 
 
 WEB = web.AppKey("casebook_web", WebState)
-SESSION_KEY = "casebook_session"
+SESSION_KEY: web.RequestKey[Session | None] = web.RequestKey("casebook_session")
 
 
 @dataclass(frozen=True)
