@@ -161,9 +161,8 @@ async def test_admins_create_and_revoke_api_tokens(db: Database, slack_idp: Stan
         secret = html.split('<code class="token">')[1].split("</code>")[0]
         assert secret.startswith("cb_")
         headers = {"Authorization": f"Bearer {secret}"}
-        async with aiohttp.ClientSession() as api:
-            async with api.get(base + "/api/v1/cases", headers=headers) as listed:
-                assert listed.status == 200 and (await listed.json())["total"] == 1
+        async with aiohttp.ClientSession() as api, api.get(base + "/api/v1/cases", headers=headers) as listed:
+            assert listed.status == 200 and (await listed.json())["total"] == 1
         async with db.sessions() as session:
             from storage import api_tokens
 
@@ -173,6 +172,8 @@ async def test_admins_create_and_revoke_api_tokens(db: Database, slack_idp: Stan
             base + f"/settings/tokens/{rows[0].id}/revoke", data={"csrf": token}
         ) as revoked:
             assert "revoked" in await revoked.text()
-        async with aiohttp.ClientSession() as api:
-            async with api.get(base + "/api/v1/cases", headers=headers) as refused:
-                assert refused.status == 401
+        async with (
+            aiohttp.ClientSession() as api,
+            api.get(base + "/api/v1/cases", headers=headers) as refused,
+        ):
+            assert refused.status == 401
