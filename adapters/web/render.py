@@ -52,9 +52,12 @@ def duration(value: dt.timedelta | None) -> str:
 _MARKS = re.compile(r"\*\*|`|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)")
 
 
+_LINK = re.compile(r"\[([^\]\n]+)\]\([^)\s]+\)")
+
+
 def plain(text: str) -> str:
     """A chat reply's Markdown as plain text (escaped by the template like any other text)."""
-    return _MARKS.sub("", text)
+    return _MARKS.sub("", _LINK.sub(r"\1", text))
 
 
 def query(params: dict[str, Any], **changes: Any) -> str:
