@@ -16,9 +16,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from adapters.server import build_app
 from adapters.slack.config import BOT_SCOPES, DEFAULT_COMMAND, EVENTS_PATH, REDIRECT_PATH
 from adapters.slack.runtime import Workspace
-from adapters.server import build_app
 from bot.config import Settings
 from storage.db import Database, connect
 from tests.slack.support import BOT_TOKEN, SIGNING_SECRET, SlackStandIn
