@@ -12,7 +12,7 @@ from markupsafe import Markup
 from bot.insights.capability_map import CapabilityMap, label
 from bot.insights.ledger import SEVERITY_KEYS, Ledger
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 220, 44, 36, 18
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 240, 52, 40, 24
 SEVERITY_COLOURS = {
     "SEV1": "#b42318",
     "SEV2": "#dc6803",
@@ -43,14 +43,14 @@ def bars(
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
-        f'<text x="{PAD_LEFT}" y="12" font-size="12" font-weight="bold" fill="#1d2939">'
+        f'<text x="{PAD_LEFT}" y="14" font-size="15" font-weight="bold" fill="#1d2939">'
         f"{escape(title)}</text>",
         f'<line x1="{PAD_LEFT}" y1="{PAD_TOP + plot_h}" x2="{WIDTH - 10}" y2="{PAD_TOP + plot_h}" '
         'stroke="#98a2b3"/>',
     ]
     if not items or top <= 0:
         out.append(
-            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" font-size="12" '
+            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" font-size="15" '
             'fill="#667085">no data yet</text>'
         )
     else:
@@ -72,19 +72,19 @@ def bars(
                 )
             out.append(
                 f'<text x="{x + width / 2:.1f}" y="{PAD_TOP + plot_h + 14}" text-anchor="middle" '
-                f'font-size="10" fill="#475467">{escape(bar.label)}</text>'
+                f'font-size="13" fill="#475467">{escape(bar.label)}</text>'
             )
     for i, (name, colour) in enumerate(legend):
-        x = PAD_LEFT + i * 90
+        x = PAD_LEFT + i * 100
         out.append(f'<rect x="{x}" y="{HEIGHT - 12}" width="10" height="10" fill="{colour}"/>')
-        out.append(f'<text x="{x + 14}" y="{HEIGHT - 3}" font-size="10" fill="#475467">{escape(name)}</text>')
+        out.append(f'<text x="{x + 14}" y="{HEIGHT - 3}" font-size="13" fill="#475467">{escape(name)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 
 
 def _tick(top: float, unit: str, y: float) -> str:
     return (
-        f'<text x="{PAD_LEFT - 4}" y="{y + 4}" text-anchor="end" font-size="10" fill="#475467">'
+        f'<text x="{PAD_LEFT - 4}" y="{y + 4}" text-anchor="end" font-size="13" fill="#475467">'
         f"{top:g}{escape(unit)}</text>"
     )
 
