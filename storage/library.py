@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import ActionStatus, Case, Person, PreventionAction, RawAnswer, Tenant, UserAlias
-from storage.search import similar_cases
+from storage.search import ranked_case_ids
 
 T = TypeVar("T")
 SEARCH_LIMIT = 500  # a search lists at most this many ranked cases
@@ -91,8 +91,8 @@ def _service_clause(session: AsyncSession, service: str) -> ColumnElement[bool]:
     )
 
 
-def _case_query(session: AsyncSession, tenant_id: int, filters: CaseFilters) -> SelectOfScalar[Case]:
-    query = select(Case).where(Case.tenant_id == tenant_id)
+def _case_clauses(session: AsyncSession, tenant_id: int, filters: CaseFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [col(Case.tenant_id) == tenant_id]
     for column, value in (
         (Case.status, filters.status),
         (Case.severity, filters.severity),
@@ -100,34 +100,37 @@ def _case_query(session: AsyncSession, tenant_id: int, filters: CaseFilters) -> 
         (Case.lead_id, filters.lead_id),
     ):
         if value is not None:
-            query = query.where(column == value)
+            clauses.append(col(column) == value)
     if filters.service:
-        query = query.where(_service_clause(session, filters.service))
+        clauses.append(_service_clause(session, filters.service))
     if filters.since is not None:
-        query = query.where(col(Case.started_at) >= filters.since)
+        clauses.append(col(Case.started_at) >= filters.since)
     if filters.until is not None:
-        query = query.where(col(Case.started_at) < filters.until)
-    return query
+        clauses.append(col(Case.started_at) < filters.until)
+    return clauses
 
 
 async def list_cases(
     session: AsyncSession, *, tenant_id: int, filters: CaseFilters, page: int, per_page: int
 ) -> Page[CaseRow]:
     """Newest first; with a search text, by rank among the SEARCH_LIMIT best published matches."""
-    query = _case_query(session, tenant_id, filters)
+    clauses = _case_clauses(session, tenant_id, filters)
+    query = select(Case).where(*clauses)
     scores: dict[int, float] = {}
     if filters.query.strip():
-        matches = await similar_cases(session, tenant_id=tenant_id, query=filters.query, limit=SEARCH_LIMIT)
-        scores = {m.case.id: m.score for m in matches if m.case.id is not None}
-        query = query.where(col(Case.id).in_(list(scores)))
-        found = list(await session.exec(query))
-        found.sort(key=lambda c: (-scores.get(c.id or 0, 0.0), -c.number))
-        total, cases = len(found), found[(page - 1) * per_page : page * per_page]
+        # The ranking's ids, narrowed by the filters in SQL (ids only), then one page of rows.
+        ranked = await ranked_case_ids(session, tenant_id=tenant_id, query=filters.query, limit=SEARCH_LIMIT)
+        scores = dict(ranked)
+        kept = set(await session.exec(select(Case.id).where(*clauses, col(Case.id).in_(list(scores)))))
+        ordered = [case_id for case_id, _ in ranked if case_id in kept]
+        total, shown = len(ordered), ordered[(page - 1) * per_page : page * per_page]
+        by_id = {c.id: c for c in await session.exec(select(Case).where(col(Case.id).in_(shown)))}
+        cases = [by_id[case_id] for case_id in shown if case_id in by_id]
     else:
         count = select(func.count()).select_from(query.subquery())
         total = int((await session.exec(count)).one())
-        ordered = query.order_by(col(Case.number).desc()).offset((page - 1) * per_page).limit(per_page)
-        cases = list(await session.exec(ordered))
+        newest = query.order_by(col(Case.number).desc()).offset((page - 1) * per_page).limit(per_page)
+        cases = list(await session.exec(newest))
     open_counts = await _open_counts(session, tenant_id=tenant_id, case_ids=[c.id for c in cases if c.id])
     leads = await _people(session, tenant_id=tenant_id, ids=[c.lead_id for c in cases if c.lead_id])
     rows = [
