@@ -30,22 +30,68 @@ from aiohttp.test_utils import TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.server import build_app  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from storage import repo  # noqa: E402
-from storage.db import Database, connect, migrate  # noqa: E402
-from storage.models import ActionStatus, Case, CaseStatus, PreventionAction  # noqa: E402
+from adapters.server import build_app
+from bot.config import Settings
+from storage import repo
+from storage.db import Database, connect, migrate
+from storage.models import ActionStatus, Case, CaseStatus, PreventionAction
 
 AREAS = ("network", "storage", "compute", "deploy", "dependency", "data", "capacity", "security", "code")
-WORDS = (
-    "checkout payments gateway timeout 502 pool exhausted dns resolver latency disk full queue backlog "
-    "certificate expired tls handshake kafka lag consumer replica failover cache eviction memory leak "
-    "deploy rollback config flag cpu throttling pod evicted node drain quota exceeded rate limit"
-).split()
+WORDS = [
+    "checkout",
+    "payments",
+    "gateway",
+    "timeout",
+    "502",
+    "pool",
+    "exhausted",
+    "dns",
+    "resolver",
+    "latency",
+    "disk",
+    "full",
+    "queue",
+    "backlog",
+    "certificate",
+    "expired",
+    "tls",
+    "handshake",
+    "kafka",
+    "lag",
+    "consumer",
+    "replica",
+    "failover",
+    "cache",
+    "eviction",
+    "memory",
+    "leak",
+    "deploy",
+    "rollback",
+    "config",
+    "flag",
+    "cpu",
+    "throttling",
+    "pod",
+    "evicted",
+    "node",
+    "drain",
+    "quota",
+    "exceeded",
+    "rate",
+    "limit",
+]
+
+
+# Incident text mixes a few words every case shares with many that few cases use: half the
+# words come from the common list, half from a vocabulary of 3,000 made-up rarer terms.
+_MAKER = random.Random(3)
+RARE = [
+    "".join(_MAKER.choice("bcdfghklmnprstvz") + _MAKER.choice("aeiou") for _ in range(4)) for _ in range(3000)
+]
 
 
 def sentence(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n))
+    return " ".join(rng.choice(WORDS) if rng.random() < 0.5 else rng.choice(RARE) for _ in range(n))
 
 
 async def seed(db: Database, total: int, rng: random.Random) -> None:
@@ -158,12 +204,15 @@ async def run(url: str, args: argparse.Namespace) -> None:
         }
         try:
             async with aiohttp.ClientSession() as client:
-                print(f"server time per request, {args.requests} requests each ({db.dialect}, {args.cases} cases):")
+                print(
+                    f"server time per request, {args.requests} requests each "
+                    f"({db.dialect}, {args.cases} cases):"
+                )
                 for name, path in pages.items():
                     timings = await measure(client, base + path, args.requests)
                     print(
-                        f"  {name:<24} p50 {percentile(timings, 50):6.1f} ms  p95 {percentile(timings, 95):6.1f} ms"
-                        f"  mean {statistics.mean(timings):6.1f} ms"
+                        f"  {name:<24} p50 {percentile(timings, 50):6.1f} ms  "
+                        f"p95 {percentile(timings, 95):6.1f} ms  mean {statistics.mean(timings):6.1f} ms"
                     )
         finally:
             await server.close()
@@ -172,7 +221,9 @@ async def run(url: str, args: argparse.Namespace) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument(
         "--pg-server",
