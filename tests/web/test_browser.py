@@ -17,7 +17,9 @@ from tests.web.oidc_standin import CLIENT_ID, CLIENT_SECRET, start_standin
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.async_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"
+)
 
 
 @pytest.fixture
@@ -87,14 +89,22 @@ async def test_sign_in_tenancy_sessions_and_csrf(
             page = await first.new_page()
             await page.goto(base + "/cases/2")
             await page.screenshot(path=str(shots / "signin.png"))
-            standin.identity = {"sub": "bob", "https://slack.com/team_id": "T1", "https://slack.com/user_id": "bob"}
+            standin.identity = {
+                "sub": "bob",
+                "https://slack.com/team_id": "T1",
+                "https://slack.com/user_id": "bob",
+            }
             await page.click("text=Sign in with Slack")
             assert await page.is_visible("h1:has-text('First team second outage')")
             refused = await page.request.post(base + "/actions/2.1/done", form={"evidence": "no token"})
             assert refused.status == 403
 
             second = await (await browser.new_context()).new_page()
-            standin.identity = {"sub": "zed", "https://slack.com/team_id": "T2", "https://slack.com/user_id": "zed"}
+            standin.identity = {
+                "sub": "zed",
+                "https://slack.com/team_id": "T2",
+                "https://slack.com/user_id": "zed",
+            }
             await second.goto(base + "/signin")
             await second.click("text=Sign in with Slack")
             answer = await second.goto(base + "/cases/2")
@@ -102,7 +112,9 @@ async def test_sign_in_tenancy_sessions_and_csrf(
 
             forged = await browser.new_context()
             host = base.split("//")[1].split(":")[0]
-            await forged.add_cookies([{"name": "casebook_session", "value": "e30.forged", "domain": host, "path": "/"}])
+            await forged.add_cookies(
+                [{"name": "casebook_session", "value": "e30.forged", "domain": host, "path": "/"}]
+            )
             intruder = await forged.new_page()
             await intruder.goto(base + "/cases/1")
             assert intruder.url.split("?")[0].endswith("/signin")
