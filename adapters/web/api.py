@@ -33,7 +33,19 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/ledger", ledger)
 
 
+# Web forms send their empty fields (`lead=`); API clients that send an empty number or choice
+# made a mistake, and are told so.
+NOT_EMPTY = ("page", "per_page", "lead", "status", "severity", "area", "overdue")
+
+
+def check_not_empty(request: web.Request) -> None:
+    for name in NOT_EMPTY:
+        if name in request.query and not request.query[name].strip():
+            raise BadInput(f"`{name}` is empty; leave it out or give it a value.")
+
+
 async def tenant_id_of(request: web.Request) -> int:
+    check_not_empty(request)
     if state(request).config.local:
         return (await viewer(request)).tenant_id
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -76,7 +88,7 @@ def _case_summary(case: Case, open_actions: int) -> dict[str, Any]:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(document())
+    return web.json_response(document(local=state(request).config.local))
 
 
 async def cases(request: web.Request) -> web.Response:
@@ -110,7 +122,7 @@ async def actions(request: web.Request) -> web.Response:
     query = request.query
     today = now().date()
     overdue = params.text(query, "overdue", limit=5)
-    if overdue not in {None, "true", "false", "1", "0"}:
+    if overdue not in {None, "true", "false"}:
         raise BadInput("`overdue` is true or false.")
     page, per_page = params.paging(query)
     owner = params.text(query, "owner", limit=128)
@@ -123,7 +135,7 @@ async def actions(request: web.Request) -> web.Response:
             status=params.action_status(query),
             owner_id=owner_id,
             area=params.area(query),
-            overdue_on=today if overdue in {"true", "1"} else None,
+            overdue_on=today if overdue == "true" else None,
         )
         found = await library.list_actions(
             session, tenant_id=tenant_id, filters=filters, page=page, per_page=per_page
@@ -153,7 +165,7 @@ async def ledger(request: web.Request) -> web.Response:
     today = now().date()
     try:
         window = parse_window(params.text(request.query, "window", limit=40) or "", today=today)
-    except ParseError as error:
+    except (ParseError, ValueError) as error:  # ValueError: a date the calendar cannot hold
         raise BadInput(str(error)) from error
     async with state(request).db.sessions() as session:
         built = await build_ledger(session, tenant_id=tenant_id, window=window, today=today)

@@ -67,7 +67,7 @@ async def _ledger(request: web.Request) -> tuple[Ledger, str]:
     today = now().date()
     try:
         window = parse_window(window_text, today=today)
-    except ParseError as error:
+    except (ParseError, ValueError) as error:  # ValueError: a date the calendar cannot hold
         raise BadInput(str(error)) from error
     async with state(request).db.sessions() as session:
         built = await build_ledger(session, tenant_id=who.tenant_id, window=window, today=today)

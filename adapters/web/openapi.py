@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.web.params import PERIOD_PATTERN, WINDOW_PATTERN
 from bot.parsing import AREAS, SEVERITIES
 from storage.models import CaseStatus
 
@@ -116,7 +117,8 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def document() -> dict[str, Any]:
+def document(*, local: bool = False) -> dict[str, Any]:
+    """In local mode the API needs no token, and the document says so."""
     case_filters = [
         _param(
             "q", "search text, ranked like `similar` (published cases)", {"type": "string", "maxLength": 500}
@@ -126,9 +128,11 @@ def document() -> dict[str, Any]:
         _param("area", "capability area", {"type": "string", "enum": list(AREAS)}),
         _param("service", "a service the case touched", {"type": "string", "maxLength": 100}),
         _param(
-            "period", "2026, 2026-11 or 2026-Q4 (start of the incident)", {"type": "string", "maxLength": 10}
+            "period",
+            "2026, 2026-11 or 2026-Q4 (start of the incident)",
+            {"type": "string", "pattern": PERIOD_PATTERN},
         ),
-        _param("lead", "the case lead's person id", {"type": "integer", "minimum": 1}),
+        _param("lead", "the case lead's person id", {"type": "integer", "minimum": 1, "maximum": 10**9}),
     ]
     action_filters = [
         _param("status", "default open", {"type": "string", "enum": ["open", "done", "cancelled", "all"]}),
@@ -145,7 +149,7 @@ def document() -> dict[str, Any]:
             "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
-        "security": [{"bearer": []}],
+        "security": [] if local else [{"bearer": []}],
         "paths": {
             "/api/v1/cases": {
                 "get": {
@@ -182,7 +186,7 @@ def document() -> dict[str, Any]:
                         _param(
                             "window",
                             "as in chat: quarter, 2026-Q1, month 12 ...",
-                            {"type": "string", "maxLength": 40},
+                            {"type": "string", "pattern": WINDOW_PATTERN},
                         )
                     ],
                     "responses": _ok({"$ref": "#/components/schemas/Ledger"}),

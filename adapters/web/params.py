@@ -13,9 +13,15 @@ from bot.parsing import AREAS, SEVERITIES
 from storage.models import ActionStatus, CaseStatus
 
 MAX_PER_PAGE = 100
-_YEAR = re.compile(r"^(\d{4})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_QUARTER = re.compile(r"^(\d{4})-[qQ]([1-4])$")
+YEARS = r"(19[7-9]\d|2\d{3})"  # 1970-2999: a period in the calendar the dates can hold
+_YEAR = re.compile(rf"^{YEARS}$")
+_MONTH = re.compile(rf"^{YEARS}-(\d{{1,2}})$")
+_QUARTER = re.compile(rf"^{YEARS}-[qQ]([1-4])$")
+PERIOD_PATTERN = rf"^({YEARS}(-(0?[1-9]|1[0-2]|[qQ][1-4]))?)?$"  # empty: any period
+# The ledger windows the API documents: `[month|quarter] [YYYY-MM|YYYY-Qn] [N]`.
+WINDOW_PATTERN = (
+    rf"^((month|quarter)( |$))?({YEARS}-(0[1-9]|1[0-2]|[qQ][1-4])( |$))?([1-9]|[12][0-9]|3[0-6])?$"
+)
 
 
 def text(query: MultiMapping[str], name: str, *, limit: int = 200) -> str | None:
