@@ -87,3 +87,33 @@ async def test_demo_then_serve_lists_the_demo_case_and_the_api_matches_its_schem
     assert "listening on 127.0.0.1 only (HOST=0.0.0.0 ignored)" in log, log
     # aiohttp's own parser logs schemathesis' NUL-byte header probe (and answers 400); ours logs nothing.
     assert "ERROR adapters" not in log, log
+
+
+async def test_demo_web_writes_its_own_file_then_serves_it(tmp_path: Path) -> None:
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        "--web",
+        env=_env(PORT=str(port)),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        html = ""
+        async with aiohttp.ClientSession() as client, asyncio.timeout(90):
+            while not html:
+                try:
+                    async with client.get(f"http://127.0.0.1:{port}/") as page:
+                        html = await page.text()
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.3)
+        assert "Checkout 502s after the payments pool change" in html
+        assert (tmp_path / "casebook-demo.db").exists() and not (tmp_path / "casebook.db").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert f"http://127.0.0.1:{port}/" in output.decode()
