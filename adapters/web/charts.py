@@ -55,7 +55,7 @@ def bars(
         )
     else:
         slot = plot_w / len(items)
-        width = max(4.0, slot * 0.6)
+        width = min(56.0, max(4.0, slot * 0.6))  # a lone bar stays a bar, not a wall
         out.append(_tick(top, unit, PAD_TOP))
         for i, bar in enumerate(items):
             x = PAD_LEFT + i * slot + (slot - width) / 2
