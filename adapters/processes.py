@@ -18,7 +18,7 @@ def add_commands(sub: Any) -> None:
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.web import run_serve as serve
+    from adapters.server import run_serve as serve
 
     return serve(args, settings)
 

@@ -79,7 +79,7 @@ def _serve_casebook(api_url: str, database_url: str, ports: Any) -> None:
     )
 
     async def main() -> None:
-        from adapters.web import build_app
+        from adapters.server import build_app
         from bot.config import Settings
         from storage.db import connect
 

@@ -41,6 +41,7 @@ class Settings:
     default_timezone: str = "UTC"
     max_answer_chars: int = 4000
     log_level: str = "INFO"
+    public_url: str | None = None  # the web case library's address, for links from chat
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,4 +50,5 @@ class Settings:
             default_timezone=_zone("CASEBOOK_TIMEZONE", "UTC"),
             max_answer_chars=env_int("CASEBOOK_MAX_ANSWER_CHARS", 4000, low=100, high=40000),
             log_level=(os.environ.get("LOG_LEVEL") or "INFO").upper(),
+            public_url=(os.environ.get("CASEBOOK_PUBLIC_URL") or "").strip().rstrip("/") or None,
         )

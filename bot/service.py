@@ -15,7 +15,7 @@ import random
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import interview, invite, render
+from bot import interview, invite, links, render
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
 from bot.drafting import followup_key
@@ -39,7 +39,8 @@ async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = 
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             async with db.transaction() as session:
-                return await _apply(session, inbound, settings)
+                replies = await _apply(session, inbound, settings)
+            return links.with_case_links(replies, settings.public_url)
         except repo.StaleConversation:
             log.info(
                 "conversation %s changed under us; applying again (attempt %d)",

@@ -334,3 +334,19 @@ class CaseImport(SQLModel, table=True):
     digest: str = Field(max_length=64)  # sha256 of the validated record: unchanged means skip
     imported_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the read API of one tenant. Only its SHA-256 is kept (0009_web)."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    hint: str = Field(max_length=12)  # the token's first characters, so people can tell tokens apart
+    created_by_id: int | None = Field(default=None, foreign_key="people.id")
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None

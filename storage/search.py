@@ -124,6 +124,21 @@ async def similar_cases(
     exclude_case_id: int | None = None,
 ) -> list[Match]:
     """Published cases of one tenant whose text shares the most (and rarest) words with `query`."""
+    ranked = await ranked_case_ids(
+        session, tenant_id=tenant_id, query=query, limit=limit, exclude_case_id=exclude_case_id
+    )
+    return await _with_cases(session, tenant_id=tenant_id, ranked=ranked)
+
+
+async def ranked_case_ids(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    query: str,
+    limit: int = 3,
+    exclude_case_id: int | None = None,
+) -> list[tuple[int, float]]:
+    """(case id, score) of the best matches, best first: the ranking alone, no rows loaded."""
     terms = search_terms(query)
     if not terms or limit < 1:
         return []
@@ -144,7 +159,7 @@ async def similar_cases(
             _SQLITE_QUERY, {**params, "query": fts_query, "status": CaseStatus.PUBLISHED.value}
         )
         ranked = [(int(r.case_id), -float(r.rank)) for r in rows]
-    return await _with_cases(session, tenant_id=tenant_id, ranked=ranked)
+    return ranked
 
 
 async def _with_cases(

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from bot.config import Settings
@@ -21,6 +22,10 @@ def add_commands(sub: Any) -> None:
     console.add_argument("--timezone", default=None, help="your IANA timezone (default: CASEBOOK_TIMEZONE)")
     console.set_defaults(handler=run_console)
     demo = sub.add_parser("demo", help="run a complete example interview and print the case")
+    demo.add_argument("--database", default=None, metavar="URL", help="the database to write the demo to")
+    demo.add_argument(
+        "--web", action="store_true", help=f"then serve the case library on it (default file {DEMO_FILE})"
+    )
     demo.set_defaults(handler=run_demo)
     migrate = sub.add_parser("migrate", help="upgrade the database schema to the newest revision")
     migrate.set_defaults(handler=run_migrate)
@@ -61,10 +66,23 @@ def run_console(args: argparse.Namespace, settings: Settings) -> int:
     return with_database(settings, lambda db: session.run(db, settings, user=user, timezone=timezone))
 
 
+DEMO_FILE = "casebook-demo.db"
+
+
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import demo
 
-    return with_database(settings, lambda db: demo.run(db, settings))
+    url = args.database or (f"sqlite:///{DEMO_FILE}" if args.web else None)
+    if url:
+        settings = replace(settings, database_url=url)
+    code = with_database(settings, lambda db: demo.run(db, settings))
+    if code != 0 or not args.web:
+        return code
+    from adapters.server import listen_address, run_serve
+
+    _, port = listen_address()
+    print(f"\nThe case library of this demo: http://127.0.0.1:{port}/  (Ctrl-C stops it)", flush=True)
+    return run_serve(args, settings)
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,8 +14,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
+from adapters.server import build_app
 from adapters.slack.app import SLACK, SlackService
-from adapters.web import build_app
 from bot.config import Settings
 from storage.db import Database
 from storage.models import Case

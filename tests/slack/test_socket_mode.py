@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from adapters.server import build_app
 from adapters.slack.app import SLACK
-from adapters.web import build_app
 from bot.config import Settings
 from storage.db import Database
 from tests.slack.support import BOT_TOKEN, SlackSender, SlackStandIn

@@ -16,9 +16,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from adapters.server import build_app
 from adapters.slack.config import BOT_SCOPES, DEFAULT_COMMAND, EVENTS_PATH, REDIRECT_PATH
 from adapters.slack.runtime import Workspace
-from adapters.web import build_app
 from bot.config import Settings
 from storage.db import Database, connect
 from tests.slack.support import BOT_TOKEN, SIGNING_SECRET, SlackStandIn
@@ -65,7 +65,7 @@ async def test_health_without_slack(db: Database, monkeypatch: pytest.MonkeyPatc
         async with aiohttp.ClientSession() as session:
             async with session.get(server.make_url("/healthz")) as health:
                 assert health.status == 200
-                assert await health.json() == {"status": "ok", "database": db.dialect, "platforms": []}
+                assert await health.json() == {"status": "ok", "database": db.dialect, "platforms": ["web"]}
             async with session.post(server.make_url(EVENTS_PATH), data=b"{}") as events:
                 assert events.status == 404
             async with session.get(down.make_url("/healthz")) as unhealthy:
@@ -108,7 +108,7 @@ async def test_casebook_serve_runs_and_stops_cleanly(tmp_path: Path, standin: Sl
                         health = await response.json()
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.1)
-        assert health == {"status": "ok", "database": "sqlite", "platforms": ["slack"]}
+        assert health == {"status": "ok", "database": "sqlite", "platforms": ["slack", "web"]}
         assert standin.called("auth.test")  # the token is checked at start, not on a first request
     finally:
         process.send_signal(signal.SIGTERM)

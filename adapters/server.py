@@ -23,10 +23,13 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-ROUTE_MODULES = ("adapters.slack", "adapters.teams")
+# The web library comes last: with no chat platform mounted before it, it runs in local mode.
+ROUTE_MODULES = ("adapters.slack", "adapters.teams", "adapters.web")
 
 DATABASE = web.AppKey("database", Database)
 MOUNTED: web.AppKey[list[str]] = web.AppKey("mounted")
+# Set by a route module that must not be reachable from other machines (the local web library).
+LOOPBACK_ONLY: web.AppKey[bool] = web.AppKey("loopback_only")
 HEALTH_TIMEOUT_SECONDS = 3
 
 
@@ -85,6 +88,11 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         await db.dispose()
 
     app.on_cleanup.append(close_database)
+    if app.get(LOOPBACK_ONLY) and host not in {"127.0.0.1", "localhost", "::1"}:
+        log.info(
+            "no chat platform or sign-in configured: listening on 127.0.0.1 only (HOST=%s ignored)", host
+        )
+        host = "127.0.0.1"
     mounted: list[str] = app[MOUNTED]
     log.info("serving on %s:%d (%s)", host, port, ", ".join(mounted) or "health check only")
     web.run_app(app, host=host, port=port, print=None, access_log=None)
