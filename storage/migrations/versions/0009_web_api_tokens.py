@@ -1,7 +1,7 @@
 """web: bearer tokens of the read API (hashed), one tenant each
 
 Revision ID: 0009_web
-Revises: 0006_insights
+Revises: 0007_core
 Create Date: 2026-12-01 21:20:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0009_web"
-down_revision: str | Sequence[str] | None = "0006_insights"
+down_revision: str | Sequence[str] | None = "0007_core"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
