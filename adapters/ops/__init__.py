@@ -1,0 +1,1 @@
+"""Operating `casebook serve`: liveness and readiness, Prometheus metrics, request ids in logs."""
