@@ -14,7 +14,7 @@ import logging
 
 from aiohttp import web
 
-from adapters.ops import health, metrics
+from adapters.ops import routes as ops
 from adapters.ops.settings import ServeSettings
 from bot.config import Settings
 from storage.db import Database
@@ -31,8 +31,7 @@ def build_app(*, db: Database, settings: Settings, serve: ServeSettings | None =
     app = web.Application()
     app[DATABASE] = db
     app[MOUNTED] = []
-    health.mount(app, db=db, mounted=app[MOUNTED])
-    metrics.mount(app, db=db, serve=serve or ServeSettings.from_env())
+    ops.mount(app, db=db, mounted=app[MOUNTED], serve=serve or ServeSettings.from_env())
     for name in ROUTE_MODULES:
         if importlib.import_module(name).add_routes(app, db=db, settings=settings):
             app[MOUNTED].append(name.rsplit(".", 1)[-1])

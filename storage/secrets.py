@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 PREFIX = "fernet:"
 
@@ -85,3 +89,34 @@ class Sealer:
 
 def is_sealed(value: str) -> bool:
     return value.startswith(PREFIX)
+
+
+# Columns that hold sealed secrets: slack_sdk's installation store (adapters/slack/auth.py).
+# Tracker credentials add their table and columns here.
+SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "slack_bots": ("bot_token", "bot_refresh_token"),
+    "slack_installations": ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"),
+}
+
+
+async def reseal_all(db: Database, keys: str) -> int:
+    """Seal every stored secret with the newest key (plaintext ones too); how many changed."""
+    from sqlalchemy import inspect, text
+
+    sealer = Sealer.from_keys(keys)
+    changed = 0
+    async with db.engine.begin() as connection:
+        present = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+        for table, columns in SEALED_COLUMNS.items():
+            if table not in present:
+                continue
+            rows = (await connection.execute(text(f"SELECT id, {', '.join(columns)} FROM {table}"))).all()
+            for row in rows:
+                values = {column: sealer.reseal(getattr(row, column)) for column in columns}
+                if any(values[c] != getattr(row, c) for c in columns):
+                    assignments = ", ".join(f"{c} = :{c}" for c in columns)
+                    await connection.execute(
+                        text(f"UPDATE {table} SET {assignments} WHERE id = :id"), {**values, "id": row.id}
+                    )
+                    changed += 1
+    return changed

@@ -1,1 +1,1 @@
-"""Operating `casebook serve`: liveness and readiness, Prometheus metrics, request ids in logs."""
+"""Operating Casebook: health, readiness, metrics, request ids in logs, backups, secrets."""

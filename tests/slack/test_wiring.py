@@ -74,7 +74,9 @@ async def test_health_without_slack(db: Database, monkeypatch: pytest.MonkeyPatc
                 assert alive.status == 200  # restarting would not bring the database back
             async with session.get(down.make_url("/readyz")) as unready:
                 assert unready.status == 503
-                assert (await unready.json())["missing"] == ["the database does not answer (OperationalError)"]
+                assert (await unready.json())["missing"] == [
+                    "the database does not answer (OperationalError)"
+                ]
     finally:
         await server.close()
         await down.close()
