@@ -160,6 +160,24 @@ class Settings(EnvSettings):
     # Keys for secrets at rest (Slack bot tokens, tracker credentials): newest first.
     secret_keys: SecretStr | None = Field(None, validation_alias="CASEBOOK_SECRET_KEY")
 
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _usable_url(cls, value: Any) -> Any:
+        from sqlalchemy.exc import ArgumentError
+
+        from storage.db import DatabaseURLError, async_url
+
+        try:
+            async_url(str(value).strip())
+        except DatabaseURLError as problem:
+            raise Invalid(str(problem)) from None
+        except ArgumentError:
+            raise Invalid(
+                "{name} is not a database URL: use sqlite:///casebook.db or "
+                "postgresql://user:password@host:5432/casebook"
+            ) from None
+        return str(value).strip()
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _known_level(cls, value: Any) -> Any:

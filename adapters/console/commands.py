@@ -6,11 +6,11 @@ import argparse
 import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
-from storage import db as database
-from storage.db import Database
+if TYPE_CHECKING:  # imported by the commands that run: `--help` stays fast
+    from bot.config import Settings
+    from storage.db import Database
 
 
 def add_commands(sub: Any) -> None:
@@ -33,6 +33,8 @@ def add_commands(sub: Any) -> None:
 
 
 def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import db as database
+
     database.migrate(settings.database_url)
     print("Database schema is up to date.")
     return 0
