@@ -10,11 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-
-from aiohttp import web
+from typing import TextIO
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -42,8 +39,8 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-def configure(*, level: int, fmt: str) -> None:
-    handler = logging.StreamHandler()
+def configure(*, level: int, fmt: str, stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream)  # None: standard error
     handler.addFilter(RequestId())
     handler.setFormatter(JsonLines() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
@@ -51,17 +48,3 @@ def configure(*, level: int, fmt: str) -> None:
     root.setLevel(level)
     # Alembic narrates every plugin and step at INFO; storage.db says the one line that matters.
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def tag_request(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A request id for this request's lines (a caller's X-Request-Id when it sends one)."""
-    given = request.headers.get("X-Request-Id", "").strip()[:64]
-    token = REQUEST_ID.set(given or uuid.uuid4().hex[:16])
-    try:
-        return await handler(request)
-    finally:
-        REQUEST_ID.reset(token)
