@@ -1,4 +1,4 @@
-"""Operator commands: `casebook backup`, `casebook secret-key`, `casebook rotate-secrets`."""
+"""Operator commands: `casebook backup`, `secret-key`, `rotate-secrets`, `healthcheck`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ def add_commands(sub: Any) -> None:
         "rotate-secrets", help="seal every stored secret with the first key of CASEBOOK_SECRET_KEY"
     )
     rotate.set_defaults(handler=run_rotate)
+    probe = sub.add_parser(
+        "healthcheck", help="ask this host's `casebook serve` for /healthz (the container's HEALTHCHECK)"
+    )
+    probe.add_argument("--path", default="/healthz", help="/healthz (alive) or /readyz (ready)")
+    probe.set_defaults(handler=run_healthcheck)
 
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -50,6 +55,26 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     print(f"wrote {target} ({pages} pages, a consistent copy taken while the database stayed in use)")
     return 0
+
+
+def run_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    """0 when the local server answers 200 on PORT; 1 otherwise (what HEALTHCHECK expects)."""
+    import urllib.error
+    import urllib.request
+
+    from adapters.ops.settings import ServeSettings
+
+    port = ServeSettings.from_env().port
+    url = f"http://127.0.0.1:{port}{args.path}"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            print(f"{url}: {response.status}")
+            return 0
+    except urllib.error.HTTPError as error:
+        print(f"{url}: {error.code} {error.read().decode(errors='replace')[:500]}", file=sys.stderr)
+    except (urllib.error.URLError, OSError) as error:
+        print(f"{url}: no answer ({error})", file=sys.stderr)
+    return 1
 
 
 def run_secret_key(args: argparse.Namespace, settings: Settings) -> int:

@@ -63,7 +63,8 @@ class TeamsSettings(EnvSettings):
         configured = {self.app_tenant_id} if self.app_tenant_id else set()
         return frozenset(t.lower() for t in configured | set(self.allowed_tenants))
 
-    def validate(self) -> TeamsSettings:
+    # Named before these settings were a pydantic model (whose deprecated classmethod it shadows).
+    def validate(self) -> Self:  # type: ignore[override]
         if self.app_id:
             missing = [
                 name

@@ -95,8 +95,10 @@ async def test_metrics_on_their_own_port(
     monkeypatch.setenv("HOST", "127.0.0.1")
     async with serving(db, standin) as h:
         assert (await scrape(h, token=None))[0] == 404  # not on the public port
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
-                assert response.status == 200
-                families = {f.name for f in text_string_to_metric_families(await response.text())}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/metrics") as response,
+        ):
+            assert response.status == 200
+            families = {f.name for f in text_string_to_metric_families(await response.text())}
     assert {"casebook_requests", "casebook_ack_seconds", "casebook_interview_turns"} <= families
