@@ -117,6 +117,10 @@ async def test_casebook_serve_runs_and_stops_cleanly(tmp_path: Path, standin: Sl
                     await asyncio.sleep(0.1)
         assert health == {"status": "ok", "database": "sqlite", "platforms": ["slack"]}
         assert standin.called("auth.test")  # the token is checked at start, not on a first request
+        probe = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "healthcheck", "--path", "/readyz", env=env, cwd=ROOT
+        )
+        assert await asyncio.wait_for(probe.wait(), timeout=30) == 0  # the container's HEALTHCHECK
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
