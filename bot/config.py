@@ -89,16 +89,15 @@ def describe(error: ValidationError) -> str:
 
 
 def whole(low: int, high: int) -> Callable[[Any], Any]:
-    """A whole number in [low, high], with the message people have always seen."""
+    """A whole number in [low, high] from the environment, with the message people have always seen."""
 
     def check(value: Any) -> Any:
-        if isinstance(value, int):
-            number = value
-        else:
-            try:
-                number = int(str(value).strip())
-            except ValueError:
-                raise Invalid(f"{{name}} must be a whole number, not {value!r}") from None
+        if not isinstance(value, str):
+            return value  # chosen by code (a test's 0.05 s tick), not read from the environment
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise Invalid(f"{{name}} must be a whole number, not {value!r}") from None
         if not low <= number <= high:
             raise Invalid(f"{{name}} must be between {low} and {high}, not {number}")
         return number
@@ -110,14 +109,13 @@ def seconds(low: float, high: float) -> Callable[[Any], Any]:
     """A number of seconds in [low, high] ("30" or "30s")."""
 
     def check(value: Any) -> Any:
-        if isinstance(value, int | float):
-            number = float(value)
-        else:
-            raw = str(value).strip()
-            try:
-                number = float(raw.removesuffix("s"))
-            except ValueError:
-                raise Invalid(f"{{name}} must be a number of seconds, e.g. 30, not {raw!r}") from None
+        if not isinstance(value, str):
+            return value  # chosen by code, not read from the environment
+        raw = value.strip()
+        try:
+            number = float(raw.removesuffix("s"))
+        except ValueError:
+            raise Invalid(f"{{name}} must be a number of seconds, e.g. 30, not {raw!r}") from None
         if not low <= number <= high:
             raise Invalid(f"{{name}} must be between {low:g} and {high:g} seconds, not {number:g}")
         return number
