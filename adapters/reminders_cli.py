@@ -54,6 +54,16 @@ def run_remind(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_clock(args: argparse.Namespace, settings: Settings) -> int:
     from adapters import clock
+    from adapters.ops.settings import ServeSettings
+
+    serve = ServeSettings.from_env()
+    if serve.metrics_port is not None:  # the clock's own counters (reminders by outcome)
+        from prometheus_client import start_http_server
+
+        from adapters.ops import metrics
+
+        metrics.install()
+        start_http_server(serve.metrics_port, addr=serve.host)
 
     async def tick_forever(
         db: Database, notifiers: Mapping[str, Notifier], reminders: ReminderSettings
