@@ -1,7 +1,9 @@
 """The `casebook` command: the composition root that wires adapters to the core.
 
 Each module in SUBCOMMAND_MODULES adds its subcommands with `add_commands(sub)`,
-setting `handler(args, settings) -> int` on each parser.
+setting `handler(args, settings) -> int` on each parser. Those modules import only
+argparse at the top: `casebook --help` and every command start without loading what
+they do not use (platform SDKs, SQLAlchemy, matplotlib; tests/test_startup.py checks it).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings
-from storage import db as database
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from storage import db as database
 
 log = logging.getLogger("casebook")
 
@@ -23,9 +27,11 @@ SUBCOMMAND_MODULES = (
     "adapters.teams.commands",
     "adapters.reminders_cli",
     "adapters.console.insights",
+    "adapters.ops.commands",
 )
 
 LONG_RUNNING = {"serve", "clock"}
+USAGE_ERROR = 2  # the exit code of every failure an operator fixes (a setting, the database, a port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="casebook",
         description="Casebook: incident interviews, clinical cases and prevention follow-through.",
     )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)
@@ -44,9 +51,21 @@ def tenant_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tenant", default="local", help="workspace / tenant id on that platform")
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("casebook")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def prepare_database(settings: Settings) -> database.Database:
     """Connect; SQLite is upgraded on start, PostgreSQL is migrated with `casebook migrate`
     and refused (with the reason) while it is behind the code."""
+    from storage import db as database
+
     url = settings.database_url or database.DEFAULT_URL
     if database.is_sqlite(database.async_url(url)):
         database.migrate(url)
@@ -58,26 +77,38 @@ def prepare_database(settings: Settings) -> database.Database:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.version:
+        print(f"casebook {version()}")
+        sys.exit(0)
     if args.command is None:
         parser.print_help()
-        sys.exit(2)
+        sys.exit(USAGE_ERROR)
+    sys.exit(run(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    from adapters.failures import explain
+    from adapters.ops.logs import configure
+    from bot.config import ConfigError, Settings
+
     try:
         settings = Settings.from_env()
     except ConfigError as error:
-        sys.exit(f"casebook: configuration error: {error}")
-    level = (
-        getattr(logging, settings.log_level, logging.INFO)
-        if args.command in LONG_RUNNING
-        else logging.WARNING
+        print(f"casebook: configuration error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    level = getattr(logging, settings.log_level)
+    configure(
+        level=level if args.command in LONG_RUNNING or level == logging.DEBUG else logging.WARNING,
+        fmt=settings.log_format,
     )
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every plugin and step at INFO; storage.db says the one line that matters.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        sys.exit(args.handler(args, settings))
-    except (database.DatabaseURLError, ConfigError) as error:
-        sys.exit(f"casebook: {error}")
-    except database.SchemaBehind as error:
-        sys.exit(f"casebook {args.command}: {error}")
+        return int(args.handler(args, settings))
     except KeyboardInterrupt:
-        sys.exit(130)
+        return 130
+    except Exception as error:  # the command line's one boundary: known failures get one line
+        message = explain(error, database_url=settings.database_url)
+        if message is None:
+            raise
+        log.debug("casebook %s failed", args.command, exc_info=error)
+        print(f"casebook {args.command}: {message}", file=sys.stderr)
+        return USAGE_ERROR

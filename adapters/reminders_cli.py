@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
-from bot.notify import Notifier
-from bot.reminders.config import ReminderSettings
-from storage.db import Database
+if TYPE_CHECKING:  # imported by the commands that run: `--help` stays fast
+    from bot.config import Settings
+    from bot.notify import Notifier
+    from bot.reminders.config import ReminderSettings
+    from storage.db import Database
 
 NOT_SENT = {"failed", "uncertain", "gave_up"}
 
@@ -53,23 +54,43 @@ def run_remind(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_clock(args: argparse.Namespace, settings: Settings) -> int:
     from adapters import clock
+    from adapters.ops.settings import ServeSettings
+
+    serve = ServeSettings.from_env()
+    if serve.metrics_port is not None:  # the clock's own counters (reminders by outcome)
+        from prometheus_client import start_http_server
+
+        from adapters.ops import metrics
+
+        metrics.install()
+        start_http_server(serve.metrics_port, addr=serve.host)
 
     async def tick_forever(
         db: Database, notifiers: Mapping[str, Notifier], reminders: ReminderSettings
     ) -> int:
+        if not set(notifiers) - {"console"}:
+            print(
+                "casebook clock: no chat platform is configured, so there is nobody to remind: set "
+                "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET) or MICROSOFT_APP_ID, "
+                "MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID (`casebook remind --now` works "
+                "without one).",
+                file=sys.stderr,
+            )
+            return 2
         await clock.run_until_signalled(db, notifiers, settings=settings, reminders=reminders)
         return 0
 
     return _with_notifiers(settings, tick_forever)
 
 
-Work = Callable[[Database, Mapping[str, Notifier], ReminderSettings], Awaitable[int]]
+Work = Callable[["Database", Mapping[str, "Notifier"], "ReminderSettings"], Awaitable[int]]
 
 
 def _with_notifiers(settings: Settings, work: Work) -> int:
     """Settings checked, database ready and current, notifiers open: then `work`."""
     from adapters.cli import prepare_database
     from adapters.notifiers import configured_notifiers
+    from bot.reminders.config import ReminderSettings
 
     reminders = ReminderSettings.from_env()
     # Upgrades SQLite; refuses a PostgreSQL schema behind the code (SchemaBehind, said by the CLI).

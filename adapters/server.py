@@ -1,4 +1,4 @@
-"""`casebook serve`: one aiohttp server for every chat platform, plus a health check.
+"""`casebook serve`: one aiohttp server for every chat platform, plus health, readiness and metrics.
 
 Each module in ROUTE_MODULES has `add_routes(app, *, db, settings)`: it mounts its
 routes and lifecycle hooks when its platform is configured, and returns a truthy
@@ -8,17 +8,15 @@ value when it did.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import importlib
 import logging
-import os
 
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import ConfigError, Settings
+from adapters.ops import routes as ops
+from adapters.ops.settings import ServeSettings
+from bot.config import Settings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -30,14 +28,13 @@ DATABASE = web.AppKey("database", Database)
 MOUNTED: web.AppKey[list[str]] = web.AppKey("mounted")
 # Set by a route module that must not be reachable from other machines (the local web library).
 LOOPBACK_ONLY: web.AppKey[bool] = web.AppKey("loopback_only")
-HEALTH_TIMEOUT_SECONDS = 3
 
 
-def build_app(*, db: Database, settings: Settings) -> web.Application:
+def build_app(*, db: Database, settings: Settings, serve: ServeSettings | None = None) -> web.Application:
     app = web.Application()
     app[DATABASE] = db
     app[MOUNTED] = []
-    app.router.add_get("/healthz", healthz)
+    ops.mount(app, db=db, mounted=app[MOUNTED], serve=serve or ServeSettings.from_env())
     for name in ROUTE_MODULES:
         if importlib.import_module(name).add_routes(app, db=db, settings=settings):
             app[MOUNTED].append(name.rsplit(".", 1)[-1])
@@ -54,35 +51,13 @@ async def _freeze_startup_objects(_: web.Application) -> None:
         gc.freeze()
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers; 503 (with the reason) when it does not."""
-    db = request.app[DATABASE]
-    try:
-        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS), db.sessions() as session:
-            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-    except (SQLAlchemyError, OSError, TimeoutError) as error:
-        log.warning("health check: the database did not answer: %r", error)
-        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": db.dialect, "platforms": request.app[MOUNTED]})
-
-
-def listen_address() -> tuple[str, int]:
-    raw = os.environ.get("PORT", "").strip() or "3000"
-    try:
-        port = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"PORT must be a port number, not {raw!r}") from exc
-    if not 0 < port < 65536:
-        raise ConfigError(f"PORT must be between 1 and 65535, not {port}")
-    return os.environ.get("HOST", "").strip() or "0.0.0.0", port
-
-
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.cli import prepare_database
 
-    host, port = listen_address()
+    serve = ServeSettings.from_env()
+    host, port = serve.host, serve.port
     db = prepare_database(settings)
-    app = build_app(db=db, settings=settings)
+    app = build_app(db=db, settings=settings, serve=serve)
 
     async def close_database(_: web.Application) -> None:
         await db.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot import observe
 from bot.config import Settings
 from bot.messages import Reply, ReplyKind
 from storage.db import Database
@@ -38,10 +39,13 @@ async def run_followup(
         log.error("unknown follow-up job %r", key)
         return []
     try:
-        return await handler(db, f"{platform}:{tenant}", argument, settings or Settings.from_env())
+        replies = await handler(db, f"{platform}:{tenant}", argument, settings or Settings.from_env())
     except Exception:  # one boundary for background work: log it, tell the people, move on
         log.exception("follow-up job %r failed", key)
+        observe.count("followup_job", kind=kind, outcome="failed")
         return [Reply("A background step failed; the case itself is saved.", ReplyKind.ERROR)]
+    observe.count("followup_job", kind=kind, outcome="done")
+    return replies
 
 
 def register_all() -> None:

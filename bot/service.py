@@ -15,7 +15,7 @@ import random
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import interview, invite, links, render
+from bot import interview, invite, links, observe, render
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
 from bot.drafting import followup_key
@@ -40,6 +40,8 @@ async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = 
         try:
             async with db.transaction() as session:
                 replies = await _apply(session, inbound, settings)
+            if any(reply.kind == ReplyKind.ERROR for reply in replies):
+                observe.count("refusal", platform=inbound.platform)
             return links.with_case_links(replies, settings.public_url)
         except repo.StaleConversation:
             log.info(
@@ -122,6 +124,7 @@ async def has_active_conversation(db: Database, *, platform: str, tenant: str, k
 
 
 async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
+    observe.count("interview_turn", platform=turn.inbound.platform)  # a retried turn counts again
     session = turn.session
     case = await repo.case_by_id(session, tenant_id=turn.tenant_id, case_id=conversation.case_id)
     if case is None:  # the case row is gone: nothing to resume

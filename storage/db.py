@@ -35,7 +35,7 @@ def async_url(url: str) -> str:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
-    if backend == "postgresql":
+    if backend in {"postgresql", "postgres"}:  # postgres:// is how Heroku, Render and Fly spell it
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     raise DatabaseURLError(
         f"DATABASE_URL uses {backend!r}; Casebook supports sqlite and postgresql "
@@ -51,6 +51,7 @@ def sync_url(url: str) -> str:
 
 
 def is_sqlite(url: str) -> bool:
+    """Whether `url` names SQLite (any spelling)."""
     return make_url(url).get_backend_name() == "sqlite"
 
 

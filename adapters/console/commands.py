@@ -6,12 +6,11 @@ import argparse
 import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
-from storage import db as database
-from storage.db import Database
+if TYPE_CHECKING:  # imported by the commands that run: `--help` stays fast
+    from bot.config import Settings
+    from storage.db import Database
 
 
 def add_commands(sub: Any) -> None:
@@ -38,6 +37,8 @@ def add_commands(sub: Any) -> None:
 
 
 def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import db as database
+
     database.migrate(settings.database_url)
     print("Database schema is up to date.")
     return 0
@@ -74,13 +75,14 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     url = args.database or (f"sqlite:///{DEMO_FILE}" if args.web else None)
     if url:
-        settings = replace(settings, database_url=url)
+        settings = settings.model_copy(update={"database_url": url})
     code = with_database(settings, lambda db: demo.run(db, settings))
     if code != 0 or not args.web:
         return code
-    from adapters.server import listen_address, run_serve
+    from adapters.ops.settings import ServeSettings
+    from adapters.server import run_serve
 
-    _, port = listen_address()
+    port = ServeSettings.from_env().port
     print(f"\nThe case library of this demo: http://127.0.0.1:{port}/  (Ctrl-C stops it)", flush=True)
     return run_serve(args, settings)
 

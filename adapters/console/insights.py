@@ -10,18 +10,16 @@ import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+if TYPE_CHECKING:  # the rest is imported by the commands that run: `--help` stays fast
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
-from adapters.console.commands import with_database
-from bot.config import Settings
-from bot.insights import cloud
-from bot.insights.importer import Candidate, ImportFormatError, candidates_from_document, import_cases
-from storage import repo
-from storage.db import Database
+    from bot.config import Settings
+    from bot.insights.importer import Candidate
+    from storage.db import Database
 
-Job = Callable[[Database, argparse.Namespace], Awaitable[int]]
+Job = Callable[["Database", argparse.Namespace], Awaitable[int]]
 
 
 def add_commands(sub: Any) -> None:
@@ -79,6 +77,8 @@ def add_commands(sub: Any) -> None:
 
 def _runner(job: Job) -> Callable[[argparse.Namespace, Settings], int]:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
+        from adapters.console.commands import with_database
+
         return with_database(settings, lambda db: job(db, args))
 
     return handler
@@ -113,6 +113,9 @@ def read_documents(path: Path) -> list[tuple[str, Any]]:
 
 
 def candidates_from(documents: list[tuple[str, Any]], fmt: str) -> tuple[list[Candidate], list[str]]:
+    from bot.insights import cloud
+    from bot.insights.importer import candidates_from_document
+
     ours: list[tuple[str, Any]] = []
     theirs: list[tuple[str, Any]] = []
     for label, doc in documents:
@@ -125,6 +128,8 @@ def candidates_from(documents: list[tuple[str, Any]], fmt: str) -> tuple[list[Ca
 
 
 async def run_import(db: Database, args: argparse.Namespace) -> int:
+    from bot.insights.importer import ImportFormatError, import_cases
+
     try:
         documents = await asyncio.to_thread(read_documents, Path(args.path))
         found, notes = candidates_from(documents, args.format)
@@ -161,6 +166,8 @@ async def run_similar(db: Database, args: argparse.Namespace) -> int:
 
 
 async def _tenant_id(session: AsyncSession, args: argparse.Namespace) -> int:
+    from storage import repo
+
     tenant = await repo.tenant(session, platform=args.platform, external_id=args.tenant)
     assert tenant.id is not None
     return tenant.id

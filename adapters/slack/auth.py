@@ -10,6 +10,7 @@ listeners that delete an uninstalled workspace's tokens.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from typing import Any, Protocol
 
@@ -18,12 +19,15 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize, AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.config import INSTALL_PATH, REDIRECT_PATH, SlackSettings
+from bot.config import ConfigError, Settings
 from storage.db import Database
+from storage.secrets import Sealer
 
 log = logging.getLogger(__name__)
 STATE_SECONDS = 600
@@ -67,13 +71,64 @@ class SingleWorkspace(AsyncAuthorize):
         return self._result
 
 
-def installation_store(db: Database, settings: SlackSettings) -> AsyncSQLAlchemyInstallationStore:
+class SealedInstallationStore(AsyncSQLAlchemyInstallationStore):
+    """slack_sdk's store, with every token sealed (storage.secrets) before it reaches a row and
+    opened when read back; rows written before sealing was turned on are still read."""
+
+    def __init__(self, *, sealer: Sealer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sealer = sealer
+
+    async def async_save(self, installation: Installation) -> None:
+        sealed = copy.copy(installation)
+        for name in INSTALLATION_SECRETS:
+            setattr(sealed, name, self.sealer.seal(getattr(installation, name)))
+        await super().async_save(sealed)  # saves its bot through async_save_bot (sealed already)
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        sealed = copy.copy(bot)
+        for name in BOT_SECRETS:
+            setattr(sealed, name, self.sealer.seal(getattr(bot, name)))
+        await super().async_save_bot(sealed)
+
+    async def async_find_bot(self, **kwargs: Any) -> Bot | None:
+        bot = await super().async_find_bot(**kwargs)
+        if bot is not None:
+            for name in BOT_SECRETS:
+                setattr(bot, name, self.sealer.open(getattr(bot, name)))
+        return bot
+
+    async def async_find_installation(self, **kwargs: Any) -> Installation | None:
+        installation = await super().async_find_installation(**kwargs)
+        if installation is not None:
+            for name in INSTALLATION_SECRETS:
+                setattr(installation, name, self.sealer.open(getattr(installation, name)))
+        return installation
+
+
+BOT_SECRETS = ("bot_token", "bot_refresh_token")
+INSTALLATION_SECRETS = (*BOT_SECRETS, "user_token", "user_refresh_token")
+
+
+def installation_store(db: Database, settings: SlackSettings) -> SealedInstallationStore:
     assert settings.client_id is not None
-    return AsyncSQLAlchemyInstallationStore(client_id=settings.client_id, engine=db.engine, logger=log)
+    return SealedInstallationStore(
+        sealer=sealer(), client_id=settings.client_id, engine=db.engine, logger=log
+    )
+
+
+def sealer() -> Sealer:
+    keys = Settings.from_env().secret_keys
+    if keys is None:
+        raise ConfigError(
+            "Slack OAuth stores each workspace's bot token: set CASEBOOK_SECRET_KEY (make one with "
+            "`casebook secret-key`) so that they are stored encrypted."
+        )
+    return Sealer.from_keys(keys.get_secret_value())
 
 
 def oauth_settings(
-    db: Database, settings: SlackSettings, store: AsyncSQLAlchemyInstallationStore
+    db: Database, settings: SlackSettings, store: SealedInstallationStore
 ) -> AsyncOAuthSettings:
     return AsyncOAuthSettings(
         client_id=settings.client_id,
@@ -91,7 +146,7 @@ def oauth_settings(
 
 
 def installation_authorize(
-    settings: SlackSettings, store: AsyncSQLAlchemyInstallationStore, client: AsyncWebClient
+    settings: SlackSettings, store: SealedInstallationStore, client: AsyncWebClient
 ) -> AsyncInstallationStoreAuthorize:
     # The store is read on every request, so a revoked token stops working at once; only
     # the auth.test result behind a still-installed token is cached.
@@ -121,7 +176,7 @@ class StaticToken:
 class InstalledTokens:
     """The newest bot token installed for a tenant: a team, or an org-wide enterprise."""
 
-    def __init__(self, store: AsyncSQLAlchemyInstallationStore) -> None:
+    def __init__(self, store: SealedInstallationStore) -> None:
         self.store = store
 
     async def token_for(self, tenant: str) -> str | None:
@@ -141,4 +196,4 @@ class InstalledTokens:
         )
         async with self.store.engine.connect() as connection:
             row = (await connection.execute(query)).first()
-        return str(row[0]) if row else None
+        return self.store.sealer.open(str(row[0])) if row else None

@@ -7,12 +7,14 @@ over Socket Mode when `SLACK_APP_TOKEN` is set. With none of these, Slack is off
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Annotated, Any, Self
 from urllib.parse import urlparse
 
-from bot.config import ConfigError
+from pydantic import BeforeValidator, Field
+from pydantic_settings import NoDecode
+
+from bot.config import ConfigError, EnvSettings
 
 # What the manifest asks for; OAuth installs request the same.
 BOT_SCOPES = (
@@ -33,17 +35,43 @@ INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 
 
-@dataclass(frozen=True)
-class SlackSettings:
-    signing_secret: str | None = None
-    bot_token: str | None = None
-    app_token: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = None
-    api_url: str | None = None  # the Web API base URL, ending with "/"
-    redirect_uri: str | None = None
-    command: str = DEFAULT_COMMAND
-    scopes: tuple[str, ...] = BOT_SCOPES
+def _api_url(value: Any) -> Any:
+    if value is None:
+        return None
+    raw = str(value).strip()
+    parsed = urlparse(raw)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ConfigError(
+            f"SLACK_API_URL must be an http(s) URL such as https://slack.com/api/, not {raw!r}."
+        )
+    # slack_sdk joins method names onto the base URL: without the slash, "api" + "chat.postMessage".
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def _scopes(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    raw = value
+    scopes = tuple(s.strip() for s in raw.replace(" ", ",").split(",") if s.strip())
+    missing = [s for s in ("commands", "chat:write") if s not in scopes]
+    if missing:
+        raise ConfigError(f"SLACK_SCOPES must include {', '.join(missing)}.")
+    return scopes
+
+
+class SlackSettings(EnvSettings):
+    signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    client_secret: str | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+    # The Web API base URL, ending with "/".
+    api_url: Annotated[str | None, BeforeValidator(_api_url)] = Field(None, validation_alias="SLACK_API_URL")
+    redirect_uri: str | None = Field(None, validation_alias="SLACK_REDIRECT_URI")
+    command: str = Field(DEFAULT_COMMAND, validation_alias="SLACK_COMMAND")
+    scopes: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_scopes)] = Field(
+        BOT_SCOPES, validation_alias="SLACK_SCOPES"
+    )
     profile_ttl_seconds: int = 900
 
     @property
@@ -66,24 +94,8 @@ class SlackSettings:
         return f"{workspaces}, {'socket mode' if self.socket_mode else 'http'}"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SlackSettings:
-        env = os.environ if env is None else env
-
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
-
-        settings = cls(
-            signing_secret=get("SLACK_SIGNING_SECRET"),
-            bot_token=get("SLACK_BOT_TOKEN"),
-            app_token=get("SLACK_APP_TOKEN"),
-            client_id=get("SLACK_CLIENT_ID"),
-            client_secret=get("SLACK_CLIENT_SECRET"),
-            api_url=_api_url(get("SLACK_API_URL")),
-            redirect_uri=get("SLACK_REDIRECT_URI"),
-            command=get("SLACK_COMMAND") or DEFAULT_COMMAND,
-            scopes=_scopes(get("SLACK_SCOPES")),
-        )
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        settings = super().from_env(env)
         settings.check()
         return settings
 
@@ -116,25 +128,3 @@ class SlackSettings:
             raise ConfigError("Slack: OAuth over HTTP needs SLACK_SIGNING_SECRET too.")
         if not self.command.startswith("/") or " " in self.command:
             raise ConfigError(f"SLACK_COMMAND must look like /postmortem, not {self.command!r}.")
-
-
-def _api_url(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    parsed = urlparse(raw)
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        raise ConfigError(
-            f"SLACK_API_URL must be an http(s) URL such as https://slack.com/api/, not {raw!r}."
-        )
-    # slack_sdk joins method names onto the base URL: without the slash, "api" + "chat.postMessage".
-    return raw if raw.endswith("/") else raw + "/"
-
-
-def _scopes(raw: str | None) -> tuple[str, ...]:
-    if raw is None:
-        return BOT_SCOPES
-    scopes = tuple(s.strip() for s in raw.replace(" ", ",").split(",") if s.strip())
-    missing = [s for s in ("commands", "chat:write") if s not in scopes]
-    if missing:
-        raise ConfigError(f"SLACK_SCOPES must include {', '.join(missing)}.")
-    return scopes

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def add_commands(sub: Any) -> None:
@@ -21,7 +21,7 @@ def add_commands(sub: Any) -> None:
     )
     package.add_argument(
         "--website-url",
-        default=os.environ.get("TEAMS_APP_WEBSITE_URL"),
+        default=None,
         help="https page about Casebook for your users; /privacy and /terms are linked from it "
         "(default: TEAMS_APP_WEBSITE_URL)",
     )
@@ -34,10 +34,13 @@ def add_commands(sub: Any) -> None:
 
 
 def run_package(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.teams.config import TeamsSettings
     from adapters.teams.package import PackageError, PackageOptions, build
 
-    app_id = (args.app_id or os.environ.get("MICROSOFT_APP_ID") or "").strip()
-    if not args.website_url:
+    teams = TeamsSettings.unchecked_from_env()
+    app_id = (args.app_id or teams.app_id or "").strip()
+    website_url = args.website_url or teams.app_website_url
+    if not website_url:
         print(
             "casebook teams-package: pass --website-url https://... (a page about Casebook for your "
             "users; Teams links its /privacy and /terms), or set TEAMS_APP_WEBSITE_URL",
@@ -46,7 +49,7 @@ def run_package(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     options = PackageOptions(
         app_id=app_id,
-        website_url=args.website_url,
+        website_url=website_url,
         version=args.app_version,
         developer_name=args.developer_name,
     )

@@ -7,28 +7,47 @@ unless the explicit development flag allows unauthenticated traffic.
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
-from bot.config import ConfigError
+from pydantic import BeforeValidator, Field
+from pydantic_settings import NoDecode
+
+from bot.config import ConfigError, EnvSettings
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
-@dataclass(frozen=True)
-class TeamsSettings:
-    app_id: str | None = None
-    app_password: str | None = None
-    app_tenant_id: str | None = None
-    allowed_tenants: frozenset[str] = field(default_factory=frozenset)
-    dev_allow_unauthenticated: bool = False
+def _guids(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+
+
+def _flag(value: Any) -> Any:
+    return value if isinstance(value, bool) else str(value).strip().lower() in TRUE_WORDS
+
+
+Guids = Annotated[frozenset[str], NoDecode, BeforeValidator(_guids)]
+
+
+class TeamsSettings(EnvSettings):
+    app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
+    app_password: str | None = Field(None, validation_alias="MICROSOFT_APP_PASSWORD")
+    app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
+    allowed_tenants: Guids = Field(frozenset(), validation_alias="TEAMS_ALLOWED_TENANTS")
+    dev_allow_unauthenticated: Annotated[bool, BeforeValidator(_flag)] = Field(
+        False, validation_alias="TEAMS_DEV_ALLOW_UNAUTHENTICATED"
+    )
     # Entra object ids of Casebook admins (may publish, cancel, reassign any case's actions).
-    admins: frozenset[str] = field(default_factory=frozenset)
+    admins: Guids = Field(frozenset(), validation_alias="TEAMS_ADMINS")
+    # Optional default for `casebook teams-package --website-url`.
+    app_website_url: str | None = Field(None, validation_alias="TEAMS_APP_WEBSITE_URL")
     # Where the Bot Framework publishes its token signing keys. None: the public cloud's.
     # Not read from the environment; the tests point it at a local stand-in.
-    openid_metadata_url: str | None = None
+    openid_metadata_url: str | None = Field(None, exclude=True)
 
     @property
     def enabled(self) -> bool:
@@ -44,7 +63,8 @@ class TeamsSettings:
         configured = {self.app_tenant_id} if self.app_tenant_id else set()
         return frozenset(t.lower() for t in configured | set(self.allowed_tenants))
 
-    def validate(self) -> TeamsSettings:
+    # Named before these settings were a pydantic model (whose deprecated classmethod it shadows).
+    def validate(self) -> Self:  # type: ignore[override]
         if self.app_id:
             missing = [
                 name
@@ -75,23 +95,13 @@ class TeamsSettings:
         return self
 
     @classmethod
-    def from_env(cls) -> TeamsSettings:
-        return cls(
-            app_id=(os.environ.get("MICROSOFT_APP_ID") or "").strip() or None,
-            app_password=os.environ.get("MICROSOFT_APP_PASSWORD") or None,
-            app_tenant_id=(os.environ.get("MICROSOFT_APP_TENANT_ID") or "").strip() or None,
-            allowed_tenants=_guids("TEAMS_ALLOWED_TENANTS"),
-            admins=_guids("TEAMS_ADMINS"),
-            dev_allow_unauthenticated=(os.environ.get("TEAMS_DEV_ALLOW_UNAUTHENTICATED") or "")
-            .strip()
-            .lower()
-            in TRUE_WORDS,
-        ).validate()
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        return cls.unchecked_from_env(env).validate()
 
-
-def _guids(name: str) -> frozenset[str]:
-    raw = os.environ.get(name) or ""
-    return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
+    @classmethod
+    def unchecked_from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """The values alone, for tools that need one of them (the app package needs the app id)."""
+        return super().from_env(env)
 
 
 def _require_guid(name: str, value: str) -> None:

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def add_routes(app: web.Application, *, db: Database, settings: Settings) -> bool:
-    config = web_config.load(platforms_mounted=bool(app[MOUNTED]))
+    config = web_config.load(platforms_mounted=bool(app[MOUNTED]), public_url=settings.public_url)
     app[WEB] = WebState(db=db, settings=settings, config=config, templates=environment())
     app[LOOPBACK_ONLY] = config.local
     app.middlewares.append(library_middleware)

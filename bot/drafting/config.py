@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Annotated, Any, Self
 from urllib.parse import urlparse
 
-from bot.config import ConfigError, env_int
+from pydantic import BeforeValidator, Field, model_validator
+
+from bot.config import ConfigError, EnvSettings, Invalid, seconds, whole
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_TIMEOUT = 30.0
@@ -29,71 +31,86 @@ def enabled_in_env(env: Mapping[str, str] | None = None) -> bool:
     return bool((env.get("OPENAI_API_KEY") or "").strip() or (env.get("OPENAI_BASE_URL") or "").strip())
 
 
-def _seconds(name: str, default: float, *, low: float, high: float) -> float:
-    raw = (os.environ.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw.removesuffix("s"))
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number of seconds, e.g. 30, not {raw!r}") from exc
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, not {value:g}")
-    return value
-
-
-def _base_url() -> str | None:
-    raw = (os.environ.get("OPENAI_BASE_URL") or "").strip()
-    if not raw:
-        return None
+def _base_url(value: Any) -> Any:
+    raw = str(value).strip()
     parsed = urlparse(raw)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        raise ConfigError(
-            f"OPENAI_BASE_URL must be an http(s) URL such as http://localhost:11434/v1, not {raw!r}"
-        )
+        raise Invalid(f"{{name}} must be an http(s) URL such as http://localhost:11434/v1, not {raw!r}")
     return raw
 
 
-@dataclass(frozen=True)
-class DraftingConfig:
-    enabled: bool
-    api_key: str
-    base_url: str | None  # None: api.openai.com
-    model: str = DEFAULT_MODEL
-    timeout: float = DEFAULT_TIMEOUT  # seconds, per request
-    max_retries: int = DEFAULT_RETRIES  # on timeouts, 408/409/429 and 5xx (the SDK's backoff)
-    structured: str = "auto"  # auto: json_schema, falling back to JSON mode where unsupported
-    max_output_tokens: int | None = None
-    azure_api_version: str | None = None  # set: Azure OpenAI's deployment-style endpoint
+def _structured(value: Any) -> Any:
+    mode = str(value).strip().lower()
+    if mode not in STRUCTURED_MODES:
+        raise Invalid(f"{{name}} must be one of {', '.join(STRUCTURED_MODES)}, not {mode!r}")
+    return mode
 
-    @classmethod
-    def from_env(cls) -> DraftingConfig:
-        env = os.environ
-        structured = (env.get("OPENAI_STRUCTURED_OUTPUT") or "auto").strip().lower()
-        if structured not in STRUCTURED_MODES:
-            raise ConfigError(
-                f"OPENAI_STRUCTURED_OUTPUT must be one of {', '.join(STRUCTURED_MODES)}, not {structured!r}"
-            )
-        tokens = env_int("OPENAI_MAX_OUTPUT_TOKENS", 0, low=0, high=200_000)
-        azure_api_version = (env.get("OPENAI_API_VERSION") or "").strip() or None
-        base_url = _base_url()
-        if azure_api_version and not base_url:
+
+def _drafting(value: Any) -> Any:
+    mode = str(value).strip().lower()
+    if mode not in {"auto", "template"}:
+        raise Invalid(f"{{name}} must be auto or template, not {value!r}")
+    return mode
+
+
+def _prompt_version(value: Any) -> Any:
+    raw = str(value).strip().lower().removeprefix("v")
+    if not raw.isdigit():
+        raise Invalid(f"{{name}} must be a number such as 1, not {raw!r}")
+    return int(raw)
+
+
+def _tokens(value: Any) -> Any:
+    count = whole(0, 200_000)(value) if value is not None else 0
+    return count or None  # 0: no cap
+
+
+class DraftingConfig(EnvSettings):
+    drafting: Annotated[str, BeforeValidator(_drafting)] = Field("auto", validation_alias="CASEBOOK_DRAFTING")
+    given_key: str | None = Field(None, validation_alias="OPENAI_API_KEY", repr=False)
+    base_url: Annotated[str | None, BeforeValidator(_base_url)] = Field(
+        None, validation_alias="OPENAI_BASE_URL"
+    )  # None: api.openai.com
+    model: str = Field(DEFAULT_MODEL, validation_alias="OPENAI_MODEL")
+    # Seconds, per request.
+    timeout: Annotated[float, BeforeValidator(seconds(0.1, 600))] = Field(
+        DEFAULT_TIMEOUT, validation_alias="OPENAI_TIMEOUT"
+    )
+    # On timeouts, 408/409/429 and 5xx (the SDK's backoff).
+    max_retries: Annotated[int, BeforeValidator(whole(0, 5))] = Field(
+        DEFAULT_RETRIES, validation_alias="OPENAI_MAX_RETRIES"
+    )
+    # auto: json_schema, falling back to JSON mode where unsupported.
+    structured: Annotated[str, BeforeValidator(_structured)] = Field(
+        "auto", validation_alias="OPENAI_STRUCTURED_OUTPUT"
+    )
+    max_output_tokens: Annotated[int | None, BeforeValidator(_tokens)] = Field(
+        None, validation_alias="OPENAI_MAX_OUTPUT_TOKENS"
+    )
+    # Set: Azure OpenAI's deployment-style endpoint.
+    azure_api_version: str | None = Field(None, validation_alias="OPENAI_API_VERSION")
+    # None: the newest prompts/case-draft.v<N>.md.
+    prompt_version: Annotated[int | None, BeforeValidator(_prompt_version)] = Field(
+        None, validation_alias="CASEBOOK_PROMPT_VERSION"
+    )
+
+    @model_validator(mode="after")
+    def _azure_needs_base_url(self) -> Self:
+        if self.azure_api_version and not self.base_url:
             raise ConfigError(
                 "OPENAI_API_VERSION selects Azure OpenAI's deployment endpoint: set OPENAI_BASE_URL to "
                 "https://<resource>.openai.azure.com too (or unset OPENAI_API_VERSION and use the "
                 "/openai/v1/ URL)"
             )
-        return cls(
-            enabled=enabled_in_env(env),
-            api_key=(env.get("OPENAI_API_KEY") or "").strip() or PLACEHOLDER_KEY,
-            base_url=base_url,
-            model=(env.get("OPENAI_MODEL") or "").strip() or DEFAULT_MODEL,
-            timeout=_seconds("OPENAI_TIMEOUT", DEFAULT_TIMEOUT, low=0.1, high=600),
-            max_retries=env_int("OPENAI_MAX_RETRIES", DEFAULT_RETRIES, low=0, high=5),
-            structured=structured,
-            max_output_tokens=tokens or None,
-            azure_api_version=azure_api_version,
-        )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.drafting != "template" and bool(self.given_key or self.base_url)
+
+    @property
+    def api_key(self) -> str:
+        return self.given_key or PLACEHOLDER_KEY
 
     @property
     def server(self) -> str:

@@ -56,7 +56,7 @@ async def draft_job(db: Database, tenant_key: str, argument: str, settings: Sett
         return []
     try:
         config = DraftingConfig.from_env()
-        prompt = configured_prompt()
+        prompt = configured_prompt(config.prompt_version)
     except ConfigError as error:
         log.error("drafting is misconfigured: %s", error)
         return [

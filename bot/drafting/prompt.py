@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -75,11 +74,9 @@ def load_prompt(name: str = PROMPT_NAME, version: int | None = None) -> Prompt:
     return _parse(name, chosen, text)
 
 
-def configured_prompt() -> Prompt:
-    raw = (os.environ.get("CASEBOOK_PROMPT_VERSION") or "").strip().lower().removeprefix("v")
-    if raw and not raw.isdigit():
-        raise ConfigError(f"CASEBOOK_PROMPT_VERSION must be a number such as 1, not {raw!r}")
-    return load_prompt(PROMPT_NAME, int(raw) if raw else None)
+def configured_prompt(version: int | None = None) -> Prompt:
+    """The prompt CASEBOOK_PROMPT_VERSION pins (DraftingConfig.prompt_version), or the newest."""
+    return load_prompt(PROMPT_NAME, version)
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import observe
 from bot.notify import ConversationPoster, DeliveryCheck, Notifier, SendResult
 from bot.parsing import parse_clock
 from bot.reminders.config import ReminderSettings
@@ -163,6 +164,9 @@ async def sweep(
     if run.tenants:
         report.lines += await _digests(run)
         report.lines += await _escalations(run)
+    if not dry_run:
+        for line in report.lines:
+            observe.count("reminder", kind=line.kind, outcome=line.status)
     return report
 
 

@@ -19,10 +19,12 @@ from adapters.slack.notifier import slack_notifier
 from bot.messages import Reply
 from storage.db import Database, sync_url
 from storage.models import Tenant
+from storage.secrets import Sealer, SecretKeyError, new_key, reseal_all
 from tests.slack.conftest import Harness, serving
 from tests.slack.support import SIGNING_SECRET, SlackStandIn
 
 SECOND_TEAM = "T0SECOND"
+KEY, NEWER_KEY = new_key(), new_key()
 
 
 def test_migrated_tables_are_the_stores_tables(db_url: str) -> None:
@@ -53,6 +55,7 @@ def oauth_env(monkeypatch: pytest.MonkeyPatch, standin: SlackStandIn) -> SlackSe
     monkeypatch.setenv("SLACK_CLIENT_ID", "1111.2222")
     monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-secret")
     monkeypatch.setenv("SLACK_API_URL", standin.api_url)
+    monkeypatch.setenv("CASEBOOK_SECRET_KEY", KEY)
     return SlackSettings.from_env()
 
 
@@ -76,10 +79,16 @@ async def install(h: Harness, code: str = "c0de") -> None:
         assert done.status == 200, await done.text()
 
 
-async def installed_bots(db: Database) -> list[tuple[str, str]]:
+async def stored_tokens(db: Database) -> list[tuple[str, str]]:
+    """The rows as they are in the database (sealed)."""
     async with db.engine.connect() as connection:
         rows = await connection.execute(sa.text("SELECT team_id, bot_token FROM slack_bots"))
         return [(row[0], row[1]) for row in rows]
+
+
+async def installed_bots(db: Database, keys: str = KEY) -> list[tuple[str, str]]:
+    sealer = Sealer.from_keys(keys)
+    return [(team, str(sealer.open(token))) for team, token in await stored_tokens(db)]
 
 
 async def test_install_then_every_call_speaks_with_that_workspace_token(oauth: Harness) -> None:
@@ -147,3 +156,26 @@ async def test_the_notifier_sends_dms_with_each_workspace_token(
     h.standin.fail("conversations.open", "user_not_found")
     gone = await notifier.send_direct(tenant=SECOND_TEAM, user_id="UGONE", replies=[Reply("hi")])
     assert (gone.ok, gone.retryable) == (False, False)
+
+
+async def test_tokens_are_sealed_at_rest_and_survive_a_key_rotation(
+    oauth: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = oauth
+    await install(h)
+    async with h.db.engine.connect() as connection:
+        rows = [tuple(r) for r in await connection.execute(sa.text("SELECT * FROM slack_bots"))]
+        rows += [tuple(r) for r in await connection.execute(sa.text("SELECT * FROM slack_installations"))]
+    assert rows and not any("xoxb-installed-c0de" in str(value) for row in rows for value in row)
+
+    rotated = f"{NEWER_KEY},{KEY}"  # the new key first; the old one still opens what it sealed
+    assert await reseal_all(h.db, rotated) == 2  # the bot row and the installation row
+    with pytest.raises(SecretKeyError):
+        await installed_bots(h.db, keys=KEY)  # no longer sealed with the old key
+    assert await installed_bots(h.db, keys=NEWER_KEY) == [(SECOND_TEAM, "xoxb-installed-c0de")]
+
+    monkeypatch.setenv("CASEBOOK_SECRET_KEY", NEWER_KEY)  # the old key dropped
+    async with serving(h.db, h.standin) as again:
+        await again.sender.command("After the rotation")
+        await again.settle()
+    assert {c.token for c in h.standin.called("chat.postMessage")} == {"xoxb-installed-c0de"}

@@ -64,12 +64,19 @@ async def test_health_without_slack(db: Database, monkeypatch: pytest.MonkeyPatc
     try:
         async with aiohttp.ClientSession() as session:
             async with session.get(server.make_url("/healthz")) as health:
-                assert health.status == 200
-                assert await health.json() == {"status": "ok", "database": db.dialect, "platforms": ["web"]}
+                assert health.status == 200 and await health.json() == {"status": "ok"}
+            async with session.get(server.make_url("/readyz")) as ready:
+                assert ready.status == 200
+                assert await ready.json() == {"status": "ok", "database": db.dialect, "platforms": ["web"]}
             async with session.post(server.make_url(EVENTS_PATH), data=b"{}") as events:
                 assert events.status == 404
-            async with session.get(down.make_url("/healthz")) as unhealthy:
-                assert unhealthy.status == 503
+            async with session.get(down.make_url("/healthz")) as alive:
+                assert alive.status == 200  # restarting would not bring the database back
+            async with session.get(down.make_url("/readyz")) as unready:
+                assert unready.status == 503
+                assert (await unready.json())["missing"] == [
+                    "the database does not answer (OperationalError)"
+                ]
     finally:
         await server.close()
         await down.close()
@@ -104,12 +111,16 @@ async def test_casebook_serve_runs_and_stops_cleanly(tmp_path: Path, standin: Sl
         async with aiohttp.ClientSession() as session, asyncio.timeout(30):
             while not health:
                 try:
-                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
                         health = await response.json()
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.1)
         assert health == {"status": "ok", "database": "sqlite", "platforms": ["slack", "web"]}
         assert standin.called("auth.test")  # the token is checked at start, not on a first request
+        probe = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "healthcheck", "--path", "/readyz", env=env, cwd=ROOT
+        )
+        assert await asyncio.wait_for(probe.wait(), timeout=30) == 0  # the container's HEALTHCHECK
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)

@@ -1,0 +1,1 @@
+"""Operating Casebook: health, readiness, metrics, request ids in logs, backups, secrets."""
