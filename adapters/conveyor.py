@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.config import Settings
 from bot.messages import Reply
@@ -143,9 +144,13 @@ class Conveyor:
             rows = await outbox.unsettled(
                 session, platform=self.platform, tenant=place[0], key=place[1], kind=outbox.REPLY
             )
+        settling: tuple[int, str] | None = None  # settled in the commit that claims the next row
         for row in rows:
             assert row.id is not None
             async with self.db.transaction() as session:
+                if settling is not None:
+                    await outbox.settle(session, entry_id=settling[0], at=self.clock(), outcome=settling[1])
+                    settling = None
                 if not await outbox.claim(session, entry_id=row.id, at=self.clock()):
                     continue  # another process sends it
             try:
@@ -153,12 +158,14 @@ class Conveyor:
             except Exception:  # a bug in a send: logged, settled, the next replies still go out
                 log.exception("%s: sending outbox row %s failed", self.platform, row.id)
                 result = "failed"
-            async with self.db.transaction() as session:
-                await outbox.settle(session, entry_id=row.id, at=self.clock(), outcome=result)
+            settling = (row.id, result)
             if result == "sent":
                 self.tally.sent += 1
             else:
                 self.tally.failed += 1
+        if settling is not None:
+            async with self.db.transaction() as session:
+                await outbox.settle(session, entry_id=settling[0], at=self.clock(), outcome=settling[1])
 
     async def _start_jobs(self, place: tuple[str, str]) -> None:
         async with self.db.sessions() as session:
@@ -171,3 +178,58 @@ class Conveyor:
     async def _job(self, row: OutboxEntry, place: tuple[str, str]) -> None:
         if await run_job(self.db, row, now=self.clock(), settings=self.settings):
             self.kick(*place)  # its replies are rows now: deliver them in order
+
+
+@dataclass
+class Received:
+    tenant: str
+    event_key: str
+    conversation_key: str
+    payload: dict[str, Any]
+    at: dt.datetime
+
+
+class InboxWriter:
+    """Inbox rows written in group commits: requests that arrive while a commit is under way
+    are written together in the next one, so a burst of acknowledgements costs a few commits,
+    not one each (SQLite has one writer; PostgreSQL waits on each commit's flush)."""
+
+    def __init__(self, *, platform: str, db: Database) -> None:
+        self.platform = platform
+        self.db = db
+        self._queue: list[tuple[Received, asyncio.Future[int | None]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def write(self, received: Received) -> int | None:
+        """The new row's id once committed, or None for an event already in."""
+        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._queue.append((received, done))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                async with self.db.transaction() as session:
+                    ids = [
+                        await inbox.receive(
+                            session,
+                            platform=self.platform,
+                            tenant=r.tenant,
+                            event_key=r.event_key,
+                            conversation_key=r.conversation_key,
+                            payload=r.payload,
+                            at=r.at,
+                        )
+                        for r, _ in batch
+                    ]
+            except Exception as error:  # every request of the batch hears of it: none is stored
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for (_, done), entry_id in zip(batch, ids, strict=True):
+                if not done.done():
+                    done.set_result(entry_id)

@@ -18,7 +18,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.conveyor import Conveyor, wall_clock
+from adapters.conveyor import Conveyor, InboxWriter, Received, wall_clock
 from adapters.slack.auth import TokenSource
 from adapters.slack.blocks import root_message
 from adapters.slack.config import SlackSettings
@@ -29,7 +29,6 @@ from adapters.work import Work
 from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
 from bot.service import has_active_conversation
-from storage import inbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -95,6 +94,7 @@ class Runtime:
     active_keys: KeySet = field(default_factory=lambda: KeySet(50_000))
     # The time of a request is taken once, when it arrives: injectable so tests choose it.
     clock: Callable[[], dt.datetime] = wall_clock
+    inbox: InboxWriter = field(init=False)
     conveyor: Conveyor | None = None  # set by the Slack service, which owns the Web API clients
     base_client: AsyncWebClient | None = None
     tokens: TokenSource | None = None
@@ -109,6 +109,9 @@ class Runtime:
             directory=Directory(ttl_seconds=slack.profile_ttl_seconds),
             db_slots=asyncio.Semaphore(slots),
         )
+
+    def __post_init__(self) -> None:
+        self.inbox = InboxWriter(platform=PLATFORM, db=self.db)
 
     def courier(self, client: AsyncWebClient, workspace: Workspace) -> Courier:
         return Courier(client, team=workspace.tenant, dms=self.dms, session=self.session)
@@ -201,16 +204,15 @@ class Runtime:
         }
         event_key = event_id or f"{kind}:{uuid.uuid4().hex}"
         try:
-            async with self.db.transaction() as session:
-                entry_id = await inbox.receive(
-                    session,
-                    platform=PLATFORM,
+            entry_id = await self.inbox.write(
+                Received(
                     tenant=workspace.tenant,
                     event_key=event_key,
                     conversation_key=key,
                     payload=payload,
                     at=now,
                 )
+            )
         except (SQLAlchemyError, OSError) as error:
             log.error("could not store a %s from %s in %s: %r", kind, target.user, workspace.tenant, error)
             client = await self.client_for(workspace.tenant)
