@@ -57,8 +57,9 @@ def write_replies(
     place: dict[str, Any],
     inbox_id: int | None = None,
     key: str | None = None,
-) -> None:
-    """Every reply as a row, and every follow-up a reply names as a job row after them."""
+) -> list[OutboxEntry]:
+    """Every reply as a row, and every follow-up a reply names as a job row after them; the
+    reply rows are returned (ids once flushed)."""
     common: dict[str, Any] = {
         "platform": inbound.platform,
         "tenant": inbound.tenant,
@@ -66,7 +67,7 @@ def write_replies(
         "at": inbound.at,
         "inbox_id": inbox_id,
     }
-    outbox.add(
+    rows = outbox.add(
         session,
         kind=outbox.REPLY,
         payloads=[{"reply": reply_payload(r), "place": place} for r in replies],
@@ -74,6 +75,7 @@ def write_replies(
     )
     jobs = [{"job": r.followup, "place": place} for r in replies if r.followup]
     outbox.add(session, kind=outbox.JOB, payloads=jobs, **common)
+    return rows
 
 
 async def apply_received(

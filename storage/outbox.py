@@ -34,19 +34,21 @@ def add(
     payloads: list[dict[str, Any]],
     at: dt.datetime,
     inbox_id: int | None = None,
-) -> None:
-    for payload in payloads:
-        session.add(
-            OutboxEntry(
-                platform=platform,
-                tenant=tenant,
-                conversation_key=conversation_key,
-                inbox_id=inbox_id,
-                kind=kind,
-                payload=payload,
-                created_at=at,
-            )
+) -> list[OutboxEntry]:
+    rows = [
+        OutboxEntry(
+            platform=platform,
+            tenant=tenant,
+            conversation_key=conversation_key,
+            inbox_id=inbox_id,
+            kind=kind,
+            payload=payload,
+            created_at=at,
         )
+        for payload in payloads
+    ]
+    session.add_all(rows)
+    return rows
 
 
 async def unsettled(
@@ -121,4 +123,19 @@ async def settle_replies_of(session: AsyncSession, *, inbox_id: int, at: dt.date
             col(OutboxEntry.settled_at).is_(None),
         )
         .values(settled_at=at, outcome=outcome)
+    )
+
+
+async def claim_all(session: AsyncSession, *, entry_ids: list[int], at: dt.datetime) -> list[int]:
+    """Claim rows sent together (one platform call for several replies); the ids now ours."""
+    ours = []
+    for entry_id in entry_ids:
+        if await claim(session, entry_id=entry_id, at=at):
+            ours.append(entry_id)
+    return ours
+
+
+async def settle_all(session: AsyncSession, *, entry_ids: list[int], at: dt.datetime, outcome: str) -> None:
+    await session.exec(
+        update(OutboxEntry).where(col(OutboxEntry.id).in_(entry_ids)).values(settled_at=at, outcome=outcome)
     )
