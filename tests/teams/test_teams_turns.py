@@ -10,17 +10,19 @@ import pytest
 from botbuilder.schema import Activity
 from sqlmodel import select
 
+from adapters.teams.config import TeamsSettings
 from adapters.teams.inbound import PLATFORM
 from bot import commands
 from bot.commands import CommandContext, command
 from bot.config import Settings
 from bot.jobs import job
 from bot.messages import Reply, ReplyKind
+from bot.outbox import reply_payload
 from storage import outbox
 from storage.db import Database
 from storage.models import Case, OutboxEntry
 from tests.teams.activities import BOB, CHANNEL_ID, TENANT
-from tests.teams.conftest import Bot
+from tests.teams.conftest import Bot, serve_bot
 
 
 @job("teams-test-draft")
@@ -125,3 +127,37 @@ async def test_a_failed_turn_answers_500_keeps_the_answer_and_says_sorry(bot: Bo
     mark = len(bot.connector.sent)
     assert await bot.post(answer) == 200  # the Bot Framework's redelivery is not applied twice
     assert bot.connector.sent[mark:] == []
+
+
+async def test_replies_left_in_the_outbox_are_sent_once_on_the_next_start(bot: Bot) -> None:
+    """A crash after the answer's commit and before (or during) its send: the next process sends
+    what was never tried, and leaves alone what may have landed."""
+    post = bot.teams.channel_post("postmortem Disk full")
+    assert await bot.post(post) == 200
+    activity = Activity().deserialize(bot.teams.channel_reply(post["id"], "SEV3"))
+    place = {"activity": activity.serialize()}
+    async with bot.db.transaction() as session:
+        unsent, cut_off = outbox.add(
+            session,
+            platform=PLATFORM,
+            tenant=TENANT,
+            conversation_key="chain",
+            kind=outbox.REPLY,
+            payloads=[
+                {"reply": reply_payload(Reply("Left in the outbox")), "place": place},
+                {"reply": reply_payload(Reply("Was being sent")), "place": place},
+            ],
+            at=NOW,
+        )
+        await session.flush()
+        assert cut_off.id is not None
+        assert await outbox.claim(session, entry_id=cut_off.id, at=NOW)
+    teams = TeamsSettings(dev_allow_unauthenticated=True, allowed_tenants=frozenset({TENANT})).validate()
+    for _ in range(2):  # the second start finds nothing left
+        async for again in serve_bot(bot.db, bot.connector, teams):
+            await again.runtime.background.drain()
+    texts = [s.text for s in bot.connector.sent]
+    assert texts.count("Left in the outbox") == 1 and "Was being sent" not in texts
+    async with bot.db.sessions() as session:
+        outcomes = {r.id: r.outcome for r in (await session.exec(select(OutboxEntry))).all()}
+    assert (outcomes[unsent.id], outcomes[cut_off.id]) == ("sent", "unknown")
