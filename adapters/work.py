@@ -1,18 +1,16 @@
 """Work that runs after a platform has been acknowledged, tracked so a shutdown can finish it.
 
-Platforms get their answer before slow work is done (Slack's listeners, Teams' follow-ups);
-work that is acknowledged but then cut off by a redeploy would be lost. Every such piece goes
-through `Work.spawn` or `Work.run`, and `drain()` (on shutdown, and in tests) waits for it.
-Per-conversation locks keep one thread's answers, and the bot's replies to them, in arrival
-order inside a process; the database's version check keeps them correct across processes.
+Platforms get their answer before slow work is done (the conveyor applying inbox rows and
+sending outbox rows, App Home pages). What must survive a crash is in the database; these are
+the tasks carrying it, so a clean shutdown (and a test) can wait for them with `drain()`.
+The order of one conversation's answers and replies is the conveyor's (adapters/conveyor.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -56,22 +54,3 @@ class Work:
 
     def __len__(self) -> int:
         return len(self._tasks)
-
-
-class KeyedLocks:
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)

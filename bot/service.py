@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,18 +32,26 @@ from storage.models import Case, Conversation
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# Writes that belong to the turn's transaction but not to the core: the outbox rows of the
+# replies, the inbox row marked applied. Called with the turn's session and its replies.
+Record = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
 
 
-async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = None) -> list[Reply]:
-    """The one entry point every adapter calls."""
+async def handle(
+    db: Database, inbound: Inbound, *, settings: Settings | None = None, record: Record | None = None
+) -> list[Reply]:
+    """The one entry point every adapter calls. `record` runs in the same transaction."""
     settings = settings or Settings.from_env()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             async with db.transaction() as session:
                 replies = await _apply(session, inbound, settings)
+                replies = links.with_case_links(replies, settings.public_url)
+                if record is not None:
+                    await record(session, replies)
             if any(reply.kind == ReplyKind.ERROR for reply in replies):
                 observe.count("refusal", platform=inbound.platform)
-            return links.with_case_links(replies, settings.public_url)
+            return replies
         except repo.StaleConversation:
             log.info(
                 "conversation %s changed under us; applying again (attempt %d)",
@@ -56,14 +65,18 @@ async def handle(db: Database, inbound: Inbound, *, settings: Settings | None = 
             # rows, after a short random pause so that several losers do not collide again.
             log.info("a concurrent write won (%s); applying again (attempt %d)", error.orig, attempt)
             await asyncio.sleep(random.uniform(0, 0.02 * attempt))
-    return [
-        Reply(
-            "Several answers arrived at the same moment and yours could not be applied. "
-            "Please send it again.",
-            ReplyKind.ERROR,
-            ephemeral=True,
-        )
-    ]
+    replies = [CROWDED]
+    if record is not None:
+        async with db.transaction() as session:
+            await record(session, replies)
+    return replies
+
+
+CROWDED = Reply(
+    "Several answers arrived at the same moment and yours could not be applied. Please send it again.",
+    ReplyKind.ERROR,
+    ephemeral=True,
+)
 
 
 async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) -> list[Reply]:

@@ -350,3 +350,50 @@ class ApiToken(SQLModel, table=True):
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
     last_used_at: dt.datetime | None = None
+
+
+class InboxEntry(SQLModel, table=True):
+    """A message a platform was told we have: written before the acknowledgement, applied after.
+
+    `event_key` is the platform's id for the delivery, so a retry or redelivery lands on the same
+    row. `prelude_*` is a step some messages need before they can be applied (Slack's `start`
+    posts the thread's root first): claimed before the send, its result (the root's ts) kept.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "tenant", "event_key", name="uq_inbox_event"),
+        Index("ix_inbox_pending", "platform", "applied_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    tenant: str = Field(max_length=128)
+    event_key: str = Field(max_length=256)
+    conversation_key: str = Field(max_length=512)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+    received_at: dt.datetime
+    applied_at: dt.datetime | None = None
+    prelude_claimed_at: dt.datetime | None = None
+    prelude_result: str | None = Field(default=None, max_length=256)
+
+
+class OutboxEntry(SQLModel, table=True):
+    """Something the core decided to send (kind "reply") or to run later (kind "job"), written in
+    the transaction that decided it. A reply is claimed just before the send and settled after:
+    a claimed, unsettled reply found after a crash may have landed, so it is never sent again."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "platform", "settled_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    tenant: str = Field(max_length=128)
+    conversation_key: str = Field(max_length=512)
+    inbox_id: int | None = Field(default=None, index=True)
+    kind: str = Field(max_length=16)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+    created_at: dt.datetime
+    claimed_at: dt.datetime | None = None
+    settled_at: dt.datetime | None = None
+    outcome: str | None = Field(default=None, max_length=16)

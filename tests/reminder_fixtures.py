@@ -200,6 +200,21 @@ class CrashingNotifier(CheckingNotifier):
         raise Crash
 
 
+@dataclass
+class BlindCrashingNotifier(RecordingNotifier):
+    """Dies just after the platform took the next message, and cannot look in DM history
+    (Teams, the console, Slack without im:history)."""
+
+    crash_next: bool = True
+
+    async def send_direct(self, *, tenant: str, user_id: str, replies: Sequence[Reply]) -> SendResult:
+        result = await super().send_direct(tenant=tenant, user_id=user_id, replies=replies)
+        if self.crash_next:
+            self.crash_next = False
+            raise Crash
+        return result
+
+
 async def delivery_rows(db: Database, table: str = "reminder_deliveries") -> list[dict[str, object]]:
     from sqlalchemy import text
 

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from bot.insights.importer import Candidate, import_cases
 from bot.render import case_json
 from bot.store import load_case
 from storage import repo
 from storage.db import Database
 from storage.models import Case, CaseImport, Person, PreventionAction
 from tests.conftest import Chat
-from tests.insight_cases import HISTORY, import_records, load_history, run_cli
+from tests.insight_cases import HISTORY, NOW, import_records, load_history, run_cli
 
 
 async def _count(db: Database, model: type, **where: object) -> int:
@@ -207,3 +208,25 @@ async def test_imported_cases_are_ordinary_cases_in_chat(db: Database, chat: Cha
     async with db.transaction() as session:
         ids = (await session.exec(select(Case.number).where(col(Case.source) == "import"))).all()
     assert sorted(ids) == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_reimport_keeps_when_each_owner_got_their_action(db: Database) -> None:
+    """Ownership times decide when a digest is due: a re-import a week later must not reset them."""
+    await load_history(db)
+    async with db.transaction() as session:
+        before = {
+            (a.case_id, a.number): a.assigned_at for a in (await session.exec(select(PreventionAction))).all()
+        }
+    assert any(before.values())
+    changed = copy.deepcopy(HISTORY)
+    changed[1]["root_cause"] = "Certificate renewal job silently failing"
+    candidates = [Candidate(f"record {i}", r) for i, r in enumerate(changed, start=1)]
+    later = await import_cases(
+        db, candidates, platform="console", tenant="T1", now=NOW + dt.timedelta(days=7)
+    )
+    assert later.updated == [("A", 2)]
+    async with db.transaction() as session:
+        after = {
+            (a.case_id, a.number): a.assigned_at for a in (await session.exec(select(PreventionAction))).all()
+        }
+    assert after == before

@@ -16,6 +16,7 @@ from bot.reminders.sweep import sweep
 from storage.db import Database, connect
 from tests.reminder_fixtures import (
     MONDAY,
+    BlindCrashingNotifier,
     CheckingNotifier,
     Crash,
     CrashingNotifier,
@@ -135,6 +136,19 @@ async def test_a_crash_just_after_the_platform_took_the_message_is_not_sent_twic
     assert len(notifier.sent) == 1  # the expired claim was checked against the platform, not re-sent
     assert [line.status for line in report.lines] == ["sent"]
     assert [r["status"] for r in await delivery_rows(db)] == ["sent"]
+
+
+async def test_a_crashed_claim_is_settled_at_most_once_where_history_cannot_be_read(db: Database) -> None:
+    await seed_case(db, owners=[("bob", None)])
+    notifier = BlindCrashingNotifier()
+    with pytest.raises(Crash):
+        await run(db, notifier, FakeClock(MONDAY + 9 * H))
+    report = await run(db, notifier, FakeClock(MONDAY + 10 * H))  # the claim has expired
+    await run(db, notifier, FakeClock(MONDAY + 11 * H))
+    assert len(notifier.sent) == 1  # never sent blindly a second time
+    assert [line.status for line in report.lines] == ["gave_up"]
+    [row] = await delivery_rows(db)
+    assert row["status"] == "gave_up"
 
 
 async def test_a_failed_send_is_retried_on_a_later_tick_with_backoff(db: Database) -> None:

@@ -42,8 +42,8 @@ COUNTERS = {
 DELIVERIES = Gauge("casebook_reminder_deliveries", "Reminder delivery rows by status", ["status"])
 QUEUE_DEPTH = Gauge("casebook_queue_depth", "Rows waiting in the inbox and outbox tables", ["table"])
 POOL = Gauge("casebook_db_pool", "Database connections: pool size, checked out, overflow", ["state"])
-# Tables that queue work, counted when they exist (the inbox/outbox arrive with the core's outbox).
-QUEUE_TABLES = ("inbox", "outbox", "inbox_messages", "outbox_messages")
+# What waits: inbox rows not yet applied, outbox rows (replies, jobs) not yet settled.
+QUEUE_TABLES = {"inbox": "applied_at", "outbox": "settled_at"}
 PLATFORM_PREFIXES = (("/slack/", "slack"), ("/api/messages", "teams"))
 DB_TIMEOUT_SECONDS = 3
 
@@ -104,9 +104,10 @@ async def refresh(db: Database) -> None:
                 )
                 for status, number in rows:
                     DELIVERIES.labels(status=str(status)).set(number)
-            for table in QUEUE_TABLES:
+            for table, done in QUEUE_TABLES.items():
                 if table in tables:
-                    number = (await connection.execute(text(f"SELECT COUNT(*) FROM {table}"))).scalar_one()
+                    pending = text(f"SELECT COUNT(*) FROM {table} WHERE {done} IS NULL")
+                    number = (await connection.execute(pending)).scalar_one()
                     QUEUE_DEPTH.labels(table=table).set(number)
     except (SQLAlchemyError, OSError, TimeoutError) as error:
         log.warning("metrics: the database did not answer: %r", error)

@@ -20,6 +20,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import auth, listeners
+from adapters.slack.applier import SlackApplier
 from adapters.slack.client import web_client
 from adapters.slack.config import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, SlackSettings
 from adapters.slack.runtime import Runtime
@@ -54,9 +55,13 @@ class SlackService:
             store = auth.installation_store(db, slack)
             oauth = auth.oauth_settings(db, slack, store)
             authorize = auth.installation_authorize(slack, store, client)
+            self.runtime.tokens = auth.InstalledTokens(store)
         else:
             assert slack.bot_token is not None
             self.single = authorize = auth.SingleWorkspace(token=slack.bot_token, client=client)
+            self.runtime.tokens = auth.StaticToken(slack.bot_token)
+        self.runtime.base_client = client
+        self.applier = SlackApplier(self.runtime)
         self.bolt = AsyncApp(
             client=client,
             signing_secret=slack.signing_secret or "",
@@ -66,10 +71,13 @@ class SlackService:
             authorize=authorize,  # type: ignore[arg-type]
             logger=bolt_log,
             name="casebook",
+            # Slack's 200 waits until the listener has stored the request (the inbox): an
+            # acknowledged answer survives a crash. Listeners do nothing slow before that.
+            process_before_response=True,
         )
         if slack.oauth:
             self.bolt.enable_token_revocation_listeners()
-        listeners.register(self.bolt, self.runtime)
+        self.applier.home = listeners.register(self.bolt, self.runtime).publish_home
         self.socket: AsyncSocketModeHandler | None = None
 
     # --- lifecycle (aiohttp signals) ----------------------------------------------------------
@@ -79,6 +87,7 @@ class SlackService:
         self.runtime.session = session
         self.bolt.client.session = session  # every per-request client copies it: one connection pool
         await self._check_token()
+        await self.applier.conveyor.recover()
         if self.slack.socket_mode:
             assert self.slack.app_token is not None
             self.socket = AsyncSocketModeHandler(self.bolt, app_token=self.slack.app_token)

@@ -75,16 +75,22 @@ class Courier:
 
     async def deliver(self, target: Target, replies: Sequence[Reply]) -> None:
         for reply in replies:
-            try:
-                await self._one(target, reply)
-            except SEND_ERRORS as error:
-                log.error(
-                    "could not deliver a %s reply for %s in %s: %s",
-                    reply.kind,
-                    target.user,
-                    target.channel or "a view",
-                    _reason(error),
-                )
+            await self.deliver_one(target, reply)
+
+    async def deliver_one(self, target: Target, reply: Reply) -> bool:
+        """False when Slack refused it or did not answer (logged here)."""
+        try:
+            await self._one(target, reply)
+        except SEND_ERRORS as error:
+            log.error(
+                "could not deliver a %s reply for %s in %s: %s",
+                reply.kind,
+                target.user,
+                target.channel or "a view",
+                _reason(error),
+            )
+            return False
+        return True
 
     async def _one(self, target: Target, reply: Reply) -> None:
         """Without a channel (App Home) a reply has no place here: the page shows it instead."""

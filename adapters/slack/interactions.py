@@ -20,13 +20,14 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import answered, form_values, form_view, home_view, step_of
-from adapters.slack.delivery import SEND_ERRORS, update_message
+from adapters.slack.applier import refused as _refused
+from adapters.slack.blocks import form_values, form_view, home_view, step_of
+from adapters.slack.delivery import SEND_ERRORS
 from adapters.slack.places import Place, place_of_action
-from adapters.slack.runtime import NOT_SAVED, PLATFORM, Runtime, Workspace
+from adapters.slack.runtime import PLATFORM, Runtime, Workspace
 from bot.forms import FORMS
 from bot.home import Viewer, load_home
-from bot.messages import InboundKind, Reply, ReplyKind
+from bot.messages import InboundKind, Reply
 
 log = logging.getLogger(__name__)
 FORM_DEADLINE = 2.0  # seconds of Slack's three a modal submission may wait for the core
@@ -44,7 +45,7 @@ class Interactions:
         if event.get("tab", "home") != "home":
             return
         workspace = Workspace.of(context, body)
-        await self.rt.work.run(self.publish_home(client, workspace, event["user"]), name="app home")
+        self.rt.work.spawn(self.publish_home(client, workspace, event["user"]), name="app home")
 
     async def publish_home(
         self, client: AsyncWebClient, workspace: Workspace, user: str, banner: str | None = None
@@ -71,20 +72,27 @@ class Interactions:
         client: AsyncWebClient,
     ) -> None:
         """A choice is sent as if typed; a choice that names a form opens it first."""
-        await ack()
         workspace = Workspace.of(context, body)
         if action["action_id"].startswith("form:"):
-            await self.rt.work.run(self._open_form(client, workspace, body, action), name="open form")
+            self.rt.work.spawn(self._open_form(client, workspace, body, action), name="open form")
         else:
-            await self.rt.work.run(self._choice(client, workspace, body, action), name="button")
+            await self._choice(workspace, body, action)
+        await ack()  # (bolt answers Slack once this listener returns: the press is stored)
 
-    async def _choice(
-        self, client: AsyncWebClient, workspace: Workspace, body: dict[str, Any], action: dict[str, Any]
-    ) -> None:
+    async def _choice(self, workspace: Workspace, body: dict[str, Any], action: dict[str, Any]) -> None:
         place = await place_of_action(body, lambda k: self.rt.is_active(workspace, k))
         step = step_of(action.get("block_id"))
-        outcome = await self.rt.process(
-            client,
+        after: dict[str, Any] = {"home": place.home}
+        if step and place.message_ts and not place.ephemeral:
+            message = body.get("message") or {}
+            after["press"] = {
+                "channel": place.channel or "",
+                "ts": place.message_ts,
+                "text": message.get("text", ""),
+                "blocks": message.get("blocks") or [],
+                "label": action["text"]["text"],
+            }
+        await self.rt.receive(
             workspace,
             place.target,
             text=action.get("value") or "",
@@ -93,31 +101,8 @@ class Interactions:
             event_id=f"action:{body.get('trigger_id') or action.get('action_ts')}",
             direct=place.direct,
             step=step,
+            after=after,
         )
-        await self._after_press(client, workspace, place, outcome.replies)
-        if (
-            step
-            and outcome.saved
-            and not _refused(outcome.replies)
-            and place.message_ts
-            and not place.ephemeral
-        ):
-            message = body.get("message") or {}
-            blocks = answered(message.get("blocks") or [], user_id=place.user, label=action["text"]["text"])
-            update = {"text": message.get("text", ""), "blocks": blocks}
-            await update_message(client, place.channel or "", place.message_ts, update)
-
-    async def _after_press(
-        self,
-        client: AsyncWebClient,
-        workspace: Workspace,
-        place: Place,
-        replies: list[Reply],
-    ) -> None:
-        """On App Home the results show in the page itself, which is published again."""
-        if place.home:
-            shown = [r.text for r in replies if not r.to_user]
-            await self.publish_home(client, workspace, place.user, banner="\n".join(shown) or None)
 
     async def _open_form(
         self, client: AsyncWebClient, workspace: Workspace, body: dict[str, Any], action: dict[str, Any]
@@ -151,35 +136,11 @@ class Interactions:
         place = Place.loads(metadata["place"])
         name = view["callback_id"].split(":")[1]
         fields = form_values(view)
-        applying = self.rt.work.spawn(
-            self._apply_form(client, workspace, body, place, metadata, name, fields), name="form"
-        )
-        done, _ = await asyncio.wait({applying}, timeout=FORM_DEADLINE)
-        early = applying.result() if applying in done else None
-        if early and _refused(early) and name in FORMS:
-            await ack(
-                response_action="errors", errors={_field_for(early[0].text, name): early[0].text[:1900]}
-            )
-            return
-        await ack()
-        await self.rt.work.run(self._deliver_form(client, workspace, place, applying), name="form replies")
-
-    async def _apply_form(
-        self,
-        client: AsyncWebClient,
-        workspace: Workspace,
-        body: dict[str, Any],
-        place: Place,
-        metadata: dict[str, Any],
-        name: str,
-        fields: dict[str, str],
-    ) -> list[Reply] | None:
         specs = FORMS[name][1] if name in FORMS else ()
         people = tuple(v for spec in specs if spec.type == "user" and (v := fields.get(spec.name)))
-        inbound = await self.rt.inbound(
-            client,
+        entry_id = await self.rt.receive(
             workspace,
-            user=body["user"]["id"],
+            place.target,
             text=metadata.get("value") or fields.get("description", ""),
             kind=InboundKind.FORM,
             key=place.key,
@@ -188,20 +149,39 @@ class Interactions:
             form=fields,
             step=metadata.get("step"),
             also_mentioned=people,
+            after={"home": place.home},
         )
-        return await self.rt.apply(inbound)
+        early = await self._early_refusal(entry_id, shown_inline=name in FORMS)
+        if early:
+            await ack(
+                response_action="errors", errors={_field_for(early[0].text, name): early[0].text[:1900]}
+            )
+            return
+        await ack()
 
-    async def _deliver_form(
-        self, client: AsyncWebClient, workspace: Workspace, place: Place, applying: asyncio.Task[Any]
-    ) -> None:
-        replies = await applying
-        replies = replies if replies is not None else [NOT_SAVED]
-        await self.rt.deliver(client, workspace, place.target, replies)
-        await self._after_press(client, workspace, place, replies)
+    async def _early_refusal(self, entry_id: int | None, *, shown_inline: bool) -> list[Reply] | None:
+        """A refusal that came within FORM_DEADLINE, to show in the modal (and not send)."""
+        conveyor = self.rt.conveyor
+        if entry_id is None or conveyor is None or not shown_inline:
+            return None
+        arrived: asyncio.Future[list[Reply] | None] = asyncio.get_running_loop().create_future()
 
+        def take(replies: list[Reply]) -> bool:
+            if arrived.done():
+                return False  # too late: the modal closed, the replies go out as messages
+            refusal = _refused(replies)
+            arrived.set_result(replies if refusal else None)
+            return refusal
 
-def _refused(replies: list[Reply]) -> bool:
-    return bool(replies) and replies[0].kind == ReplyKind.ERROR
+        conveyor.early[entry_id] = take
+        try:
+            return await asyncio.wait_for(asyncio.shield(arrived), FORM_DEADLINE)
+        except TimeoutError:
+            conveyor.early.pop(entry_id, None)
+            if arrived.done():
+                return arrived.result()
+            arrived.cancel()
+            return None
 
 
 def _field_for(error: str, form: str) -> str:

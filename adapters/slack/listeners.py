@@ -1,37 +1,35 @@
 """Bolt listeners for conversations: the slash command, thread replies, DMs, @-mentions.
 
-Every listener calls `ack()` before anything slow (Slack gives three seconds, and a
-slow Web API or database must never eat them), then hands the rest to the runtime's
-tracked after-ack work. Buttons, forms and App Home are in `interactions`.
+Every listener stores what it received as an inbox row and returns: bolt runs with
+`process_before_response`, so Slack's 200 means "stored". Nothing slow happens here (Slack
+gives three seconds): the conveyor applies the row and sends the replies afterwards.
+Buttons, forms and App Home are in `interactions`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import root_message
-from adapters.slack.delivery import SEND_ERRORS, Target, delete_message, update_message
+from adapters.slack.delivery import Target
 from adapters.slack.interactions import Interactions
 from adapters.slack.mrkdwn import from_slack, without_mention_of
 from adapters.slack.places import dm_conversation, thread_key
-from adapters.slack.runtime import Outcome, Runtime, Workspace
+from adapters.slack.runtime import Runtime, Workspace
 from bot.commands import parse_command
-from bot.messages import InboundKind, Reply, ReplyKind
+from bot.messages import InboundKind
 
 log = logging.getLogger(__name__)
 IGNORED_SUBTYPES = {"message_changed", "message_deleted", "channel_join", "channel_leave", "bot_message"}
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, rt: Runtime) -> Interactions:
     listeners = Listeners(rt)
     app.command(rt.slack.command)(listeners.on_command)
     app.event("message")(listeners.on_message)
@@ -40,6 +38,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     app.event("app_home_opened")(interactions.on_home_opened)
     app.action(re.compile(r"^(choice|form):"))(interactions.on_button)
     app.view(re.compile(r"^form:"))(interactions.on_form_submit)
+    return interactions
 
 
 class Listeners:
@@ -51,79 +50,27 @@ class Listeners:
     async def on_command(
         self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
-        await ack()
         workspace = Workspace.of(context, command)
-        await self.rt.work.run(self._command(client, workspace, command), name="slash command")
+        await self._command(workspace, command)
+        await ack()  # (bolt answers Slack only once this listener returns: the row is stored)
 
-    async def _command(self, client: AsyncWebClient, workspace: Workspace, command: dict[str, Any]) -> None:
+    async def _command(self, workspace: Workspace, command: dict[str, Any]) -> None:
         """A new postmortem posts its root first (the root's ts names the thread the case
-        opens in); any other command is answered where it was typed."""
+        opens in: the conveyor does that); any other command is answered where it was typed."""
         channel, user = command["channel_id"], command["user_id"]
         text = "postmortem " + (command.get("text") or "").strip()
         parsed = parse_command(from_slack(text)[0])
         here = Target(user=user, channel=channel, response_url=command.get("response_url"), via_command=True)
-        root = None
-        if parsed.name == "start":
-            root = await self._post_root(client, channel, user)
-            if root is None:
-                await self.rt.courier(client, workspace).deliver(here, [self._cannot_post()])
-                return
-        outcome = await self.rt.process(
-            client,
+        after = {"start": {"title": parsed.args or None}} if parsed.name == "start" else {}
+        await self.rt.receive(
             workspace,
-            replace(here, thread_ts=root, via_command=False) if root else here,
+            here,
             text=text,
             kind=InboundKind.COMMAND,
-            key=thread_key(channel, root) if root else channel,
+            key=channel,
             event_id=f"command:{command.get('trigger_id')}",
+            after=after,
         )
-        if root:
-            await self._settle_root(client, channel, root, user, outcome, title=parsed.args or None)
-
-    def _cannot_post(self) -> Reply:
-        return Reply(
-            "I can't post in this channel. Add me to it (`/invite @Casebook`), then run "
-            f"`{self.rt.slack.command}` again.",
-            ReplyKind.ERROR,
-            ephemeral=True,
-        )
-
-    async def _settle_root(
-        self, client: AsyncWebClient, channel: str, root: str, lead: str, outcome: Outcome, title: str | None
-    ) -> None:
-        """The root says how the start went; a redelivered command's extra root goes away."""
-        if outcome.saved and not outcome.replies:  # a redelivered command, already applied
-            await delete_message(client, channel, root)
-            return
-        number = next((r.case_number for r in outcome.replies if r.case_number), None)
-        state = "running" if outcome.saved and number else "failed"
-        message = root_message(
-            state=state, command=self.rt.slack.command, lead=lead, number=number, title=title
-        )
-        await update_message(client, channel, root, message)
-
-    async def _post_root(self, client: AsyncWebClient, channel: str, user: str) -> str | None:
-        message = root_message(state="starting", command=self.rt.slack.command, lead=user)
-        for attempt in (1, 2):
-            try:
-                response = await client.chat_postMessage(channel=channel, **message)
-                return str(response["ts"])
-            except SEND_ERRORS as error:
-                reason = error.response.get("error") if isinstance(error, SlackApiError) else repr(error)
-                if reason == "not_in_channel" and attempt == 1 and await self._join(client, channel):
-                    continue
-                log.warning("cannot post a postmortem root in %s: %s", channel, reason)
-                return None
-        return None
-
-    @staticmethod
-    async def _join(client: AsyncWebClient, channel: str) -> bool:
-        try:
-            await client.conversations_join(channel=channel)
-        except SlackApiError as error:
-            log.info("could not join %s: %s", channel, error.response.get("error"))
-            return False
-        return True
 
     # --- messages -----------------------------------------------------------------------
 
@@ -133,11 +80,9 @@ class Listeners:
         if event.get("subtype") in IGNORED_SUBTYPES or event.get("bot_id") or not event.get("user"):
             return
         workspace = Workspace.of(context, body)
-        await self.rt.work.run(self._message(client, workspace, event, body), name="message")
+        await self._message(workspace, event, body)
 
-    async def _message(
-        self, client: AsyncWebClient, workspace: Workspace, event: dict[str, Any], body: dict[str, Any]
-    ) -> None:
+    async def _message(self, workspace: Workspace, event: dict[str, Any], body: dict[str, Any]) -> None:
         channel, user, thread_ts = event["channel"], event["user"], event.get("thread_ts")
         text = event.get("text") or ""
         direct = event.get("channel_type") == "im"
@@ -150,8 +95,7 @@ class Listeners:
             key = thread_key(channel, thread_ts)
             if not await self.rt.is_active(workspace, key):
                 return
-        await self.rt.process(
-            client,
+        await self.rt.receive(
             workspace,
             Target(user=user, channel=channel, thread_ts=thread_ts),
             text=text,
@@ -165,11 +109,9 @@ class Listeners:
         self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
         workspace = Workspace.of(context, body)
-        await self.rt.work.run(self._mention(client, workspace, event, body), name="mention")
+        await self._mention(workspace, event, body)
 
-    async def _mention(
-        self, client: AsyncWebClient, workspace: Workspace, event: dict[str, Any], body: dict[str, Any]
-    ) -> None:
+    async def _mention(self, workspace: Workspace, event: dict[str, Any], body: dict[str, Any]) -> None:
         channel, user = event["channel"], event.get("user")
         if not user or event.get("bot_id"):
             return
@@ -177,8 +119,7 @@ class Listeners:
         key = thread_key(channel, thread_ts)
         # In a running interview a mention is an answer; anywhere else it is a command.
         answering = "thread_ts" in event and await self.rt.is_active(workspace, key)
-        await self.rt.process(
-            client,
+        await self.rt.receive(
             workspace,
             Target(user=user, channel=channel, thread_ts=thread_ts),
             text=without_mention_of(event.get("text") or "", workspace.bot_user_id or ""),

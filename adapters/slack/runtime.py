@@ -4,9 +4,13 @@ one path from an inbound message to delivered replies (`Runtime.process`)."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import datetime as dt
 import logging
+import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import aiohttp
@@ -14,16 +18,17 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from adapters.conveyor import Conveyor, InboxWriter, Received, wall_clock
+from adapters.slack.auth import TokenSource
 from adapters.slack.blocks import root_message
 from adapters.slack.config import SlackSettings
 from adapters.slack.delivery import Courier, DmChannels, Target, update_message
 from adapters.slack.mrkdwn import from_slack
 from adapters.slack.people import Directory
-from adapters.work import KeyedLocks, Work
+from adapters.work import Work
 from bot.config import Settings
-from bot.jobs import run_followup
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
-from bot.service import handle, has_active_conversation
+from bot.service import has_active_conversation
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -74,19 +79,12 @@ class Workspace:
 
 
 @dataclass
-class Outcome:
-    replies: list[Reply]
-    saved: bool = True  # False: the core could not apply it (nothing changed)
-
-
-@dataclass
 class Runtime:
     db: Database
     core: Settings
     slack: SlackSettings
     directory: Directory
     work: Work = field(default_factory=lambda: Work("slack"))
-    locks: KeyedLocks = field(default_factory=KeyedLocks)
     dms: DmChannels = field(default_factory=DmChannels)
     session: aiohttp.ClientSession | None = None  # shared by every Web API call, opened on start
     # How many core transactions run at once: SQLite has one writer (more would only sleep in
@@ -94,6 +92,12 @@ class Runtime:
     # instead of timing out on the pool, and acknowledgements keep the event loop.
     db_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     active_keys: KeySet = field(default_factory=lambda: KeySet(50_000))
+    # The time of a request is taken once, when it arrives: injectable so tests choose it.
+    clock: Callable[[], dt.datetime] = wall_clock
+    inbox: InboxWriter = field(init=False)
+    conveyor: Conveyor | None = None  # set by the Slack service, which owns the Web API clients
+    base_client: AsyncWebClient | None = None
+    tokens: TokenSource | None = None
 
     @classmethod
     def create(cls, *, db: Database, core: Settings, slack: SlackSettings) -> Runtime:
@@ -105,6 +109,9 @@ class Runtime:
             directory=Directory(ttl_seconds=slack.profile_ttl_seconds),
             db_slots=asyncio.Semaphore(slots),
         )
+
+    def __post_init__(self) -> None:
+        self.inbox = InboxWriter(platform=PLATFORM, db=self.db)
 
     def courier(self, client: AsyncWebClient, workspace: Workspace) -> Courier:
         return Courier(client, team=workspace.tenant, dms=self.dms, session=self.session)
@@ -137,6 +144,7 @@ class Runtime:
         form: dict[str, str] | None = None,
         step: str | None = None,
         also_mentioned: tuple[str, ...] = (),
+        at: dt.datetime | None = None,
     ) -> Inbound:
         """Slack's text and ids as the core's Inbound, with names and zones from the directory."""
         core_text, mentioned = from_slack(text)
@@ -159,16 +167,11 @@ class Runtime:
             step=step,
             mentions=tuple(Mention(uid, profiles[uid].name) for uid in named),
             event_id=event_id,
+            at=at or self.clock(),
         )
 
-    async def apply(self, inbound: Inbound) -> list[Reply] | None:
-        """The core's answer, or None when the database failed (and so nothing changed)."""
-        async with self.locks.hold(inbound.conversation_key):
-            return await self._handle(inbound)
-
-    async def process(
+    async def receive(
         self,
-        client: AsyncWebClient,
         workspace: Workspace,
         target: Target,
         *,
@@ -178,32 +181,67 @@ class Runtime:
         event_id: str | None,
         direct: bool = False,
         step: str | None = None,
-    ) -> Outcome:
-        """What `target.user` said, applied by the core and answered at `target`: one message of a
-        conversation at a time, so replies keep the order of the answers."""
-        inbound = await self.inbound(
-            client,
-            workspace,
-            user=target.user,
-            text=text,
-            kind=kind,
-            key=key,
-            event_id=event_id,
-            direct=direct,
-            step=step,
-        )
-        async with self.locks.hold(key):
-            replies = await self._handle(inbound)
-            saved = replies is not None
-            replies = replies if replies is not None else [NOT_SAVED]
-            await self.deliver(client, workspace, target, replies)
-            return Outcome(replies, saved=saved)
+        form: dict[str, str] | None = None,
+        also_mentioned: tuple[str, ...] = (),
+        after: dict[str, Any] | None = None,
+    ) -> int | None:
+        """What `target.user` said, stored before Slack gets its 200; the conveyor applies it
+        and answers at `target`, one message of a conversation at a time. The row's id, or None
+        for a retry of an event already in (or when the database did not answer: then the
+        person is told, and nothing was stored)."""
+        now = self.clock()
+        payload = {
+            "workspace": asdict(workspace),
+            "target": asdict(target),
+            "text": text,
+            "kind": str(kind),
+            "event_id": event_id,
+            "direct": direct,
+            "step": step,
+            "form": form,
+            "also_mentioned": list(also_mentioned),
+            "after": after or {},
+        }
+        event_key = event_id or f"{kind}:{uuid.uuid4().hex}"
+        try:
+            entry_id = await self.inbox.write(
+                Received(
+                    tenant=workspace.tenant,
+                    event_key=event_key,
+                    conversation_key=key,
+                    payload=payload,
+                    at=now,
+                )
+            )
+        except (SQLAlchemyError, OSError) as error:
+            log.error("could not store a %s from %s in %s: %r", kind, target.user, workspace.tenant, error)
+            client = await self.client_for(workspace.tenant)
+            await self.courier(client, workspace).deliver(target, [NOT_SAVED])
+            return None
+        if entry_id is None:
+            log.info("event %s is already in the inbox; ignoring the retry", event_key)
+            return None
+        assert self.conveyor is not None, "the Slack service starts the conveyor"
+        self.conveyor.kick(workspace.tenant, key)
+        return entry_id
+
+    async def client_for(self, tenant: str) -> AsyncWebClient:
+        """A Web API client speaking for a workspace, outside any request (the conveyor)."""
+        assert self.base_client is not None and self.tokens is not None
+        token = await self.tokens.token_for(tenant)
+        client = copy.copy(self.base_client)
+        client.token = token
+        return client
 
     async def deliver(
         self, client: AsyncWebClient, workspace: Workspace, target: Target, replies: list[Reply]
     ) -> None:
-        """Send, mark a thread's root when its case is published, then start any follow-ups."""
+        """Send directly, outside the outbox: only what was never stored (NOT_SAVED) and the
+        App Home's own page go this way."""
         await self.courier(client, workspace).deliver(target, replies)
+
+    async def mark_published(self, client: AsyncWebClient, target: Target, replies: list[Reply]) -> None:
+        """A thread's root says so when its case is published."""
         published = next((r for r in replies if r.publication), None)
         if published is not None and target.channel and target.thread_ts:
             message = root_message(
@@ -215,32 +253,3 @@ class Runtime:
             )
             # (fails harmlessly, and is logged, for a thread under a person's own message)
             await update_message(client, target.channel, target.thread_ts, message)
-        self.follow_up(client, workspace, target, replies)
-
-    async def _handle(self, inbound: Inbound) -> list[Reply] | None:
-        try:
-            async with self.db_slots:
-                return await handle(self.db, inbound, settings=self.core)
-        except (SQLAlchemyError, OSError) as error:
-            log.error(
-                "could not apply a %s from %s in %s: %r", inbound.kind, inbound.user_id, inbound.tenant, error
-            )
-            return None
-
-    def follow_up(
-        self, client: AsyncWebClient, workspace: Workspace, target: Target, replies: list[Reply]
-    ) -> None:
-        """Slow work named by replies runs in the background; its results go to the same place."""
-        for reply in replies:
-            if reply.followup:
-                self.work.spawn(
-                    self._follow_up(client, workspace, target, reply.followup), name=reply.followup
-                )
-
-    async def _follow_up(
-        self, client: AsyncWebClient, workspace: Workspace, target: Target, key: str
-    ) -> None:
-        results = await run_followup(
-            self.db, key, platform=PLATFORM, tenant=workspace.tenant, settings=self.core
-        )
-        await self.courier(client, workspace).deliver(target, results)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ErrorResponseException
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.teams import cards, delivery, references
 from adapters.teams.config import TeamsSettings
@@ -30,9 +31,11 @@ from adapters.teams.tenancy import tenant_session
 from bot.config import Settings
 from bot.forms import FORMS
 from bot.messages import Inbound, Mention, Reply, ReplyKind
+from bot.outbox import write_replies
 from bot.service import handle
-from storage import reach
+from storage import outbox, reach
 from storage.db import Database
+from storage.models import OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +60,10 @@ class PersonNotFound(Exception):
 
 @dataclass(frozen=True)
 class TurnWork:
-    """What a turn leaves for after the HTTP response: follow-up job keys, and where to post."""
+    """A turn that left follow-up job rows: the conveyor runs them after the HTTP response."""
 
     tenant: str
-    activity: Activity
-    keys: tuple[str, ...]
+    conversation_key: str
 
 
 class CasebookTeamsBot(TeamsActivityHandler):
@@ -93,14 +95,44 @@ class CasebookTeamsBot(TeamsActivityHandler):
         )
         if inbound is None:
             return
-        replies = await handle(self.db, inbound, settings=self.settings)
-        await self.deliver(turn_context, tenant, replies, inbound=inbound)
+        place = {"activity": activity.serialize()}
+        written: list[OutboxEntry] = []
+
+        async def record(session: AsyncSession, replies: list[Reply]) -> None:
+            # The replies and jobs are rows of the answer's own transaction (on a retry of the
+            # transaction, of the last attempt): a crash before they are sent loses none.
+            written[:] = write_replies(session, inbound=inbound, replies=replies, place=place)
+            await session.flush()
+
+        replies = await handle(self.db, inbound, settings=self.settings, record=record)
+        await self._deliver_rows(turn_context, tenant, written, replies, inbound)
         accepted = bool(replies) and not any(r.kind == ReplyKind.ERROR for r in replies)
         if submission is not None and submission.step and activity.reply_to_id and accepted:
             await self._mark_answered(turn_context, submission, inbound)
-        keys = tuple(r.followup for r in replies if r.followup)
-        if keys:
-            turn_context.turn_state[FOLLOWUPS] = TurnWork(tenant, activity, keys)
+        if any(r.followup for r in replies):
+            turn_context.turn_state[FOLLOWUPS] = TurnWork(tenant, inbound.conversation_key)
+
+    async def _deliver_rows(
+        self,
+        context: TurnContext,
+        tenant: str,
+        rows: list[OutboxEntry],
+        replies: list[Reply],
+        inbound: Inbound,
+    ) -> None:
+        """Send this turn's reply rows in the turn, claimed first and settled after. A crash in
+        between leaves them claimed: the next start settles them at-most-once, never resends."""
+        ids = [row.id for row in rows if row.id is not None]
+        async with self.db.transaction() as session:
+            ours = set(await outbox.claim_all(session, entry_ids=ids, at=inbound.at))
+        mine = [reply for row, reply in zip(rows, replies, strict=False) if row.id in ours]
+        outcome = "failed"
+        try:
+            await self.deliver(context, tenant, mine, inbound=inbound)
+            outcome = "sent"
+        finally:
+            async with self.db.transaction() as session:
+                await outbox.settle_all(session, entry_ids=sorted(ours), at=inbound.at, outcome=outcome)
 
     async def deliver(
         self, context: TurnContext, tenant: str, replies: Sequence[Reply], *, inbound: Inbound | None = None

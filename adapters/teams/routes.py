@@ -18,6 +18,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.exceptions import DeserializationError
 
+from adapters.conveyor import Conveyor
 from adapters.teams import delivery
 from adapters.teams.auth import KeysUnavailable, Unauthenticated, authenticate, build_adapter
 from adapters.teams.bot import FOLLOWUPS, CasebookTeamsBot, TurnWork
@@ -26,9 +27,10 @@ from adapters.teams.inbound import PLATFORM, TEAMS_CHANNEL, TenantMismatch, tena
 from adapters.teams.notifier import TeamsNotifier
 from adapters.work import Work
 from bot.config import Settings
-from bot.jobs import run_followup
 from bot.messages import Reply, ReplyKind
+from bot.outbox import reply_from
 from storage.db import Database
+from storage.models import InboxEntry, OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,44 @@ class TeamsRuntime:
     bot: CasebookTeamsBot
     notifier: TeamsNotifier
     background: Work = field(default_factory=lambda: Work("teams"))
+    conveyor: Conveyor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.conveyor = Conveyor(
+            platform=PLATFORM,
+            db=self.db,
+            settings=self.settings,
+            spawn=self.background.spawn,
+            apply=_no_inbox,
+            send=self._send_row,
+            after=_nothing_after,
+        )
+
+    async def recover(self, _app: web.Application | None = None) -> None:
+        """Replies and jobs the last process left unsent or unfinished (Teams answers are applied
+        before the 200, so there is no inbox to finish)."""
+        await self.conveyor.recover()
+
+    async def _send_row(self, row: OutboxEntry) -> str:
+        """A reply left in the outbox (a job's result, or one a crash cut off), sent proactively."""
+        activity = Activity().deserialize(row.payload["place"]["activity"])
+        reply = reply_from(row.payload["reply"])
+
+        async def post(context: TurnContext) -> None:
+            await self.bot.deliver(context, row.tenant, [reply])
+
+        return "sent" if await _proactively(self, activity, post) else "failed"
 
     async def close(self, _app: web.Application | None = None) -> None:
         await self.background.drain(DRAIN_SECONDS)
+
+
+async def _no_inbox(entry: InboxEntry) -> list[Reply]:
+    raise RuntimeError(f"Teams has no inbox rows (row {entry.id})")
+
+
+async def _nothing_after(entry: InboxEntry, replies: list[Reply]) -> None:
+    return None
 
 
 TEAMS: web.AppKey[TeamsRuntime] = web.AppKey("casebook.teams", TeamsRuntime)
@@ -76,6 +113,7 @@ def add_routes(
     runtime = build_runtime(db=db, settings=settings, teams=teams)
     app[TEAMS] = runtime
     app.router.add_post("/api/messages", messages)
+    app.on_startup.append(runtime.recover)
     app.on_cleanup.append(runtime.close)
     log.info(
         "Teams is on at /api/messages (%s; tenants %s)",
@@ -119,8 +157,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
         if activity.type == ActivityTypes.message:
             await _apologize(runtime, activity)
         raise web.HTTPInternalServerError(text="the bot failed to handle this activity") from None
-    for item in work:
-        runtime.background.spawn(_followups(runtime, item), name=f"teams-followup-{activity.id}")
+    for item in work:  # the turn's job rows, run (and their replies sent) by the conveyor
+        runtime.conveyor.kick(item.tenant, item.conversation_key)
     if invoke is not None:
         return web.json_response(invoke.body, status=invoke.status)
     return web.Response(status=200)
@@ -174,26 +212,14 @@ async def _apologize(runtime: TeamsRuntime, activity: Activity) -> None:
     await _proactively(runtime, activity, say)
 
 
-async def _followups(runtime: TeamsRuntime, work: TurnWork) -> None:
-    for key in work.keys:
-        replies = await run_followup(
-            runtime.db, key, platform=PLATFORM, tenant=work.tenant, settings=runtime.settings
-        )
-        if not replies:
-            continue
-
-        async def post(context: TurnContext, replies: list[Reply] = replies) -> None:
-            await runtime.bot.deliver(context, work.tenant, replies)
-
-        await _proactively(runtime, work.activity, post)
-
-
 async def _proactively(
     runtime: TeamsRuntime, activity: Activity, logic: Callable[[TurnContext], Awaitable[None]]
-) -> None:
+) -> bool:
     """Speak again in the activity's conversation (its reply chain, on a channel)."""
     reference = TurnContext.get_conversation_reference(activity)
     try:
         await runtime.adapter.continue_conversation(reference, logic, runtime.teams.app_id or "")
     except delivery.SEND_ERRORS as error:
         log.error("could not post to Teams conversation %s: %s", reference.conversation.id, error)
+        return False
+    return True

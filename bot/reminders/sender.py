@@ -154,6 +154,15 @@ class Sender:
                 )
             if landed is None and job.previous_uncertain:
                 return self._uncertain(job, now, "still cannot tell whether the earlier attempt landed")
+        if job.stale and job.check is None:
+            # A sweep died holding this claim, maybe mid-send, and this notifier cannot look in
+            # the DM history (Teams, the console, Slack without im:history): at-most-once.
+            log.warning(
+                "%s to %s: its claim was cut off by a crash and cannot be checked; not sent again",
+                self.kind,
+                job.recipient,
+            )
+            return self._uncertain(job, now, "claim cut off by a crash")
         try:
             result = await job.send()
         except Exception as error:  # the boundary: one broken send must not stop the sweep

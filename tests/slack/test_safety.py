@@ -109,8 +109,8 @@ async def test_a_redelivered_slash_command_opens_one_case(harness: Harness) -> N
 
     assert len(await h.cases()) == 1
     roots = [c for c in h.standin.called("chat.postMessage") if not c.params.get("thread_ts")]
-    [deleted] = h.standin.called("chat.delete")
-    assert len(roots) == 2 and deleted.params["ts"] == roots[1].result["ts"]
+    # The second delivery is recognised in the inbox before anything is posted: one root.
+    assert len(roots) == 1 and not h.standin.called("chat.delete")
 
 
 async def test_a_broadcast_in_an_answer_is_never_echoed_as_one(harness: Harness) -> None:

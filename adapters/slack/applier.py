@@ -1,0 +1,219 @@
+"""The Slack steps of the conveyor: an inbox row into the core, an outbox row onto Slack.
+
+A slash command `start` needs its thread before it can be applied: the thread hangs from a
+root message whose ts names it. That root is the row's prelude: claimed in its own commit,
+posted, its ts kept on the row, then the start is applied in the new thread. A crash after the
+claim and before the ts was kept cannot tell whether the root landed, so the start is not
+posted again (at-most-once): the person is told to run the command again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, replace
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.conveyor import Conveyor
+from adapters.slack.blocks import answered, root_message
+from adapters.slack.delivery import SEND_ERRORS, Target, update_message
+from adapters.slack.places import thread_key
+from adapters.slack.runtime import PLATFORM, Runtime, Workspace
+from bot.messages import Inbound, InboundKind, Reply, ReplyKind
+from bot.outbox import apply_received, reply_from, settle_without_applying
+from storage import inbox
+from storage.models import InboxEntry, OutboxEntry
+
+log = logging.getLogger(__name__)
+HomePublisher = Callable[[AsyncWebClient, Workspace, str, str | None], Awaitable[None]]
+
+INTERRUPTED_START = Reply(
+    "Your postmortem was being started when Casebook restarted, and I can't tell whether its "
+    "thread was created. Please run the command again.",
+    ReplyKind.ERROR,
+    ephemeral=True,
+)
+
+
+class SlackApplier:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.home: HomePublisher | None = None  # App Home's page, set by the interactions
+        self.conveyor = Conveyor(
+            platform=PLATFORM,
+            db=rt.db,
+            settings=rt.core,
+            spawn=rt.work.spawn,
+            apply=self.apply,
+            send=self.send,
+            after=self.after,
+            clock=rt.clock,
+        )
+        rt.conveyor = self.conveyor
+
+    # --- inbox -> core ------------------------------------------------------------------------
+
+    async def apply(self, entry: InboxEntry) -> list[Reply]:
+        assert entry.id is not None
+        payload = entry.payload
+        workspace = Workspace(**payload["workspace"])
+        client = await self.rt.client_for(workspace.tenant)
+        target = Target(**payload["target"])
+        key = entry.conversation_key
+        start = payload["after"].get("start")
+        if start is not None:
+            root = entry.prelude_result or await self._root(client, entry, target)
+            if root is None:
+                return []
+            key = thread_key(target.channel or "", root)
+            target = replace(target, thread_ts=root, via_command=False)
+        inbound = await self.rt.inbound(
+            client,
+            workspace,
+            user=target.user,
+            text=payload["text"],
+            kind=InboundKind(payload["kind"]),
+            key=key,
+            event_id=payload["event_id"] or entry.event_key,
+            direct=payload["direct"],
+            form=payload["form"],
+            step=payload["step"],
+            also_mentioned=tuple(payload["also_mentioned"]),
+            at=entry.received_at,
+        )
+        place = {"workspace": payload["workspace"], "target": asdict(target)}
+        async with self.rt.db_slots:
+            return await apply_received(
+                self.rt.db,
+                inbound,
+                inbox_id=entry.id,
+                place=place,
+                settings=self.rt.core,
+                key=entry.conversation_key,
+            )
+
+    async def _root(self, client: AsyncWebClient, entry: InboxEntry, target: Target) -> str | None:
+        """Post the start's root once; None when the start cannot go on (and was settled)."""
+        assert entry.id is not None and target.channel is not None
+        async with self.rt.db.transaction() as session:
+            claimed = await inbox.claim_prelude(session, entry_id=entry.id, at=self.rt.clock())
+        if not claimed:
+            log.warning("a postmortem start (inbox row %s) was cut off while posting its root", entry.id)
+            self.conveyor.tally.at_most_once += 1
+            await self._refuse(entry, target, INTERRUPTED_START)
+            return None
+        root = await self._post_root(client, target.channel, target.user)
+        if root is None:
+            await self._refuse(entry, target, self._cannot_post())
+            return None
+        async with self.rt.db.transaction() as session:
+            await inbox.keep_prelude(session, entry_id=entry.id, result=root)
+        return root
+
+    async def _refuse(self, entry: InboxEntry, target: Target, reply: Reply) -> None:
+        assert entry.id is not None
+        inbound = Inbound(
+            platform=PLATFORM,
+            tenant=entry.tenant,
+            conversation_key=entry.conversation_key,
+            user_id=target.user,
+            at=self.rt.clock(),
+        )
+        place = {"workspace": entry.payload["workspace"], "target": asdict(target)}
+        await settle_without_applying(self.rt.db, inbound, inbox_id=entry.id, place=place, replies=[reply])
+
+    def _cannot_post(self) -> Reply:
+        return Reply(
+            "I can't post in this channel. Add me to it (`/invite @Casebook`), then run "
+            f"`{self.rt.slack.command}` again.",
+            ReplyKind.ERROR,
+            ephemeral=True,
+        )
+
+    async def _post_root(self, client: AsyncWebClient, channel: str, user: str) -> str | None:
+        message = root_message(state="starting", command=self.rt.slack.command, lead=user)
+        for attempt in (1, 2):
+            try:
+                response = await client.chat_postMessage(channel=channel, **message)
+                return str(response["ts"])
+            except SEND_ERRORS as error:
+                reason = error.response.get("error") if isinstance(error, SlackApiError) else repr(error)
+                if reason == "not_in_channel" and attempt == 1 and await _join(client, channel):
+                    continue
+                log.warning("cannot post a postmortem root in %s: %s", channel, reason)
+                return None
+        return None
+
+    # --- outbox -> Slack -----------------------------------------------------------------------
+
+    async def send(self, row: OutboxEntry) -> str:
+        place = row.payload["place"]
+        workspace = Workspace(**place["workspace"])
+        target = Target(**place["target"])
+        reply = reply_from(row.payload["reply"])
+        client = await self.rt.client_for(workspace.tenant)
+        delivered = await self.rt.courier(client, workspace).deliver_one(target, reply)
+        if delivered and reply.publication:
+            await self.rt.mark_published(client, target, [reply])
+        return "sent" if delivered else "failed"
+
+    # --- cosmetic touches once the replies are out ---------------------------------------------
+
+    async def after(self, entry: InboxEntry, replies: list[Reply]) -> None:
+        touches: dict[str, Any] = entry.payload["after"]
+        if not touches:
+            return
+        workspace = Workspace(**entry.payload["workspace"])
+        client = await self.rt.client_for(workspace.tenant)
+        target = Target(**entry.payload["target"])
+        if "start" in touches:
+            await self._settle_root(client, target, entry, replies, title=touches["start"].get("title"))
+        press = touches.get("press")
+        if press and not refused(replies):
+            blocks = answered(press["blocks"], user_id=target.user, label=press["label"])
+            update = {"text": press["text"], "blocks": blocks}
+            await update_message(client, press["channel"], press["ts"], update)
+        if touches.get("home") and self.home is not None:
+            shown = [r.text for r in replies if not r.to_user]
+            await self.home(client, workspace, target.user, "\n".join(shown) or None)
+
+    async def _settle_root(
+        self,
+        client: AsyncWebClient,
+        target: Target,
+        entry: InboxEntry,
+        replies: list[Reply],
+        title: str | None,
+    ) -> None:
+        """The root says how the start went."""
+        async with self.rt.db.sessions() as session:
+            fresh = await session.get(InboxEntry, entry.id)
+        root = fresh.prelude_result if fresh else None
+        channel = target.channel
+        if root is None or channel is None:
+            return
+        number = next((r.case_number for r in replies if r.case_number), None)
+        message = root_message(
+            state="running" if number else "failed",
+            command=self.rt.slack.command,
+            lead=target.user,
+            number=number,
+            title=title,
+        )
+        await update_message(client, channel, root, message)
+
+
+def refused(replies: list[Reply]) -> bool:
+    return bool(replies) and replies[0].kind == ReplyKind.ERROR
+
+
+async def _join(client: AsyncWebClient, channel: str) -> bool:
+    try:
+        await client.conversations_join(channel=channel)
+    except SlackApiError as error:
+        log.info("could not join %s: %s", channel, error.response.get("error"))
+        return False
+    return True

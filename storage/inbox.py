@@ -1,0 +1,84 @@
+"""The inbox: what a platform was told we have, in arrival order per conversation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import InboxEntry
+from storage.repo import insert_for
+
+
+async def receive(
+    session: AsyncSession,
+    *,
+    platform: str,
+    tenant: str,
+    event_key: str,
+    conversation_key: str,
+    payload: dict[str, Any],
+    at: dt.datetime,
+) -> int | None:
+    """The new row's id, or None when this event is already in (a retry, a redelivery)."""
+    insert = insert_for(session.get_bind().dialect.name)
+    statement = (
+        insert(InboxEntry)
+        .values(
+            platform=platform,
+            tenant=tenant,
+            event_key=event_key,
+            conversation_key=conversation_key,
+            payload=payload,
+            received_at=at,
+        )
+        .on_conflict_do_nothing()
+        .returning(InboxEntry.id)
+    )
+    row = (await session.exec(statement)).first()
+    return int(row[0]) if row else None
+
+
+async def pending(session: AsyncSession, *, platform: str, tenant: str, key: str) -> list[InboxEntry]:
+    query = (
+        select(InboxEntry)
+        .where(
+            InboxEntry.platform == platform,
+            InboxEntry.tenant == tenant,
+            InboxEntry.conversation_key == key,
+            col(InboxEntry.applied_at).is_(None),
+        )
+        .order_by(col(InboxEntry.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def pending_conversations(session: AsyncSession, *, platform: str) -> list[tuple[str, str]]:
+    """(tenant, conversation key) of every conversation with unapplied rows, oldest first."""
+    query = (
+        select(InboxEntry.tenant, InboxEntry.conversation_key)
+        .where(InboxEntry.platform == platform, col(InboxEntry.applied_at).is_(None))
+        .order_by(col(InboxEntry.id))
+    )
+    return list(dict.fromkeys((await session.exec(query)).all()))
+
+
+async def mark_applied(session: AsyncSession, *, entry_id: int, at: dt.datetime) -> None:
+    await session.exec(update(InboxEntry).where(col(InboxEntry.id) == entry_id).values(applied_at=at))
+
+
+async def claim_prelude(session: AsyncSession, *, entry_id: int, at: dt.datetime) -> bool:
+    """True for the one caller that may now run the row's prelude (it was never started)."""
+    result = await session.exec(
+        update(InboxEntry)
+        .where(col(InboxEntry.id) == entry_id, col(InboxEntry.prelude_claimed_at).is_(None))
+        .values(prelude_claimed_at=at)
+    )
+    return bool(result.rowcount)
+
+
+async def keep_prelude(session: AsyncSession, *, entry_id: int, result: str) -> None:
+    await session.exec(update(InboxEntry).where(col(InboxEntry.id) == entry_id).values(prelude_result=result))

@@ -1,0 +1,141 @@
+"""The outbox: replies and jobs decided in an answer's transaction, delivered from here.
+
+A reply row is claimed (claimed_at) in its own commit just before it is sent and settled after
+the platform answered. A claimed row left unsettled by a crash may or may not have landed:
+`settle_interrupted` settles it as at-most-once (outcome "unknown") instead of sending it again.
+A job row is re-run after a crash (a job's own writes are repeatable; its replies are new rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxEntry
+
+log = logging.getLogger(__name__)
+
+REPLY = "reply"
+JOB = "job"
+
+
+def add(
+    session: AsyncSession,
+    *,
+    platform: str,
+    tenant: str,
+    conversation_key: str,
+    kind: str,
+    payloads: list[dict[str, Any]],
+    at: dt.datetime,
+    inbox_id: int | None = None,
+) -> list[OutboxEntry]:
+    rows = [
+        OutboxEntry(
+            platform=platform,
+            tenant=tenant,
+            conversation_key=conversation_key,
+            inbox_id=inbox_id,
+            kind=kind,
+            payload=payload,
+            created_at=at,
+        )
+        for payload in payloads
+    ]
+    session.add_all(rows)
+    return rows
+
+
+async def unsettled(
+    session: AsyncSession, *, platform: str, tenant: str, key: str, kind: str
+) -> list[OutboxEntry]:
+    query = (
+        select(OutboxEntry)
+        .where(
+            OutboxEntry.platform == platform,
+            OutboxEntry.tenant == tenant,
+            OutboxEntry.conversation_key == key,
+            OutboxEntry.kind == kind,
+            col(OutboxEntry.settled_at).is_(None),
+            col(OutboxEntry.claimed_at).is_(None),
+        )
+        .order_by(col(OutboxEntry.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def pending_conversations(session: AsyncSession, *, platform: str) -> list[tuple[str, str]]:
+    query = (
+        select(OutboxEntry.tenant, OutboxEntry.conversation_key)
+        .where(OutboxEntry.platform == platform, col(OutboxEntry.settled_at).is_(None))
+        .order_by(col(OutboxEntry.id))
+    )
+    return list(dict.fromkeys((await session.exec(query)).all()))
+
+
+async def claim(session: AsyncSession, *, entry_id: int, at: dt.datetime) -> bool:
+    """True for the one process that may now send (or run) this row."""
+    result = await session.exec(
+        update(OutboxEntry)
+        .where(col(OutboxEntry.id) == entry_id, col(OutboxEntry.claimed_at).is_(None))
+        .values(claimed_at=at)
+    )
+    return bool(result.rowcount)
+
+
+async def settle(session: AsyncSession, *, entry_id: int, at: dt.datetime, outcome: str) -> None:
+    await session.exec(
+        update(OutboxEntry).where(col(OutboxEntry.id) == entry_id).values(settled_at=at, outcome=outcome)
+    )
+
+
+async def settle_interrupted(session: AsyncSession, *, platform: str, at: dt.datetime) -> int:
+    """After a crash: replies claimed but never settled become at-most-once ("unknown"), jobs
+    claimed but never finished are released to run again. Returns how many replies were settled."""
+    interrupted = (
+        col(OutboxEntry.platform) == platform,
+        col(OutboxEntry.claimed_at).is_not(None),
+        col(OutboxEntry.settled_at).is_(None),
+    )
+    replies = await session.exec(
+        update(OutboxEntry)
+        .where(*interrupted, col(OutboxEntry.kind) == REPLY)
+        .values(settled_at=at, outcome="unknown")
+    )
+    await session.exec(
+        update(OutboxEntry).where(*interrupted, col(OutboxEntry.kind) == JOB).values(claimed_at=None)
+    )
+    return int(replies.rowcount or 0)
+
+
+async def settle_replies_of(session: AsyncSession, *, inbox_id: int, at: dt.datetime, outcome: str) -> None:
+    """Settle an inbox row's replies without sending them (shown another way, e.g. in a modal)."""
+    await session.exec(
+        update(OutboxEntry)
+        .where(
+            col(OutboxEntry.inbox_id) == inbox_id,
+            col(OutboxEntry.kind) == REPLY,
+            col(OutboxEntry.settled_at).is_(None),
+        )
+        .values(settled_at=at, outcome=outcome)
+    )
+
+
+async def claim_all(session: AsyncSession, *, entry_ids: list[int], at: dt.datetime) -> list[int]:
+    """Claim rows sent together (one platform call for several replies); the ids now ours."""
+    ours = []
+    for entry_id in entry_ids:
+        if await claim(session, entry_id=entry_id, at=at):
+            ours.append(entry_id)
+    return ours
+
+
+async def settle_all(session: AsyncSession, *, entry_ids: list[int], at: dt.datetime, outcome: str) -> None:
+    await session.exec(
+        update(OutboxEntry).where(col(OutboxEntry.id).in_(entry_ids)).values(settled_at=at, outcome=outcome)
+    )

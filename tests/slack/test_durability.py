@@ -1,0 +1,159 @@
+"""What `casebook serve` leaves at a crash, the next process finishes: inbox rows written before
+the acknowledgement are applied, outbox rows are sent once, jobs run again, and a send that was
+under way is never repeated. A crash is simulated in-process: the after-ack work is cancelled
+where it stands (as a kill would stop it), then a new app starts on the same database."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import asdict
+
+from sqlmodel import col, select
+
+from adapters.slack.delivery import Target
+from adapters.slack.places import thread_key
+from adapters.slack.runtime import PLATFORM
+from bot.messages import Inbound, Reply
+from bot.outbox import write_replies
+from storage import outbox
+from storage.db import Database
+from storage.models import InboxEntry, OutboxEntry
+from tests.slack.conftest import CHANNEL, Harness, serving
+from tests.slack.support import TEAM, SlackStandIn
+from tests.slack.test_safety import at_symptoms
+
+NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+
+
+def crash(h: Harness) -> None:
+    """Stop every piece of after-ack work where it is, as SIGKILL would."""
+    for task in list(h.service.runtime.work._tasks):
+        task.cancel()
+
+
+def noted(h: Harness, root: str, count: int) -> int:
+    return sum(f"Noted ({count} so far)" in c.text() for c in h.thread(root))
+
+
+async def rows(db: Database, model: type[InboxEntry] | type[OutboxEntry]) -> list:  # type: ignore[type-arg]
+    async with db.sessions() as session:
+        return list((await session.exec(select(model).order_by(col(model.id)))).all())
+
+
+def place(root: str) -> dict[str, object]:
+    workspace = {"tenant": TEAM, "name": None, "bot_user_id": None}
+    return {"workspace": workspace, "target": asdict(Target(user="UALICE", channel=CHANNEL, thread_ts=root))}
+
+
+async def test_an_answer_acknowledged_before_a_crash_is_applied_on_restart(
+    db: Database, standin: SlackStandIn, slack_env: None
+) -> None:
+    async with serving(db, standin) as h:
+        root = await at_symptoms(h, "Disk full on db-7")
+        release = standin.hold("users.info")  # Bob is new: the applier asks who he is first
+        response = await h.sender.say("Writes failing with ENOSPC", thread_ts=root, user="UBOB")
+        assert response.status == 200
+        await h.until(lambda: bool(standin.called("users.info", user="UBOB")))
+        crash(h)
+        release.set()
+        [pending] = [r for r in await rows(db, InboxEntry) if r.applied_at is None]
+        assert pending.payload["text"] == "Writes failing with ENOSPC"
+        [case] = await h.cases()
+        assert case.symptoms == []
+
+    async with serving(db, standin) as again:
+        await again.settle()
+        [case] = await again.cases()
+        assert case.symptoms == ["Writes failing with ENOSPC"]
+        assert noted(again, root, 1) == 1
+        assert all(r.applied_at is not None for r in await rows(db, InboxEntry))
+
+
+async def test_answers_left_in_the_inbox_are_applied_in_arrival_order(
+    db: Database, standin: SlackStandIn, slack_env: None
+) -> None:
+    async with serving(db, standin) as h:
+        root = await at_symptoms(h, "Queue backlog")
+        release = standin.hold("users.info")
+        for text in ("first symptom", "second symptom", "third symptom"):
+            assert (await h.sender.say(text, thread_ts=root, user="UCAROL")).status == 200
+        await h.until(lambda: bool(standin.called("users.info", user="UCAROL")))
+        crash(h)
+        release.set()
+
+    async with serving(db, standin) as again:
+        await again.settle()
+        [case] = await again.cases()
+        assert case.symptoms == ["first symptom", "second symptom", "third symptom"]
+        assert [noted(again, root, n) for n in (1, 2, 3)] == [1, 1, 1]
+
+
+async def test_a_reply_left_unsent_is_sent_once_after_a_restart(
+    db: Database, standin: SlackStandIn, slack_env: None
+) -> None:
+    async with serving(db, standin) as h:
+        root = await at_symptoms(h, "Cache stampede")
+    key = thread_key(CHANNEL, root)
+    inbound = Inbound(platform=PLATFORM, tenant=TEAM, conversation_key=key, user_id="UALICE", at=NOW)
+    async with db.transaction() as session:  # decided, committed, and then the process died
+        write_replies(session, inbound=inbound, replies=[Reply("Left in the outbox")], place=place(root))
+
+    for _ in range(2):  # the second start finds nothing left to send
+        async with serving(db, standin) as again:
+            await again.settle()
+    assert sum("Left in the outbox" in c.text() for c in standin.posts(thread_ts=root)) == 1
+    [row] = [r for r in await rows(db, OutboxEntry) if r.payload["reply"]["text"] == "Left in the outbox"]
+    assert row.outcome == "sent"
+
+
+async def test_a_send_cut_off_by_a_crash_is_settled_at_most_once(
+    db: Database, standin: SlackStandIn, slack_env: None
+) -> None:
+    async with serving(db, standin) as h:
+        root = await at_symptoms(h, "TLS expiry")
+        release = standin.hold("chat.postMessage")
+        assert (await h.sender.say("Handshakes failing", thread_ts=root)).status == 200
+        await h.until(lambda: noted(h, root, 1) == 1)  # the post went out; its answer never came
+        crash(h)
+        release.set()
+        await asyncio.sleep(0.05)
+        standin.holds.clear()
+
+    async with serving(db, standin) as again:
+        await again.settle()
+        assert again.service.applier.conveyor.tally.at_most_once == 1
+        assert noted(again, root, 1) == 1  # not sent a second time
+        [case] = await again.cases()
+        assert case.symptoms == ["Handshakes failing"]
+    outcomes = [r.outcome for r in await rows(db, OutboxEntry) if r.kind == outbox.REPLY]
+    assert outcomes.count("unknown") == 1
+
+
+async def test_a_follow_up_job_cut_off_by_a_crash_runs_again(
+    db: Database, standin: SlackStandIn, slack_env: None
+) -> None:
+    async with serving(db, standin) as h:
+        root = await at_symptoms(h, "Stale cache")
+    key = thread_key(CHANNEL, root)
+    async with db.transaction() as session:  # claimed by a process that then died mid-job
+        outbox.add(
+            session,
+            platform=PLATFORM,
+            tenant=TEAM,
+            conversation_key=key,
+            kind=outbox.JOB,
+            payloads=[{"job": "ledger-chart:2026-12-01", "place": place(root)}],
+            at=NOW,
+        )
+        await session.flush()
+        [job] = [r for r in (await session.exec(select(OutboxEntry))).all() if r.kind == outbox.JOB]
+        assert job.id is not None
+        assert await outbox.claim(session, entry_id=job.id, at=NOW)
+
+    async with serving(db, standin) as again:
+        await again.settle()
+        await again.settle()
+    [job] = [r for r in await rows(db, OutboxEntry) if r.kind == outbox.JOB]
+    assert job.outcome == "done"
+    assert len(standin.called("files.completeUploadExternal")) == 1  # the chart, once
