@@ -16,7 +16,10 @@ async def get(h: Harness, path: str) -> tuple[int, dict[str, Any]]:
 async def test_ready_when_everything_answers(harness: Harness) -> None:
     checks_before = len(harness.standin.called("auth.test"))
     status, body = await get(harness, "/readyz")
-    assert (status, body) == (200, {"status": "ok", "database": harness.db.dialect, "platforms": ["slack", "web"]})
+    assert (status, body) == (
+        200,
+        {"status": "ok", "database": harness.db.dialect, "platforms": ["slack", "web"]},
+    )
     assert len(harness.standin.called("auth.test")) == checks_before + 1  # Slack really asked
     await get(harness, "/readyz")
     assert len(harness.standin.called("auth.test")) == checks_before + 1  # then remembered a while
