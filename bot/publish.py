@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from bot import render
@@ -29,16 +30,22 @@ def markdown_reply(
     )
 
 
-def case_reply(case: CaseDraft, *, intro: str | None = None) -> Reply:
-    """The case drafted by the template."""
+def case_reply(case: CaseDraft, *, intro: str | None = None, tz: dt.tzinfo = dt.UTC) -> Reply:
+    """The case drafted by the template, its times in `tz`."""
     return markdown_reply(
-        case.number, case.title, render.render_case_markdown(case), render.case_sections(case), intro=intro
+        case.number,
+        case.title,
+        render.render_case_markdown(case, tz),
+        render.case_sections(case, tz),
+        intro=intro,
     )
 
 
-def publication_replies(case: CaseDraft, *, followup: str | None = None) -> list[Reply]:
+def publication_replies(
+    case: CaseDraft, *, followup: str | None = None, tz: dt.tzinfo = dt.UTC
+) -> list[Reply]:
     """`followup` (e.g. "draft:12") rides on the case reply: adapters run it after the acknowledgement."""
-    published = case_reply(case, intro=f"Case #{case.number} is published. Thank you, everyone.")
+    published = case_reply(case, intro=f"Case #{case.number} is published. Thank you, everyone.", tz=tz)
     replies = [replace(published, followup=followup, publication=True)]
     by_owner: dict[str, list[str]] = {}
     for action in case.actions:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from bot.markup import strip_marks
+
 # --- inbound -------------------------------------------------------------------------------
 
 _SLACK_TOKEN = re.compile(r"<([^<>]+)>")
@@ -143,6 +145,6 @@ def _format(text: str, formatted: bool = True) -> str:
 def plain(markdown: str, limit: int = 300) -> str:
     """A one-line, markup-free summary: notification text and fallbacks."""
     first = next((line for line in markdown.splitlines() if line.strip()), "")
-    bare = re.sub(r"[*_`]+", "", _MD_LINK.sub(r"\1", first)).lstrip("# ").strip()
+    bare = strip_marks(_MD_LINK.sub(r"\1", first)).lstrip("# ").strip()
     clipped = bare if len(bare) <= limit else bare[: limit - 1] + "…"
     return _prose(clipped, formatted=False)

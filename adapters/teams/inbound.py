@@ -117,6 +117,9 @@ def read_text(activity: Activity) -> Spoken:
         if user_id == bot_id:
             text = text.replace(tag, " ", 1)
             continue
+        if user_id.startswith("19:"):  # a channel or team, not a person: shown by its name
+            text = text.replace(tag, str(name or "the channel"), 1)
+            continue
         # A placeholder until the text is unescaped, so only real mentions become tokens.
         text = text.replace(tag, f"{_HOLD}{len(tokens)}{_HOLD}", 1)
         tokens.append(f"<@{user_id}>")

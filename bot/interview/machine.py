@@ -15,7 +15,7 @@ from typing import Any
 from bot import parsing
 from bot.case import TIMELINE, ActionDraft, CaseDraft
 from bot.interview.state import Context, Outcome, State, Step
-from bot.interview.steps import ACTION_STEPS, ORDER, SECTIONS, STEPS, list_items, local_time
+from bot.interview.steps import ACTION_STEPS, ORDER, SECTIONS, STEPS, label_of, list_items, local_time
 from bot.messages import Choice, Reply, ReplyKind
 from bot.parsing import ParseError
 
@@ -268,6 +268,12 @@ def _note(step_key: str, value: Any, case: CaseDraft, ctx: Context) -> str | Non
             "checks, unclear signals, risky defaults) rather than who slipped. You can `back` "
             "to reword it."
         )
+    if step_key == "severity" and isinstance(value, str):
+        return f"Severity: {value} ({parsing.SEVERITY_HELP[value].split(':')[0]})."
+    if step_key == "area" and isinstance(value, str):
+        return f"Area: {parsing.AREA_LABELS[value]}."
+    if step_key == "action_kind" and isinstance(value, str):
+        return f"Kind: {value}."
     if step_key == "action_due" and isinstance(value, dt.date):
         return f"Due {value.strftime('%a %Y-%m-%d')}."
     return None
@@ -347,7 +353,7 @@ def _status_text(state: State, case: CaseDraft, ctx: Context) -> str:
     position = ORDER.index(state.step) + 1 if state.step in ORDER else len(ORDER)
     gaps = case.missing()
     text = f"Postmortem #{case.number}" + (f" · {case.title}" if case.title else "")
-    text += f" · question {position} of {len(ORDER)} ({state.step.replace('_', ' ')})."
+    text += f" · question {position} of {len(ORDER)} ({label_of(state.step)})."
     if gaps:
         text += " Still missing: " + ", ".join(gaps) + "."
     return text

@@ -7,7 +7,6 @@ storers put the value into the case. Both are pure.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -17,7 +16,7 @@ from bot.case import TIMELINE, ActionDraft, CaseDraft, DiagnosticStep, Misjudgme
 from bot.interview.state import Context, Parser, Question, State, Step, Storer
 from bot.messages import Choice, Mention
 from bot.parsing import ParseError
-from bot.render import render_case_markdown
+from bot.render import render_case_markdown, when_text
 
 # --- questions --------------------------------------------------------------------
 
@@ -41,7 +40,7 @@ def _time_question(point: str) -> Question:
             hint += ", or `+12m` (after the previous time)"
         current = case.time(point)
         now_text = f" Currently: {local_time(current, ctx)}." if current else ""
-        return f"{prompts[point]} {hint}. Times are read in {ctx.tz_name}.{now_text}"
+        return f"{prompts[point]} {hint}. Times are read in {ctx.tz_name} ({zone_offset(ctx)}).{now_text}"
 
     return question
 
@@ -122,7 +121,7 @@ def _parse_time(point: str) -> Parser:
                 raise ParseError(
                     f"That puts {point} ({local_time(when, ctx)}) before {earlier} "
                     f"({local_time(other, ctx)}). The timeline must run started → detected → "
-                    f"mitigated → resolved. Check the time, or `back` to fix {earlier}."
+                    f"mitigated → resolved. Check the time, or `back` to fix {label_of(earlier)}."
                 )
         for later in TIMELINE[index + 1 :]:
             other = case.time(later)
@@ -157,16 +156,12 @@ def _append(attr: str) -> Storer:
     return store
 
 
-_COST = re.compile(r"\s*(?:[—–;,(]|--|\s-)?\s*\b(?:cost|costs|cost us|lost)\b\s*:?\s*(.+?)\)?$", re.I)
-
-
 def _misjudgment(kind: str) -> Storer:
     def store(case: CaseDraft, state: State, items: list[str], ctx: Context) -> CaseDraft:
         entries = []
         for item in items:
-            m = _COST.search(item)
-            text, cost = (item[: m.start()].strip(), m.group(1).strip()) if m else (item, None)
-            entries.append(Misjudgment(kind=kind, text=text or item, cost=cost))
+            text, cost = parsing.split_cost(item)
+            entries.append(Misjudgment(kind=kind, text=text, cost=cost))
         return replace(case, misjudgments=(*case.misjudgments, *entries))
 
     return store
@@ -434,7 +429,7 @@ STEPS: dict[str, Step] = {
         ),
         Step(
             "review",
-            lambda case, state, ctx: _review_text(case),
+            lambda case, state, ctx: _review_text(case, ctx.tz),
             _no_parse,
             _keep,
             skippable=False,
@@ -455,6 +450,39 @@ STEPS: dict[str, Step] = {
 }
 
 ORDER: tuple[str, ...] = tuple(STEPS)
+
+# How people name each question: internal keys never appear in a message.
+LABELS: dict[str, str] = {
+    "title": "the title",
+    "severity": "the severity",
+    "area": "the capability area",
+    "services": "the services touched",
+    "started": "the start time",
+    "detected": "the detection time",
+    "mitigated": "the mitigation time",
+    "resolved": "the resolution time",
+    "symptoms": "the symptoms",
+    "hypotheses": "the wrong hypotheses",
+    "signals": "the misleading signals",
+    "diagnostic_path": "the diagnostic path",
+    "root_cause": "the root cause",
+    "contributing_factors": "the contributing factors",
+    "action_description": "an action's description",
+    "action_owner": "an action's owner",
+    "action_due": "an action's due date",
+    "action_kind": "an action's kind",
+    "action_risk": "an action's risk check",
+    "review": "the review",
+    "confirm": "the confirmation",
+    "published": "the end (published)",
+    "cancelled": "the end (cancelled)",
+}
+
+
+def label_of(step: str) -> str:
+    return LABELS.get(step, "the next question")
+
+
 ACTION_STEPS = ("action_description", "action_owner", "action_due", "action_kind", "action_risk")
 
 # What `edit <name>` reaches: the first step, and the step after which it returns.
@@ -481,10 +509,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
 # --- texts ---------------------------------------------------------------------------------
 
 
-def _review_text(case: CaseDraft) -> str:
+def _review_text(case: CaseDraft, tz: dt.tzinfo) -> str:
     gaps = case.missing()
     text = "Here is the draft. Reply `confirm` to publish it, or `edit <section>` to change something.\n\n"
-    text += render_case_markdown(case)
+    text += render_case_markdown(case, tz)
     if gaps:
         text += "\n\n**Still missing:** " + ", ".join(gaps) + "."
     return text
@@ -501,7 +529,12 @@ def _confirm_text(case: CaseDraft) -> str:
 
 
 def local_time(when: dt.datetime, ctx: Context) -> str:
-    return when.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M %Z").strip()
+    return when_text(when, ctx.tz)
+
+
+def zone_offset(ctx: Context) -> str:
+    offset = ctx.now.astimezone(ctx.tz).strftime("%z") or "+0000"
+    return f"UTC{offset[:3]}:{offset[3:]}"
 
 
 def clip(text: str, limit: int) -> str:

@@ -24,6 +24,7 @@ from bot.parsing.answers import (
     parse_severity,
     parse_title,
     parse_yes_no,
+    split_cost,
     split_items,
 )
 from bot.parsing.dates import MAX_AHEAD, example_due, parse_due_date, parse_snooze
@@ -76,6 +77,7 @@ __all__ = [
     "parse_when",
     "parse_yes_no",
     "quote",
+    "split_cost",
     "split_items",
     "zone",
 ]

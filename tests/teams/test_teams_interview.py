@@ -217,7 +217,7 @@ async def test_a_button_of_a_question_the_interview_moved_past_is_refused(bot: B
 
     stale = await chain.press("SEV1", card=severity_card, user=BOB)
 
-    assert "already been answered" in texts(stale) and "now at `area`" in texts(stale)
+    assert "already been answered" in texts(stale) and "now at the capability area" in texts(stale)
     assert len(bot.connector.updates()) == updates, "a refused press leaves the card as it was"
     async with bot.db.transaction() as session:
         assert (await session.exec(select(Case))).one().severity == "SEV2"
