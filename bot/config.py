@@ -27,11 +27,15 @@ def env_int(name: str, default: int, *, low: int, high: int) -> int:
 
 
 def _zone(name: str, default: str) -> str:
-    value = os.environ.get(name) or default
+    return checked_zone(os.environ.get(name) or default, source=name)
+
+
+def checked_zone(value: str, *, source: str) -> str:
+    """An IANA timezone name, or ConfigError saying where the bad one came from."""
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{name}={value!r} is not an IANA timezone (e.g. Europe/Paris)") from exc
+        raise ConfigError(f"{source}={value!r} is not an IANA timezone (e.g. Europe/Paris)") from exc
     return value
 
 

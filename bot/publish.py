@@ -17,14 +17,16 @@ def markdown_reply(
     sections: tuple[Section, ...],
     *,
     intro: str | None = None,
+    file_markdown: str | None = None,
 ) -> Reply:
-    """A drafted case as a reply: its Markdown, its sections for rich rendering, and the file."""
+    """A drafted case as a reply: its Markdown, its sections for rich rendering, and the file
+    (`file_markdown`, names instead of mention tokens, when the chat text has mentions)."""
     return Reply(
         (intro + "\n\n" if intro else "") + markdown,
         ReplyKind.CASE,
         case_number=number,
         sections=sections,
-        attachment=Attachment(filename=f"case-{number}.md", content=markdown),
+        attachment=Attachment(filename=f"case-{number}.md", content=file_markdown or markdown),
         case_title=render.display_title(title),
         intro=intro,
     )
@@ -35,9 +37,10 @@ def case_reply(case: CaseDraft, *, intro: str | None = None, tz: dt.tzinfo = dt.
     return markdown_reply(
         case.number,
         case.title,
-        render.render_case_markdown(case, tz),
-        render.case_sections(case, tz),
+        render.render_case_markdown(case, tz, mentions=True),
+        render.case_sections(case, tz, mentions=True),
         intro=intro,
+        file_markdown=render.render_case_markdown(case, tz),
     )
 
 

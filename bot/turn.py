@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import interview
+from bot import interview, parsing
 from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention
 from bot.parsing import zone
@@ -98,4 +98,5 @@ def interview_context(
         may_manage=may_manage,
         max_chars=turn.settings.max_answer_chars,
         form=turn.inbound.form if turn.inbound.kind == InboundKind.FORM else None,
+        month_first=parsing.month_first(turn.inbound.user_locale),
     )

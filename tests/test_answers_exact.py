@@ -4,6 +4,7 @@ channel mentions by name, choices echoed, no internal step key in a message."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 from botbuilder.schema import Activity
@@ -133,3 +134,30 @@ def test_times_are_confirmed_and_drafted_in_one_zone_with_its_offset() -> None:
     assert when_text(NOW) == "2026-11-20 15:00 UTC"
     start = interview.start(CaseDraft(number=3, lead=ALICE), ctx("Europe/Paris"))
     assert "title" not in start.replies[0].text.lower() or "step" not in start.replies[0].text
+
+
+def test_owners_and_the_lead_are_real_mentions_in_chat_and_names_in_the_file() -> None:
+    from adapters.slack.mrkdwn import from_slack, to_mrkdwn
+    from bot.case import ActionDraft
+    from bot.publish import case_reply
+
+    owner = Mention("U0BOB", "bob")
+    case = CaseDraft(
+        number=4,
+        title="Conntrack",
+        lead=ALICE,
+        actions=(ActionDraft(1, "Alert on conntrack usage", owner=owner, due=dt.date(2026, 12, 15)),),
+    )
+    reply = case_reply(case)
+    slack_text = to_mrkdwn(reply.text)
+    assert "**Lead:** " not in slack_text and "<@U0ALICE>" in slack_text and "owner <@U0BOB>" in slack_text
+    [activity, *_] = cards.render(reply, names={"U0BOB": "Bob Smith"})
+    card = cards.card_of(activity)
+    assert card is not None
+    mentioned = {e["mentioned"]["id"] for e in card["msteams"]["entities"]}
+    assert "<at>Bob Smith</at>" in json.dumps(card, ensure_ascii=False)
+    assert {"U0ALICE", "U0BOB"} <= mentioned
+    assert reply.attachment is not None and "owner @bob" in reply.attachment.content
+    assert "<@" not in reply.attachment.content
+    # Slack ids are U… or W…: a bot id or a typed token is not a person.
+    assert from_slack("<@W0GRID> and <@B0BOT>")[1] == ("W0GRID",)

@@ -113,6 +113,9 @@ def test_bad_configuration_is_explained(tmp_path: Path) -> None:
     assert result.returncode != 0 and "supports sqlite and postgresql" in result.stderr
     result = casebook("demo", cwd=tmp_path, env={"CASEBOOK_TIMEZONE": "Mars/Olympus"})
     assert result.returncode != 0 and "IANA timezone" in result.stderr
+    result = casebook("console", "--timezone", "Mars/Olympus", cwd=tmp_path, stdin="postmortem X\n")
+    assert result.returncode != 0 and "--timezone='Mars/Olympus' is not an IANA timezone" in result.stderr
+    assert not list(tmp_path.glob("*.db")) or "Postmortem" not in result.stdout
 
 
 def test_migrate_on_a_fresh_file(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import getpass
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.config import Settings
+from bot.config import Settings, checked_zone
 from storage import db as database
 from storage.db import Database
 
@@ -57,7 +57,9 @@ def run_console(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import session
 
     user = args.user or _login() or "me"
-    timezone = args.timezone or settings.default_timezone
+    timezone = (
+        checked_zone(args.timezone, source="--timezone") if args.timezone else settings.default_timezone
+    )
     return with_database(settings, lambda db: session.run(db, settings, user=user, timezone=timezone))
 
 

@@ -213,6 +213,7 @@ def to_inbound(
         kind=kind,
         user_name=sender.name or None,
         user_timezone=user_timezone(activity),
+        user_locale=activity.locale or None,
         user_is_admin=(sender.aad_object_id or "").lower() in admins,
         # In a channel or group chat the bot only hears messages that @mention it:
         # they are addressed to it, so plain text works as a command when no

@@ -114,7 +114,9 @@ def _parse_time(point: str) -> Parser:
     def parse(text: str, case: CaseDraft, state: State, ctx: Context) -> dt.datetime:
         index = TIMELINE.index(point)
         previous = next((case.time(p) for p in reversed(TIMELINE[:index]) if case.time(p) is not None), None)
-        when = parsing.parse_when(text, now=ctx.now, tz=ctx.tz, previous=previous)
+        when = parsing.parse_when(
+            text, now=ctx.now, tz=ctx.tz, previous=previous, month_first=ctx.month_first
+        )
         for earlier in TIMELINE[:index]:
             other = case.time(earlier)
             if other is not None and when < other:
@@ -512,7 +514,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
 def _review_text(case: CaseDraft, tz: dt.tzinfo) -> str:
     gaps = case.missing()
     text = "Here is the draft. Reply `confirm` to publish it, or `edit <section>` to change something.\n\n"
-    text += render_case_markdown(case, tz)
+    text += render_case_markdown(case, tz, mentions=True)
     if gaps:
         text += "\n\n**Still missing:** " + ", ".join(gaps) + "."
     return text
