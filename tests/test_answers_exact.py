@@ -161,3 +161,49 @@ def test_owners_and_the_lead_are_real_mentions_in_chat_and_names_in_the_file() -
     assert "<@" not in reply.attachment.content
     # Slack ids are U… or W…: a bot id or a typed token is not a person.
     assert from_slack("<@W0GRID> and <@B0BOT>")[1] == ("W0GRID",)
+
+
+def _reviewing_with_two_actions() -> tuple[State, CaseDraft]:
+    from bot.case import ActionDraft
+
+    bob = Mention("U0BOB", "bob")
+    actions = tuple(
+        ActionDraft(n, f"Action {n}", owner=bob, due=dt.date(2026, 12, 15), kind="detect", risks={})
+        for n in (1, 2)
+    )
+    return State(step="review"), CaseDraft(number=4, lead=ALICE, actions=actions)
+
+
+def test_review_deletes_an_action_and_lists_the_sections() -> None:
+    state, case = _reviewing_with_two_actions()
+    outcome = advance(state, case, "delete action 1", ctx())
+    assert [a.number for a in outcome.case.actions] == [2] and outcome.state.step == "review"
+    assert outcome.replies[0].text == "Deleted action 1."
+    refused = advance(state, case, "delete action 9", ctx())
+    assert refused.case == case and "no action 9" in refused.replies[0].text
+    listed = advance(state, case, "edit", ctx())
+    assert "`timeline`" in listed.replies[0].text and "`delete action N`" in listed.replies[0].text
+    assert listed.case == case
+
+
+def test_skip_keeps_every_field_of_an_edited_action_and_says_so() -> None:
+    state, case = _reviewing_with_two_actions()
+    outcome = advance(state, case, "edit action 2", ctx())
+    notes = []
+    for _ in range(5):
+        outcome = advance(outcome.state, outcome.case, "skip", ctx())
+        notes.append(outcome.replies[0].text)
+    assert notes == [
+        "Kept the description.",
+        "Kept the owner (bob).",
+        "Kept the due date (2026-12-15).",
+        "Kept the kind (detect).",
+        "Kept the risk check.",
+    ]
+    assert outcome.state.step == "review" and outcome.case == case
+
+
+def test_the_risk_check_asks_each_criterion_as_a_question() -> None:
+    _, case = _reviewing_with_two_actions()
+    question = STEPS["action_risk"].question(case, State(step="action_risk", current_action=1), ctx())
+    assert question.count("?") == 5 and "Does it add a single point of failure" in question

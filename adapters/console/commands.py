@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import re
+import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, checked_zone
@@ -21,6 +25,11 @@ def add_commands(sub: Any) -> None:
     console.add_argument("--timezone", default=None, help="your IANA timezone (default: CASEBOOK_TIMEZONE)")
     console.set_defaults(handler=run_console)
     demo = sub.add_parser("demo", help="run a complete example interview and print the case")
+    demo.add_argument(
+        "--database",
+        default=None,
+        help=f"run on this database URL (default: a fresh {DEMO_FILE} here, never DATABASE_URL)",
+    )
     demo.set_defaults(handler=run_demo)
     migrate = sub.add_parser("migrate", help="upgrade the database schema to the newest revision")
     migrate.set_defaults(handler=run_migrate)
@@ -63,10 +72,26 @@ def run_console(args: argparse.Namespace, settings: Settings) -> int:
     return with_database(settings, lambda db: session.run(db, settings, user=user, timezone=timezone))
 
 
+# The demo's own file: its made-up people and cases never land in the team's database.
+DEMO_FILE = "casebook-demo.db"
+
+
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import demo
 
-    return with_database(settings, lambda db: demo.run(db, settings))
+    if args.database:
+        url = args.database
+    else:
+        Path(DEMO_FILE).unlink(missing_ok=True)  # each demo starts from case #1
+        url = f"sqlite:///{DEMO_FILE}"
+    print(f"Demo database: {_shown(url)} (the demo never writes to DATABASE_URL).", file=sys.stderr)
+    demo_settings = replace(settings, database_url=url)
+    return with_database(demo_settings, lambda db: demo.run(db, demo_settings))
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, for a log line."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:

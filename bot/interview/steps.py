@@ -419,9 +419,11 @@ STEPS: dict[str, Step] = {
         Step(
             "action_risk",
             _action_question(
-                "Risk check for {action}. Does it "
-                + ", ".join(f"**{k}** ({v})" for k, v in parsing.RISK_LABELS.items())
-                + "? Reply with those that apply, e.g. `coupling, spof`, or `none`."
+                "Risk check for {action}. Does it add complexity to the system (**complexity**)? "
+                "Does it couple parts more tightly (**coupling**)? Does it make recovery harder "
+                "(**recovery**)? Does it add a single point of failure (**spof**)? Does it make "
+                "the system harder to diagnose (**diagnosability**)? Reply with the words that "
+                "apply, e.g. `coupling, spof`, or `none`; five yes/no in that order work too."
             ),
             _wrap(parsing.parse_risks),
             _action_field("risks"),
