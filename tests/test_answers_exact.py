@@ -207,3 +207,19 @@ def test_the_risk_check_asks_each_criterion_as_a_question() -> None:
     _, case = _reviewing_with_two_actions()
     question = STEPS["action_risk"].question(case, State(step="action_risk", current_action=1), ctx())
     assert question.count("?") == 5 and "Does it add a single point of failure" in question
+
+
+def test_a_teams_channel_message_without_a_mention_is_only_an_answer_never_a_command() -> None:
+    from adapters.teams.inbound import to_inbound
+    from bot.messages import InboundKind
+
+    teams = Teams("https://x/")
+    post = teams.channel_post("postmortem Conntrack")
+    reply = teams.channel_reply(post["id"], "SEV2")
+    for payload in (post, reply):  # as Teams sends them with the RSC consent: no bot mention
+        payload["text"] = payload["text"].replace("<at>Casebook</at>", "").strip()
+        payload["entities"] = [e for e in payload["entities"] if e.get("type") != "mention"]
+    assert to_inbound(Activity().deserialize(post), tenant="t") is None
+    overheard = to_inbound(Activity().deserialize(reply), tenant="t")
+    assert overheard is not None and overheard.kind == InboundKind.MESSAGE and not overheard.direct
+    assert overheard.text == "SEV2"
