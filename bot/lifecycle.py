@@ -126,6 +126,37 @@ async def _close(
     )
 
 
+async def add_evidence(
+    session: AsyncSession, *, actor: Person, found: Located, evidence: str, now: dt.datetime
+) -> str:
+    """More evidence for an action already done (the dashboard link that came a week later):
+    kept beside what was given at closing. Returns the evidence as it now reads."""
+    if not may_change(actor, found):
+        raise LifecycleError(
+            f"Only the owner of {ref(found)}, the case lead or an admin can add evidence to it."
+        )
+    evidence = evidence.strip()
+    if not evidence:
+        raise LifecycleError(f"Give the evidence: `evidence {ref(found)} <link or note>`.")
+    if found.action.status == ActionStatus.OPEN:
+        raise LifecycleError(f"{ref(found)} is still open: close it with `done {ref(found)} {evidence}`.")
+    if found.action.status != ActionStatus.DONE:
+        raise LifecycleError(f"{ref(found)} is {found.action.status}: evidence belongs to a done action.")
+    combined = "\n".join(part for part in (found.action.evidence, evidence) if part)
+    if len(combined) > 4000:
+        raise LifecycleError("That makes the evidence longer than 4,000 characters; link to a page instead.")
+    result = await session.exec(
+        update(PreventionAction)
+        .where(col(PreventionAction.id) == found.action.id, col(PreventionAction.status) == ActionStatus.DONE)
+        .values(evidence=combined, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise LifecycleError(f"{ref(found)} was changed by someone else a moment ago.")
+    set_committed_value(found.action, "evidence", combined)
+    return combined
+
+
 async def snooze_action(
     session: AsyncSession, *, actor: Person, found: Located, when: str, now: dt.datetime, today: dt.date
 ) -> dt.date:
