@@ -223,3 +223,27 @@ def test_a_teams_channel_message_without_a_mention_is_only_an_answer_never_a_com
     overheard = to_inbound(Activity().deserialize(reply), tenant="t")
     assert overheard is not None and overheard.kind == InboundKind.MESSAGE and not overheard.direct
     assert overheard.text == "SEV2"
+
+
+def test_an_action_s_three_questions_can_be_answered_in_one_line() -> None:
+    alice = Mention("U0ALICE", "alice")
+    context = Context(now=NOW, tz=dt.UTC, tz_name="UTC", sender=ALICE, mentions=(alice,))
+    state = State(step="action_description")
+    outcome = advance(
+        state, CaseDraft(number=4), "Alert on conntrack usage <@U0ALICE> by 2026-12-15 detect", context
+    )
+    [action] = outcome.case.actions
+    assert (action.description, action.owner, action.due, action.kind) == (
+        "Alert on conntrack usage",
+        alice,
+        dt.date(2026, 12, 15),
+        "detect",
+    )
+    assert outcome.state.step == "action_risk"
+    # Part of it in the line: the rest is asked, one at a time.
+    partial = advance(state, CaseDraft(number=4), "Raise nf_conntrack_max <@U0ALICE>", context)
+    assert partial.state.step == "action_due" and partial.case.actions[0].owner == alice
+    # No owner named: a plain description, kept exactly, even with "by" in it.
+    plain_one = advance(state, CaseDraft(number=4), "Cut retries by 50% detect", context)
+    assert plain_one.case.actions[0].description == "Cut retries by 50% detect"
+    assert plain_one.state.step == "action_owner"

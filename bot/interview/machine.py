@@ -82,11 +82,19 @@ def advance(state: State, case: CaseDraft, text: str, ctx: Context) -> Outcome:
     if step.key == "action_description":
         number = updated.action(state.current_action) or max(updated.actions, key=lambda a: a.number)
         state = replace(state, current_action=number.number)
-        if isinstance(value, ActionDraft):  # a form filled owner, due and kind at once
-            return _move(state, updated, "action_risk", ctx, accepted=True)
+        if isinstance(value, ActionDraft):  # a form or one line gave owner, due and kind
+            return _move(state, updated, _first_unanswered(value), ctx, accepted=True)
     if step.collects:
         return Outcome(state, updated, (_ack_item(updated, step, ctx),), accepted=True)
     return _forward(state, updated, ctx, accepted=True, note=_note(step.key, value, updated, ctx))
+
+
+def _first_unanswered(action: ActionDraft) -> str:
+    if action.owner is None:
+        return "action_owner"
+    if action.due is None:
+        return "action_due"
+    return "action_kind" if action.kind is None else "action_risk"
 
 
 def _control(word: str, state: State, case: CaseDraft, ctx: Context) -> Outcome | None:

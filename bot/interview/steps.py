@@ -7,6 +7,7 @@ storers put the value into the case. Both are pure.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -88,7 +89,8 @@ def _description_question(case: CaseDraft, state: State, ctx: Context) -> str:
         return (
             "Now the **prevention plan**. Action 1: what should change so this cannot happen "
             "again, or is caught and contained sooner? One action per message; say `done` when "
-            "there are no more."
+            "there are no more. Owner, due date and kind can come in the same line, e.g. "
+            "`Alert on conntrack usage @dana by next friday detect`."
         )
     return f"Action {number}: describe the next prevention action, or say `done` if that is all."
 
@@ -181,7 +183,33 @@ def _parse_action_description(text: str, case: CaseDraft, state: State, ctx: Con
     value = parsing.nonempty(text, "a description of the action")
     if len(value) > 1000:
         raise ParseError("Keep an action under 1,000 characters; split it into several.")
-    return value
+    return _one_line_action(value, ctx) or value
+
+
+def _one_line_action(text: str, ctx: Context) -> ActionDraft | None:
+    """`Alert on conntrack usage @alice by 2026-12-15 detect`: the description with its owner,
+    due date and kind in one line. Whatever is missing is asked next; no owner, no shortcut."""
+    words = text.split()
+    kind = None
+    if len(words) > 1:
+        try:
+            kind = parsing.parse_action_kind(words[-1])
+            text = " ".join(words[:-1])
+        except ParseError:
+            kind = None
+    due = None
+    if m := re.search(r"\s(?:by|due)\s+(?P<when>[^<]+?)\s*$", text, re.I):
+        try:
+            due = parsing.parse_due_date(m.group("when"), today=ctx.today)
+            text = text[: m.start()]
+        except ParseError:
+            due = None
+    owner_token = re.search(r"\s*" + parsing.MENTION_RE.pattern + r"\s*$", text)
+    if owner_token is None or owner_token.start() == 0:
+        return None
+    owner = parsing.parse_owner(owner_token.group(0), mentions=ctx.mentions, sender=ctx.sender)
+    description = text[: owner_token.start()].strip()
+    return ActionDraft(number=0, description=description, owner=owner, due=due, kind=kind)
 
 
 def _parse_action_form(form: dict[str, str], ctx: Context) -> ActionDraft:
