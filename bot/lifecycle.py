@@ -14,9 +14,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.messages import Mention
+from bot.messages import Mention, Reply, ReplyKind
 from bot.parsing import ParseError, parse_snooze
+from bot.refs import parse_action_ref
 from storage import repo
+from storage.db import Database
 from storage.models import ActionStatus, Case, Person, PreventionAction
 
 
@@ -155,6 +157,34 @@ async def add_evidence(
         raise LifecycleError(f"{ref(found)} was changed by someone else a moment ago.")
     set_committed_value(found.action, "evidence", combined)
     return combined
+
+
+_FORM_VERBS = {"done", "snooze", "reassign", "cancel"}
+
+
+async def closed_before_form(db: Database, *, platform: str, tenant: str, value: str) -> Reply | None:
+    """A Done/Snooze/Reassign button on an action closed since its message was sent: say so
+    before any form opens (and nothing is asked for nothing)."""
+    verb, _, rest = value.strip().lstrip("/").partition(" ")
+    if verb not in _FORM_VERBS or not rest.strip():
+        return None
+    try:
+        case_number, number = parse_action_ref(rest.split()[0])
+    except ParseError:
+        return None
+    async with db.sessions() as session:
+        status = await repo.action_status_by_ref(
+            session, platform=platform, tenant=tenant, case_number=case_number, number=number
+        )
+    if status is None or status == ActionStatus.OPEN:
+        return None
+    return Reply(
+        f"`{case_number}.{number}` is already {status}: there is nothing left to "
+        + {"done": "do", "cancel": "cancel", "snooze": "snooze", "reassign": "reassign"}[verb]
+        + ".",
+        ReplyKind.ERROR,
+        ephemeral=True,
+    )
 
 
 async def snooze_action(
