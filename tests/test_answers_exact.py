@@ -15,7 +15,6 @@ from adapters.slack.mrkdwn import plain
 from adapters.teams import cards
 from adapters.teams.inbound import read_text
 from adapters.teams.markdown import card_lines
-from bot import interview
 from bot.case import CaseDraft
 from bot.interview import ORDER, STEPS, Context, State, advance
 from bot.markup import strip_marks
@@ -132,8 +131,8 @@ def test_times_are_confirmed_and_drafted_in_one_zone_with_its_offset() -> None:
     assert "14:05 CET (UTC+01:00)" in render_case_markdown(outcome.case, ZoneInfo("Europe/Paris"))
     assert "(UTC+01:00)" in STEPS["detected"].question(outcome.case, outcome.state, ctx("Europe/Paris"))
     assert when_text(NOW) == "2026-11-20 15:00 UTC"
-    start = interview.start(CaseDraft(number=3, lead=ALICE), ctx("Europe/Paris"))
-    assert "title" not in start.replies[0].text.lower() or "step" not in start.replies[0].text
+    refused = advance(outcome.state, outcome.case, "2026-11-20 13:00", ctx("Europe/Paris"))
+    assert "back` to fix the start time" in refused.replies[0].text
 
 
 def test_owners_and_the_lead_are_real_mentions_in_chat_and_names_in_the_file() -> None:
