@@ -46,7 +46,7 @@ def run_remind(args: argparse.Namespace, settings: Settings) -> int:
         )
         print(report.describe())
         if not report.lines:
-            print("Nothing due: everyone with open actions has this week's digest, or has them all snoozed.")
+            print(report.quiet or "Nothing due.")
         return 1 if any(line.status in NOT_SENT for line in report.lines) else 0
 
     return _with_notifiers(settings, remind)

@@ -143,6 +143,15 @@ def _zone(value: Any) -> Any:
     return value
 
 
+def checked_zone(value: str, *, source: str) -> str:
+    """An IANA timezone name, or ConfigError saying where the bad one came from."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{source}={value!r} is not an IANA timezone (e.g. Europe/Paris)") from exc
+    return value
+
+
 class Settings(EnvSettings):
     """The core's settings (every process)."""
 

@@ -14,9 +14,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.messages import Mention
+from bot.messages import Mention, Reply, ReplyKind
 from bot.parsing import ParseError, parse_snooze
+from bot.refs import parse_action_ref
 from storage import repo
+from storage.db import Database
 from storage.models import ActionStatus, Case, Person, PreventionAction
 
 
@@ -123,6 +125,65 @@ async def _close(
         closed_by_id=actor.id,
         closed_at=now,
         snoozed_until=None,
+    )
+
+
+async def add_evidence(
+    session: AsyncSession, *, actor: Person, found: Located, evidence: str, now: dt.datetime
+) -> str:
+    """More evidence for an action already done (the dashboard link that came a week later):
+    kept beside what was given at closing. Returns the evidence as it now reads."""
+    if not may_change(actor, found):
+        raise LifecycleError(
+            f"Only the owner of {ref(found)}, the case lead or an admin can add evidence to it."
+        )
+    evidence = evidence.strip()
+    if not evidence:
+        raise LifecycleError(f"Give the evidence: `evidence {ref(found)} <link or note>`.")
+    if found.action.status == ActionStatus.OPEN:
+        raise LifecycleError(f"{ref(found)} is still open: close it with `done {ref(found)} {evidence}`.")
+    if found.action.status != ActionStatus.DONE:
+        raise LifecycleError(f"{ref(found)} is {found.action.status}: evidence belongs to a done action.")
+    combined = "\n".join(part for part in (found.action.evidence, evidence) if part)
+    if len(combined) > 4000:
+        raise LifecycleError("That makes the evidence longer than 4,000 characters; link to a page instead.")
+    result = await session.exec(
+        update(PreventionAction)
+        .where(col(PreventionAction.id) == found.action.id, col(PreventionAction.status) == ActionStatus.DONE)
+        .values(evidence=combined, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise LifecycleError(f"{ref(found)} was changed by someone else a moment ago.")
+    set_committed_value(found.action, "evidence", combined)
+    return combined
+
+
+_FORM_VERBS = {"done", "snooze", "reassign", "cancel"}
+
+
+async def closed_before_form(db: Database, *, platform: str, tenant: str, value: str) -> Reply | None:
+    """A Done/Snooze/Reassign button on an action closed since its message was sent: say so
+    before any form opens (and nothing is asked for nothing)."""
+    verb, _, rest = value.strip().lstrip("/").partition(" ")
+    if verb not in _FORM_VERBS or not rest.strip():
+        return None
+    try:
+        case_number, number = parse_action_ref(rest.split()[0])
+    except ParseError:
+        return None
+    async with db.sessions() as session:
+        status = await repo.action_status_by_ref(
+            session, platform=platform, tenant=tenant, case_number=case_number, number=number
+        )
+    if status is None or status == ActionStatus.OPEN:
+        return None
+    return Reply(
+        f"`{case_number}.{number}` is already {status}: there is nothing left to "
+        + {"done": "do", "cancel": "cancel", "snooze": "snooze", "reassign": "reassign"}[verb]
+        + ".",
+        ReplyKind.ERROR,
+        ephemeral=True,
     )
 
 

@@ -35,6 +35,7 @@ class Inbound:
     kind: InboundKind = InboundKind.MESSAGE
     user_name: str | None = None
     user_timezone: str | None = None  # IANA name, when the platform knows it
+    user_locale: str | None = None  # e.g. "en-US", when the platform knows it: how dates are written
     user_is_admin: bool = False
     direct: bool = False  # a 1:1 conversation with the bot: plain text works as a command
     form: dict[str, str] | None = None

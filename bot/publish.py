@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from bot import render
@@ -16,29 +17,38 @@ def markdown_reply(
     sections: tuple[Section, ...],
     *,
     intro: str | None = None,
+    file_markdown: str | None = None,
 ) -> Reply:
-    """A drafted case as a reply: its Markdown, its sections for rich rendering, and the file."""
+    """A drafted case as a reply: its Markdown, its sections for rich rendering, and the file
+    (`file_markdown`, names instead of mention tokens, when the chat text has mentions)."""
     return Reply(
         (intro + "\n\n" if intro else "") + markdown,
         ReplyKind.CASE,
         case_number=number,
         sections=sections,
-        attachment=Attachment(filename=f"case-{number}.md", content=markdown),
+        attachment=Attachment(filename=f"case-{number}.md", content=file_markdown or markdown),
         case_title=render.display_title(title),
         intro=intro,
     )
 
 
-def case_reply(case: CaseDraft, *, intro: str | None = None) -> Reply:
-    """The case drafted by the template."""
+def case_reply(case: CaseDraft, *, intro: str | None = None, tz: dt.tzinfo = dt.UTC) -> Reply:
+    """The case drafted by the template, its times in `tz`."""
     return markdown_reply(
-        case.number, case.title, render.render_case_markdown(case), render.case_sections(case), intro=intro
+        case.number,
+        case.title,
+        render.render_case_markdown(case, tz, mentions=True),
+        render.case_sections(case, tz, mentions=True),
+        intro=intro,
+        file_markdown=render.render_case_markdown(case, tz),
     )
 
 
-def publication_replies(case: CaseDraft, *, followup: str | None = None) -> list[Reply]:
+def publication_replies(
+    case: CaseDraft, *, followup: str | None = None, tz: dt.tzinfo = dt.UTC
+) -> list[Reply]:
     """`followup` (e.g. "draft:12") rides on the case reply: adapters run it after the acknowledgement."""
-    published = case_reply(case, intro=f"Case #{case.number} is published. Thank you, everyone.")
+    published = case_reply(case, intro=f"Case #{case.number} is published. Thank you, everyone.", tz=tz)
     replies = [replace(published, followup=followup, publication=True)]
     by_owner: dict[str, list[str]] = {}
     for action in case.actions:

@@ -14,21 +14,39 @@ from bot.messages import Section
 from bot.parsing import AREA_LABELS, RISK_LABELS, format_duration
 
 
-def _when(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "unknown"
+def when_text(value: dt.datetime, tz: dt.tzinfo = dt.UTC) -> str:
+    """`2026-11-30 21:40 CET (UTC+01:00)`: the zone's name where it has one, always its offset."""
+    local = value.astimezone(tz)
+    offset = local.strftime("%z") or "+0000"
+    shown = f"UTC{offset[:3]}:{offset[3:]}"
+    name = local.tzname() or ""
+    if shown == "UTC+00:00" and name in {"UTC", ""}:
+        return local.strftime("%Y-%m-%d %H:%M UTC")
+    if not name or name.startswith(("+", "-", "UTC")):
+        return local.strftime("%Y-%m-%d %H:%M ") + shown
+    return local.strftime("%Y-%m-%d %H:%M ") + f"{name} ({shown})"
 
 
-def _person(mention: Any) -> str:
+def _when(value: dt.datetime | None, tz: dt.tzinfo) -> str:
+    return when_text(value, tz) if value else "unknown"
+
+
+def _person(mention: Any, mentions: bool) -> str:
+    """A chat reply names people with `<@id|name>` tokens (adapters make them real mentions);
+    a file or a page shows `@name`."""
     if mention is None:
         return "unassigned"
-    return f"@{mention.display_name}" if mention.display_name else f"<@{mention.user_id}>"
+    name = "".join(ch for ch in (mention.display_name or "") if ch not in "<>|")
+    if mentions or not name:
+        return f"<@{mention.user_id}|{name}>" if name else f"<@{mention.user_id}>"
+    return f"@{name}"
 
 
 def _bullets(items: list[str], empty: str) -> str:
     return "\n".join(f"- {item}" for item in items) if items else f"_{empty}_"
 
 
-def case_sections(case: CaseDraft) -> tuple[Section, ...]:
+def case_sections(case: CaseDraft, tz: dt.tzinfo = dt.UTC, *, mentions: bool = False) -> tuple[Section, ...]:
     summary = [
         f"**Severity:** {case.severity or 'not set'}",
         f"**Area:** {AREA_LABELS.get(case.area or '', case.area or 'not set')}",
@@ -36,9 +54,9 @@ def case_sections(case: CaseDraft) -> tuple[Section, ...]:
         f"**Status:** {case.status}",
     ]
     if case.lead:
-        summary.append(f"**Lead:** {_person(case.lead)}")
+        summary.append(f"**Lead:** {_person(case.lead, mentions)}")
 
-    timeline = [f"- **{point.capitalize()}:** {_when(case.time(point))}" for point in TIMELINE]
+    timeline = [f"- **{point.capitalize()}:** {_when(case.time(point), tz)}" for point in TIMELINE]
     timeline += [
         "",
         f"Time to detect: **{format_duration(case.time_to_detect)}** · "
@@ -66,7 +84,7 @@ def case_sections(case: CaseDraft) -> tuple[Section, ...]:
     actions = []
     for a in case.actions:
         due = a.due.isoformat() if a.due else "no due date"
-        line = f"{a.number}. {a.description} — owner {_person(a.owner)}, due {due}, "
+        line = f"{a.number}. {a.description} — owner {_person(a.owner, mentions)}, due {due}, "
         line += f"{a.kind or 'prevent'}, {a.status}"
         actions.append(line)
     risk_lines = []
@@ -102,9 +120,9 @@ def case_heading(case: CaseDraft) -> str:
     return f"# Case #{case.number}: {display_title(case.title)}"
 
 
-def render_case_markdown(case: CaseDraft) -> str:
+def render_case_markdown(case: CaseDraft, tz: dt.tzinfo = dt.UTC, *, mentions: bool = False) -> str:
     parts = [case_heading(case)]
-    for section in case_sections(case):
+    for section in case_sections(case, tz, mentions=mentions):
         parts.append(f"## {section.title}\n{section.body}")
     return "\n\n".join(parts) + "\n"
 

@@ -119,7 +119,7 @@ ENDED_PRESS = Reply(
 def stale_press(current_step: str) -> Reply:
     return Reply(
         "That button belongs to a question that has already been answered; "
-        f"the conversation is now at `{current_step.replace('_', ' ')}`.",
+        f"the conversation is now at {interview.label_of(current_step)}.",
         ReplyKind.ERROR,
         ephemeral=True,
         step=current_step,
@@ -146,7 +146,7 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
         return [Reply("This interview's case no longer exists.", ReplyKind.ERROR)]
     loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
     state = state_of(conversation)
-    ctx = interview_context(turn, case)
+    ctx = interview_context(turn, case, case_timezone=loaded.lead_timezone)
     outcome = interview.advance(state, loaded.draft, turn.inbound.text, ctx)
     if outcome.state == state and outcome.case == loaded.draft and not outcome.accepted:
         return list(outcome.replies)  # help, status, a refused answer: nothing to write
@@ -174,11 +174,13 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
         conversation.active = False
         if outcome.finished == "published":
             case.published_at = turn.inbound.at
-            case.draft_md = render.render_case_markdown(outcome.case)
+            case.draft_md = render.render_case_markdown(outcome.case, tz=ctx.tz)
             case.draft_method = "template"
             case.drafted_at = turn.inbound.at
             session.add(case)
-            replies += publication_replies(outcome.case, followup=followup_key(outcome.case.number))
+            replies += publication_replies(
+                outcome.case, followup=followup_key(outcome.case.number), tz=ctx.tz
+            )
     set_state(conversation, outcome.state)
     await repo.save_conversation(session, conversation, expected_version=conversation.version)
     return replies
@@ -221,7 +223,7 @@ async def start_interview(turn: Turn, title: str | None) -> list[Reply]:
     await session.flush()
     assert case.id is not None
     loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
-    outcome = interview.start(loaded.draft, interview_context(turn, case))
+    outcome = interview.start(loaded.draft, interview_context(turn, case, case_timezone=loaded.lead_timezone))
     session.add(
         Conversation(
             tenant_id=turn.tenant_id,

@@ -22,6 +22,12 @@ class LoadedCase:
     people: dict[int, Person]
     draft: CaseDraft
 
+    @property
+    def lead_timezone(self) -> str | None:
+        """The zone the case's times are asked, confirmed and drafted in: its lead's."""
+        lead = self.people.get(self.row.lead_id) if self.row.lead_id else None
+        return lead.timezone if lead else None
+
 
 def mention_of(person: Person | None) -> Mention | None:
     if person is None:

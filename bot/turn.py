@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import interview
+from bot import interview, parsing
 from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention
 from bot.parsing import zone
@@ -80,18 +80,23 @@ async def begin_turn(session: AsyncSession, inbound: Inbound, settings: Settings
     return Turn(session, inbound, tenant, person, settings)
 
 
-def interview_context(turn: Turn, case: Case | None = None) -> interview.Context:
+def interview_context(
+    turn: Turn, case: Case | None = None, *, case_timezone: str | None = None
+) -> interview.Context:
     """What the interview needs to know of this message. Without a case (a responder's DM),
-    nobody manages anything from here."""
+    nobody manages anything from here. Times are read and shown in `case_timezone` (the
+    lead's) when known, so every responder sees the one timeline the draft will show."""
     sender = Mention(user_id=turn.person.platform_user_id, display_name=turn.person.display_name)
     may_manage = case is not None and (turn.person.is_admin or case.lead_id == turn.person.id)
+    tz_name = case_timezone or turn.tz_name
     return interview.Context(
         now=turn.inbound.at,
-        tz=zone(turn.tz_name),
-        tz_name=turn.tz_name,
+        tz=zone(tz_name),
+        tz_name=tz_name,
         sender=sender,
         mentions=turn.inbound.mentions,
         may_manage=may_manage,
         max_chars=turn.settings.max_answer_chars,
         form=turn.inbound.form if turn.inbound.kind == InboundKind.FORM else None,
+        month_first=parsing.month_first(turn.inbound.user_locale),
     )

@@ -168,6 +168,26 @@ async def imports_by_key(
     return {row.external_id: row for row in rows}
 
 
+async def action_status_by_ref(
+    session: AsyncSession, *, platform: str, tenant: str, case_number: int, number: int
+) -> str | None:
+    """An action's status by the tenant's external id: a read, no tenant row created."""
+    found = (
+        await session.exec(
+            select(PreventionAction.status)
+            .join(Case, col(PreventionAction.case_id) == col(Case.id))
+            .join(Tenant, col(Tenant.id) == col(Case.tenant_id))
+            .where(
+                Tenant.platform == platform,
+                Tenant.external_id == tenant,
+                Case.number == case_number,
+                PreventionAction.number == number,
+            )
+        )
+    ).first()
+    return str(found) if found is not None else None
+
+
 async def action_by_ref(
     session: AsyncSession, *, tenant_id: int, case_number: int, number: int
 ) -> tuple[Case, PreventionAction] | None:

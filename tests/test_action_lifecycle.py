@@ -154,3 +154,35 @@ async def test_done_and_cancel_at_the_same_moment_one_wins(db_url: str) -> None:
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_evidence_is_added_to_a_done_action_and_refused_elsewhere(db: Database) -> None:
+    await seeded(db)
+    open_before = await action(db, 1)
+    assert refused(await say(db, "/evidence 1.1 https://grafana.example/d/ct", user="bob"), "still open")
+    assert await unchanged(db, 1, open_before)
+    await say(db, "/done 1.1 https://git.example/pr/42", user="bob")
+    replies = await say(db, "/evidence 1.1 https://grafana.example/d/ct", user="bob")
+    assert replies[0].kind == ReplyKind.INFO and "Evidence added to `1.1`" in replies[0].text
+    done = await action(db, 1)
+    assert done.evidence == "https://git.example/pr/42\nhttps://grafana.example/d/ct"
+    done_before = await action(db, 1)
+    assert refused(await say(db, "/evidence 1.1 more", user="dave"), "Only the owner")
+    assert refused(await say(db, "/evidence 1.1", user="bob"), "Give the evidence")
+    assert await unchanged(db, 1, done_before)
+
+
+async def test_a_form_button_on_a_closed_action_is_refused_before_the_form(db: Database) -> None:
+    from bot.lifecycle import closed_before_form
+
+    await seeded(db)
+    assert await closed_before_form(db, platform="console", tenant="T1", value="/done 1.1") is None
+    await say(db, "/done 1.1 https://git.example/pr/42", user="bob")
+    refusal = await closed_before_form(db, platform="console", tenant="T1", value="/done 1.1")
+    assert refusal is not None and refusal.ephemeral and refusal.kind == ReplyKind.ERROR
+    assert refusal.text == "`1.1` is already done: there is nothing left to do."
+    snooze = await closed_before_form(db, platform="console", tenant="T1", value="/snooze 1.1")
+    assert snooze is not None and "nothing left to snooze" in snooze.text
+    for other in ("/done 9.9", "/show 1", "/done", "/done x.y", "hello"):
+        assert await closed_before_form(db, platform="console", tenant="T1", value=other) is None
+    assert await closed_before_form(db, platform="console", tenant="T2", value="/done 1.1") is None

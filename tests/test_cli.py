@@ -48,15 +48,21 @@ def test_demo_runs_a_full_case_on_sqlite_with_no_credentials(tmp_path: Path) -> 
         assert heading in out
     assert "Case #1 is published" in out
     assert "Open prevention actions, per owner:" in out and "@bob:" in out
-    assert (tmp_path / "casebook.db").exists()  # the default database, in the working directory
+    # Its own file, named on stderr, whatever DATABASE_URL says; the team's database is untouched.
+    assert (tmp_path / "casebook-demo.db").exists() and not (tmp_path / "casebook.db").exists()
+    assert "Demo database: sqlite:///casebook-demo.db" in result.stderr
+    team = tmp_path / "team.db"
+    again = casebook("demo", cwd=tmp_path, env={"DATABASE_URL": f"sqlite:///{team}"})
+    assert again.returncode == 0 and "Case #1 is published" in again.stdout and not team.exists()
 
-    md = casebook("export", "1", cwd=tmp_path)
+    demo_db = {"DATABASE_URL": "sqlite:///casebook-demo.db"}
+    md = casebook("export", "1", cwd=tmp_path, env=demo_db)
     assert md.returncode == 0 and md.stdout.startswith("# Case #1: Checkout 502s")
-    js = casebook("export", "#1", "--format", "json", cwd=tmp_path)
+    js = casebook("export", "#1", "--format", "json", cwd=tmp_path, env=demo_db)
     data = json.loads(js.stdout)
     assert data["severity"] == "SEV2" and len(data["actions"]) == 3
     assert data["minutes"]["to_detect"] == 9.0
-    missing = casebook("export", "42", cwd=tmp_path)
+    missing = casebook("export", "42", cwd=tmp_path, env=demo_db)
     assert missing.returncode == 1 and "no case #42" in missing.stderr
 
 
@@ -109,10 +115,13 @@ def test_console_refuses_bad_answers_and_keeps_the_question(tmp_path: Path) -> N
 
 
 def test_bad_configuration_is_explained(tmp_path: Path) -> None:
-    result = casebook("demo", cwd=tmp_path, env={"DATABASE_URL": "mysql://x@localhost/db"})
+    result = casebook("console", cwd=tmp_path, stdin="", env={"DATABASE_URL": "mysql://x@localhost/db"})
     assert result.returncode != 0 and "supports sqlite and postgresql" in result.stderr
     result = casebook("demo", cwd=tmp_path, env={"CASEBOOK_TIMEZONE": "Mars/Olympus"})
     assert result.returncode != 0 and "IANA timezone" in result.stderr
+    result = casebook("console", "--timezone", "Mars/Olympus", cwd=tmp_path, stdin="postmortem X\n")
+    assert result.returncode != 0 and "--timezone='Mars/Olympus' is not an IANA timezone" in result.stderr
+    assert not list(tmp_path.glob("*.db")) or "Postmortem" not in result.stdout
 
 
 def test_migrate_on_a_fresh_file(tmp_path: Path) -> None:

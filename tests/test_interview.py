@@ -68,7 +68,7 @@ FULL = (
     "done",
     "Suspected the CDN — cost: 15 min",
     "done",
-    "CPU alarm on the DB, cost 10 min",
+    "CPU alarm on the DB; cost: 10 min",
     "done",
     "Checked the dashboard",
     "- Looked at pgbouncer\n- Saw cl_waiting 400",

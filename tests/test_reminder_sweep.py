@@ -310,3 +310,19 @@ async def test_a_dry_run_claims_nothing_and_sends_nothing(db: Database) -> None:
     ]
     assert {line.status for line in report.lines} == {"would send"}
     assert notifier.attempts == 0 and await delivery_rows(db) == []
+
+
+async def test_a_quiet_sweep_says_truthfully_why_nothing_was_sent(db: Database) -> None:
+    # Published on Tuesday, after this week's Monday 09:00 slot: the first digest waits a week.
+    await seed_case(db, owners=[("bob", None), ("carol", None), ("dave", None)], since=MONDAY + D + 10 * H)
+    notifier = PostingNotifier()
+    report = await run(db, notifier, FakeClock(MONDAY + D + 11 * H))
+    assert report.lines == [] and notifier.sent == []
+    assert report.quiet == (
+        "Nothing sent: 3 owners' actions arrived after this week's slot; their first digest is due "
+        "Monday 09:00 (2026-11-30, their time)."
+    )
+    await press(db, "/snooze 1.1 2w", user="bob", at=MONDAY + D + 12 * H)
+    report = await run(db, notifier, FakeClock(MONDAY + D + 13 * H))
+    assert "1 owner's open actions are all snoozed" in report.quiet
+    assert "2 owners' actions arrived after this week's slot" in report.quiet

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import re
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported by the commands that run: `--help` stays fast
@@ -21,10 +24,13 @@ def add_commands(sub: Any) -> None:
     console.add_argument("--timezone", default=None, help="your IANA timezone (default: CASEBOOK_TIMEZONE)")
     console.set_defaults(handler=run_console)
     demo = sub.add_parser("demo", help="run a complete example interview and print the case")
-    demo.add_argument("--database", default=None, metavar="URL", help="the database to write the demo to")
     demo.add_argument(
-        "--web", action="store_true", help=f"then serve the case library on it (default file {DEMO_FILE})"
+        "--database",
+        default=None,
+        metavar="URL",
+        help=f"run on this database URL (default: a fresh {DEMO_FILE} here, never DATABASE_URL)",
     )
+    demo.add_argument("--web", action="store_true", help="then serve the case library on the demo's database")
     demo.set_defaults(handler=run_demo)
     migrate = sub.add_parser("migrate", help="upgrade the database schema to the newest revision")
     migrate.set_defaults(handler=run_migrate)
@@ -61,22 +67,30 @@ def with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]
 
 def run_console(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import session
+    from bot.config import checked_zone
 
     user = args.user or _login() or "me"
-    timezone = args.timezone or settings.default_timezone
+    timezone = (
+        checked_zone(args.timezone, source="--timezone") if args.timezone else settings.default_timezone
+    )
     return with_database(settings, lambda db: session.run(db, settings, user=user, timezone=timezone))
 
 
+# The demo's own file: its made-up people and cases never land in the team's database.
 DEMO_FILE = "casebook-demo.db"
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import demo
 
-    url = args.database or (f"sqlite:///{DEMO_FILE}" if args.web else None)
-    if url:
-        settings = settings.model_copy(update={"database_url": url})
-    code = with_database(settings, lambda db: demo.run(db, settings))
+    if args.database:
+        url = args.database
+    else:
+        Path(DEMO_FILE).unlink(missing_ok=True)  # each demo starts from case #1
+        url = f"sqlite:///{DEMO_FILE}"
+    print(f"Demo database: {_shown(url)} (the demo never writes to DATABASE_URL).", file=sys.stderr)
+    demo_settings = settings.model_copy(update={"database_url": url})
+    code = with_database(demo_settings, lambda db: demo.run(db, demo_settings))
     if code != 0 or not args.web:
         return code
     from adapters.ops.settings import ServeSettings
@@ -84,7 +98,12 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     port = ServeSettings.from_env().port
     print(f"\nThe case library of this demo: http://127.0.0.1:{port}/  (Ctrl-C stops it)", flush=True)
-    return run_serve(args, settings)
+    return run_serve(args, demo_settings)
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, for a log line."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:

@@ -112,7 +112,10 @@ async def run(
         for line in lines:
             out(f"  - {line}")
     if case_number is not None:
-        out(f"\nThe case is stored: `casebook export {case_number}` prints it again.")
+        out(
+            f"\nThe case is stored in the demo database named above: `casebook export {case_number}` "
+            "with DATABASE_URL set to it prints it again."
+        )
     return 0
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.messages import Reply, ReplyKind
+from bot.parsing import MENTION_RE
 
 
 def render(reply: Reply) -> str:
-    text = reply.text
+    text = MENTION_RE.sub(lambda m: f"@{m.group(2) or m.group(1)}", reply.text)
     if reply.kind == ReplyKind.ERROR:
         text = f"⚠ {text}"
     lines = [text]

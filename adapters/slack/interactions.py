@@ -27,6 +27,7 @@ from adapters.slack.places import Place, place_of_action
 from adapters.slack.runtime import PLATFORM, Runtime, Workspace
 from bot.forms import FORMS
 from bot.home import Viewer, load_home
+from bot.lifecycle import closed_before_form
 from bot.messages import InboundKind, Reply
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ class Interactions:
             log.warning("a button asked for an unknown form %r", name)
             return
         place = await place_of_action(body, lambda k: self.rt.is_active(workspace, k))
+        if await self._closed_already(client, workspace, place, action.get("value") or ""):
+            return
         metadata = {
             "place": place.dumps(),
             "value": action.get("value") or "",
@@ -122,6 +125,17 @@ class Interactions:
             await client.views_open(trigger_id=body["trigger_id"], view=view)
         except SEND_ERRORS as error:
             log.error("could not open the %s form for %s: %r", name, place.user, error)
+
+    async def _closed_already(
+        self, client: AsyncWebClient, workspace: Workspace, place: Place, value: str
+    ) -> bool:
+        """Done on an action closed since: say so to the presser, and open no form."""
+        refusal = await closed_before_form(
+            self.rt.db, platform=PLATFORM, tenant=workspace.tenant, value=value
+        )
+        if refusal is not None:
+            await self.rt.deliver(client, workspace, place.target, [refusal])
+        return refusal is not None
 
     async def on_form_submit(
         self,

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import re
 
+from bot.markup import strip_marks
+
 # --- inbound -------------------------------------------------------------------------------
 
 _SLACK_TOKEN = re.compile(r"<([^<>]+)>")
-_USER_ID = re.compile(r"^@([A-Z0-9]+)(?:\|[^>]*)?$")
+# Slack user ids: U (or W, on Enterprise Grid) and upper-case letters and digits.
+_USER_ID = re.compile(r"^@([UW][A-Z0-9]+)(?:\|[^>]*)?$")
 
 
 def from_slack(text: str) -> tuple[str, tuple[str, ...]]:
@@ -63,7 +66,9 @@ def without_mention_of(text: str, user_id: str) -> str:
 
 # Our own markup: user mentions, channel links, web links. Everything else in angle brackets
 # (`<!channel>`, `<!subteam^…>`) is escaped and shows as typed.
-_KEEP = re.compile(r"<(?:@[A-Z0-9]+|#[CG][A-Z0-9]+(?:\|[^<>]*)?|(?:https?|mailto):[^<>\s|]+(?:\|[^<>]*)?)>")
+_KEEP = re.compile(
+    r"<(?:@[UW][A-Z0-9]+(?:\|[^<>]*)?|#[CG][A-Z0-9]+(?:\|[^<>]*)?|(?:https?|mailto):[^<>\s|]+(?:\|[^<>]*)?)>"
+)
 _BROADCAST = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?|mailto):[^)\s]+)\)")
 _FENCE = re.compile(r"(```.*?```)", re.DOTALL)
@@ -127,7 +132,10 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
         found.append((m.start(), m.end(), f"<{url}|{label}>"))
     for m in _KEEP.finditer(text):
         if not any(s <= m.start() < e for s, e, _ in found):
-            found.append((m.start(), m.end(), m.group(0)))
+            # A user mention is sent as its bare id: Slack shows the person's current name.
+            token = m.group(0)
+            markup = token.split("|")[0].removesuffix(">") + ">" if token.startswith("<@") else token
+            found.append((m.start(), m.end(), markup))
     return sorted(found)
 
 
@@ -143,6 +151,6 @@ def _format(text: str, formatted: bool = True) -> str:
 def plain(markdown: str, limit: int = 300) -> str:
     """A one-line, markup-free summary: notification text and fallbacks."""
     first = next((line for line in markdown.splitlines() if line.strip()), "")
-    bare = re.sub(r"[*_`]+", "", _MD_LINK.sub(r"\1", first)).lstrip("# ").strip()
+    bare = strip_marks(_MD_LINK.sub(r"\1", first)).lstrip("# ").strip()
     clipped = bare if len(bare) <= limit else bare[: limit - 1] + "…"
     return _prose(clipped, formatted=False)

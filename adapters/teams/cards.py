@@ -18,6 +18,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccoun
 
 from adapters.teams.markdown import Mentions, card_lines, message_text, text_block
 from bot.forms import FORMS, FormField
+from bot.markup import strip_marks
 from bot.messages import Choice, ListItem, Reply, ReplyKind
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -142,7 +143,7 @@ def _lines(markdown: str, mentions: Mentions) -> list[dict[str, Any]]:
 def _summary(text: str, limit: int = 120) -> str:
     """The first line, without Markdown marks: a notification preview or a question's gist."""
     first = next((line for line in text.splitlines() if line.strip()), "Casebook")
-    plain = first.replace("**", "").replace("`", "").strip("#_ ")
+    plain = strip_marks(first).strip("# ")
     question_end = plain.find("?")
     if 0 < question_end < limit:
         return plain[: question_end + 1]

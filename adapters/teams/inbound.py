@@ -96,6 +96,7 @@ def user_timezone(activity: Activity) -> str | None:
 class Spoken:
     text: str
     mentions: tuple[Mention, ...] = ()
+    addressed: bool = True  # the bot was @mentioned (with RSC consent, channel messages need not)
 
 
 def read_text(activity: Activity) -> Spoken:
@@ -104,6 +105,7 @@ def read_text(activity: Activity) -> Spoken:
     bot_id = activity.recipient.id if activity.recipient else None
     mentions: dict[str, Mention] = {}
     tokens: list[str] = []
+    addressed = False
     for entity in activity.entities or ():
         if (entity.type or "").lower() != "mention":
             continue
@@ -116,6 +118,10 @@ def read_text(activity: Activity) -> Spoken:
             continue
         if user_id == bot_id:
             text = text.replace(tag, " ", 1)
+            addressed = True
+            continue
+        if user_id.startswith("19:"):  # a channel or team, not a person: shown by its name
+            text = text.replace(tag, str(name or "the channel"), 1)
             continue
         # A placeholder until the text is unescaped, so only real mentions become tokens.
         text = text.replace(tag, f"{_HOLD}{len(tokens)}{_HOLD}", 1)
@@ -125,7 +131,7 @@ def read_text(activity: Activity) -> Spoken:
     text = text.replace("<@", "<\u200b@")  # typed `<@29:...>` is text, not a mention
     text = _HELD.sub(lambda m: tokens[int(m.group(1))] if int(m.group(1)) < len(tokens) else "", text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return Spoken("\n".join(lines).strip(), tuple(mentions.values()))
+    return Spoken("\n".join(lines).strip(), tuple(mentions.values()), addressed)
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,11 @@ def to_inbound(
     if sender is None or not sender.id or activity.conversation is None:
         return None
     spoken = read_text(activity)
+    # With the ChannelMessage.Read.Group consent Teams sends every channel message: one that
+    # does not @mention the bot is only an answer where an interview runs, never a command.
+    overheard = scope == CHANNEL and submission is None and not spoken.addressed
+    if overheard and is_new_post(activity):
+        return None
     if submission is not None:
         kind = InboundKind.FORM if submission.form_name else InboundKind.ACTION
         text = submission.value
@@ -210,11 +221,12 @@ def to_inbound(
         kind=kind,
         user_name=sender.name or None,
         user_timezone=user_timezone(activity),
+        user_locale=activity.locale or None,
         user_is_admin=(sender.aad_object_id or "").lower() in admins,
         # In a channel or group chat the bot only hears messages that @mention it:
         # they are addressed to it, so plain text works as a command when no
         # interview runs in that reply chain.
-        direct=True,
+        direct=not overheard,
         form=form if kind == InboundKind.FORM else None,
         mentions=tuple(mentions.values()),
         event_id=event_id(activity),

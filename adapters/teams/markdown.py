@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bot.markup import quote_code
 from bot.parsing import MENTION_RE
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
@@ -91,4 +92,5 @@ def card_lines(markdown: str) -> list[dict[str, Any]]:
 
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    # TextBlocks render no code spans: a backtick would show as typed.
+    return {"type": "TextBlock", "text": quote_code(text), "wrap": True, **style}

@@ -160,6 +160,16 @@ async def done_command(ctx: CommandContext, args: str) -> list[Reply]:
     return await _ended(ctx, found, said=said, lead_notice=notice)
 
 
+@command("evidence", usage="evidence <action> <link or note>", summary="add evidence to a done action")
+async def evidence_command(ctx: CommandContext, args: str) -> list[Reply]:
+    ref_text, evidence = refs.split_first(args)
+    found = await _locate(ctx, ref_text)
+    await lifecycle.add_evidence(
+        ctx.turn.session, actor=ctx.turn.person, found=found, evidence=evidence, now=ctx.turn.inbound.at
+    )
+    return [Reply(f"📎 Evidence added to `{lifecycle.ref(found)}`: {evidence.strip()}", ReplyKind.INFO)]
+
+
 async def cancel_action_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
 

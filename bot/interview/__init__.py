@@ -4,7 +4,7 @@
 
 from bot.interview.machine import CONTROLS, advance, ask, cancel, start
 from bot.interview.state import Context, Outcome, State, Step
-from bot.interview.steps import ACTION_STEPS, ORDER, SECTIONS, STEPS
+from bot.interview.steps import ACTION_STEPS, ORDER, SECTIONS, STEPS, label_of
 
 __all__ = [
     "ACTION_STEPS",
@@ -19,5 +19,6 @@ __all__ = [
     "advance",
     "ask",
     "cancel",
+    "label_of",
     "start",
 ]

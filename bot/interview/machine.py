@@ -15,7 +15,7 @@ from typing import Any
 from bot import parsing
 from bot.case import TIMELINE, ActionDraft, CaseDraft
 from bot.interview.state import Context, Outcome, State, Step
-from bot.interview.steps import ACTION_STEPS, ORDER, SECTIONS, STEPS, list_items, local_time
+from bot.interview.steps import ACTION_STEPS, ORDER, SECTIONS, STEPS, label_of, list_items, local_time
 from bot.messages import Choice, Reply, ReplyKind
 from bot.parsing import ParseError
 
@@ -82,11 +82,19 @@ def advance(state: State, case: CaseDraft, text: str, ctx: Context) -> Outcome:
     if step.key == "action_description":
         number = updated.action(state.current_action) or max(updated.actions, key=lambda a: a.number)
         state = replace(state, current_action=number.number)
-        if isinstance(value, ActionDraft):  # a form filled owner, due and kind at once
-            return _move(state, updated, "action_risk", ctx, accepted=True)
+        if isinstance(value, ActionDraft):  # a form or one line gave owner, due and kind
+            return _move(state, updated, _first_unanswered(value), ctx, accepted=True)
     if step.collects:
         return Outcome(state, updated, (_ack_item(updated, step, ctx),), accepted=True)
     return _forward(state, updated, ctx, accepted=True, note=_note(step.key, value, updated, ctx))
+
+
+def _first_unanswered(action: ActionDraft) -> str:
+    if action.owner is None:
+        return "action_owner"
+    if action.due is None:
+        return "action_due"
+    return "action_kind" if action.kind is None else "action_risk"
 
 
 def _control(word: str, state: State, case: CaseDraft, ctx: Context) -> Outcome | None:
@@ -132,8 +140,8 @@ def _control(word: str, state: State, case: CaseDraft, ctx: Context) -> Outcome 
         state = replace(state, step=previous, history=history, current_action=action)
         return Outcome(state, case, (ask(case, state, ctx),))
     if word == "skip":
-        if step.key == "action_description" and case.action(state.current_action):
-            return _forward(state, case, ctx)  # keep the description being edited
+        if (kept := _kept_value(state, case)) is not None:
+            return _forward(state, case, ctx, note=kept)  # an edit keeps what was there
         if not step.skippable:
             return _refuse(
                 state,
@@ -154,7 +162,7 @@ def _control(word: str, state: State, case: CaseDraft, ctx: Context) -> Outcome 
             _clear(case, step.key),
             (Reply("Cleared."), ask(_clear(case, step.key), state, ctx)),
         )
-    if word.startswith("edit ") or word == "add action":
+    if word == "edit" or word.startswith(("edit ", "delete action")) or word == "add action":
         if state.step not in {"review", "confirm"}:
             return _refuse(
                 state,
@@ -268,12 +276,64 @@ def _note(step_key: str, value: Any, case: CaseDraft, ctx: Context) -> str | Non
             "checks, unclear signals, risky defaults) rather than who slipped. You can `back` "
             "to reword it."
         )
+    if step_key == "severity" and isinstance(value, str):
+        return f"Severity: {value} ({parsing.SEVERITY_HELP[value].split(':')[0]})."
+    if step_key == "area" and isinstance(value, str):
+        return f"Area: {parsing.AREA_LABELS[value]}."
+    if step_key == "action_kind" and isinstance(value, str):
+        return f"Kind: {value}."
     if step_key == "action_due" and isinstance(value, dt.date):
         return f"Due {value.strftime('%a %Y-%m-%d')}."
     return None
 
 
+_KEPT = {
+    "action_description": ("description", "Kept the description."),
+    "action_owner": ("owner", "Kept the owner."),
+    "action_due": ("due", "Kept the due date."),
+    "action_kind": ("kind", "Kept the kind."),
+    "action_risk": ("risks", "Kept the risk check."),
+}
+
+
+def _kept_value(state: State, case: CaseDraft) -> str | None:
+    """While an existing action is edited, `skip` keeps each field's current value, and says so."""
+    action = case.action(state.current_action)
+    if action is None or state.step not in _KEPT:
+        return None
+    attr, note = _KEPT[state.step]
+    value = getattr(action, attr)
+    if value is None:
+        return None
+    shown = {
+        "owner": lambda: f" ({action.owner.display_name or action.owner.user_id})" if action.owner else "",
+        "due": lambda: f" ({action.due.isoformat()})" if action.due else "",
+        "kind": lambda: f" ({action.kind})",
+    }.get(attr, lambda: "")()
+    return note.removesuffix(".") + shown + "."
+
+
+def _sections_text() -> str:
+    return (
+        "What would you like to change? `edit <section>`: "
+        + ", ".join(f"`{name}`" for name in sorted(SECTIONS))
+        + "; or `edit action N`, `delete action N`, `add action`."
+    )
+
+
 def _edit(state: State, case: CaseDraft, word: str, ctx: Context) -> Outcome:
+    if word == "edit":
+        return Outcome(state, case, (Reply(_sections_text(), ReplyKind.INFO, case_number=case.number),))
+    if m := re.fullmatch(r"delete action\s+#?(\d+)", word):
+        number = int(m.group(1))
+        if case.action(number) is None:
+            return _refuse(state, case, f"There is no action {number}.", ctx)
+        remaining = case.without_action(number)
+        review = replace(state, step="review", pending=None)
+        note = Reply(f"Deleted action {number}.", case_number=case.number)
+        return Outcome(review, remaining, (note, ask(remaining, review, ctx)), accepted=True)
+    if word.startswith("delete action"):
+        return _refuse(state, case, "Say `delete action N`, e.g. `delete action 2`.", ctx)
     if word == "add action":
         state = replace(state, current_action=None, return_to="review|action_risk")
         return _move(state, case, "action_description", ctx)
@@ -347,7 +407,7 @@ def _status_text(state: State, case: CaseDraft, ctx: Context) -> str:
     position = ORDER.index(state.step) + 1 if state.step in ORDER else len(ORDER)
     gaps = case.missing()
     text = f"Postmortem #{case.number}" + (f" · {case.title}" if case.title else "")
-    text += f" · question {position} of {len(ORDER)} ({state.step.replace('_', ' ')})."
+    text += f" · question {position} of {len(ORDER)} ({label_of(state.step)})."
     if gaps:
         text += " Still missing: " + ", ".join(gaps) + "."
     return text

@@ -31,6 +31,7 @@ class Context:
     may_manage: bool = True  # the case lead or an admin: may publish or cancel
     max_chars: int = 4000
     form: dict[str, str] | None = None
+    month_first: bool = False  # the speaker's locale writes `11/30` for 30 November
 
     @property
     def today(self) -> dt.date:

@@ -17,7 +17,7 @@ from bot.case import TIMELINE, ActionDraft, CaseDraft, DiagnosticStep, Misjudgme
 from bot.interview.state import Context, Parser, Question, State, Step, Storer
 from bot.messages import Choice, Mention
 from bot.parsing import ParseError
-from bot.render import render_case_markdown
+from bot.render import render_case_markdown, when_text
 
 # --- questions --------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ def _time_question(point: str) -> Question:
             hint += ", or `+12m` (after the previous time)"
         current = case.time(point)
         now_text = f" Currently: {local_time(current, ctx)}." if current else ""
-        return f"{prompts[point]} {hint}. Times are read in {ctx.tz_name}.{now_text}"
+        return f"{prompts[point]} {hint}. Times are read in {ctx.tz_name} ({zone_offset(ctx)}).{now_text}"
 
     return question
 
@@ -89,7 +89,8 @@ def _description_question(case: CaseDraft, state: State, ctx: Context) -> str:
         return (
             "Now the **prevention plan**. Action 1: what should change so this cannot happen "
             "again, or is caught and contained sooner? One action per message; say `done` when "
-            "there are no more."
+            "there are no more. Owner, due date and kind can come in the same line, e.g. "
+            "`Alert on conntrack usage @dana by next friday detect`."
         )
     return f"Action {number}: describe the next prevention action, or say `done` if that is all."
 
@@ -115,14 +116,16 @@ def _parse_time(point: str) -> Parser:
     def parse(text: str, case: CaseDraft, state: State, ctx: Context) -> dt.datetime:
         index = TIMELINE.index(point)
         previous = next((case.time(p) for p in reversed(TIMELINE[:index]) if case.time(p) is not None), None)
-        when = parsing.parse_when(text, now=ctx.now, tz=ctx.tz, previous=previous)
+        when = parsing.parse_when(
+            text, now=ctx.now, tz=ctx.tz, previous=previous, month_first=ctx.month_first
+        )
         for earlier in TIMELINE[:index]:
             other = case.time(earlier)
             if other is not None and when < other:
                 raise ParseError(
                     f"That puts {point} ({local_time(when, ctx)}) before {earlier} "
                     f"({local_time(other, ctx)}). The timeline must run started → detected → "
-                    f"mitigated → resolved. Check the time, or `back` to fix {earlier}."
+                    f"mitigated → resolved. Check the time, or `back` to fix {label_of(earlier)}."
                 )
         for later in TIMELINE[index + 1 :]:
             other = case.time(later)
@@ -157,16 +160,12 @@ def _append(attr: str) -> Storer:
     return store
 
 
-_COST = re.compile(r"\s*(?:[—–;,(]|--|\s-)?\s*\b(?:cost|costs|cost us|lost)\b\s*:?\s*(.+?)\)?$", re.I)
-
-
 def _misjudgment(kind: str) -> Storer:
     def store(case: CaseDraft, state: State, items: list[str], ctx: Context) -> CaseDraft:
         entries = []
         for item in items:
-            m = _COST.search(item)
-            text, cost = (item[: m.start()].strip(), m.group(1).strip()) if m else (item, None)
-            entries.append(Misjudgment(kind=kind, text=text or item, cost=cost))
+            text, cost = parsing.split_cost(item)
+            entries.append(Misjudgment(kind=kind, text=text, cost=cost))
         return replace(case, misjudgments=(*case.misjudgments, *entries))
 
     return store
@@ -184,7 +183,33 @@ def _parse_action_description(text: str, case: CaseDraft, state: State, ctx: Con
     value = parsing.nonempty(text, "a description of the action")
     if len(value) > 1000:
         raise ParseError("Keep an action under 1,000 characters; split it into several.")
-    return value
+    return _one_line_action(value, ctx) or value
+
+
+def _one_line_action(text: str, ctx: Context) -> ActionDraft | None:
+    """`Alert on conntrack usage @alice by 2026-12-15 detect`: the description with its owner,
+    due date and kind in one line. Whatever is missing is asked next; no owner, no shortcut."""
+    words = text.split()
+    kind = None
+    if len(words) > 1:
+        try:
+            kind = parsing.parse_action_kind(words[-1])
+            text = " ".join(words[:-1])
+        except ParseError:
+            kind = None
+    due = None
+    if m := re.search(r"\s(?:by|due)\s+(?P<when>[^<]+?)\s*$", text, re.I):
+        try:
+            due = parsing.parse_due_date(m.group("when"), today=ctx.today)
+            text = text[: m.start()]
+        except ParseError:
+            due = None
+    owner_token = re.search(r"\s*" + parsing.MENTION_RE.pattern + r"\s*$", text)
+    if owner_token is None or owner_token.start() == 0:
+        return None
+    owner = parsing.parse_owner(owner_token.group(0), mentions=ctx.mentions, sender=ctx.sender)
+    description = text[: owner_token.start()].strip()
+    return ActionDraft(number=0, description=description, owner=owner, due=due, kind=kind)
 
 
 def _parse_action_form(form: dict[str, str], ctx: Context) -> ActionDraft:
@@ -422,9 +447,11 @@ STEPS: dict[str, Step] = {
         Step(
             "action_risk",
             _action_question(
-                "Risk check for {action}. Does it "
-                + ", ".join(f"**{k}** ({v})" for k, v in parsing.RISK_LABELS.items())
-                + "? Reply with those that apply, e.g. `coupling, spof`, or `none`."
+                "Risk check for {action}. Does it add complexity to the system (**complexity**)? "
+                "Does it couple parts more tightly (**coupling**)? Does it make recovery harder "
+                "(**recovery**)? Does it add a single point of failure (**spof**)? Does it make "
+                "the system harder to diagnose (**diagnosability**)? Reply with the words that "
+                "apply, e.g. `coupling, spof`, or `none`; five yes/no in that order work too."
             ),
             _wrap(parsing.parse_risks),
             _action_field("risks"),
@@ -434,7 +461,7 @@ STEPS: dict[str, Step] = {
         ),
         Step(
             "review",
-            lambda case, state, ctx: _review_text(case),
+            lambda case, state, ctx: _review_text(case, ctx.tz),
             _no_parse,
             _keep,
             skippable=False,
@@ -455,6 +482,39 @@ STEPS: dict[str, Step] = {
 }
 
 ORDER: tuple[str, ...] = tuple(STEPS)
+
+# How people name each question: internal keys never appear in a message.
+LABELS: dict[str, str] = {
+    "title": "the title",
+    "severity": "the severity",
+    "area": "the capability area",
+    "services": "the services touched",
+    "started": "the start time",
+    "detected": "the detection time",
+    "mitigated": "the mitigation time",
+    "resolved": "the resolution time",
+    "symptoms": "the symptoms",
+    "hypotheses": "the wrong hypotheses",
+    "signals": "the misleading signals",
+    "diagnostic_path": "the diagnostic path",
+    "root_cause": "the root cause",
+    "contributing_factors": "the contributing factors",
+    "action_description": "an action's description",
+    "action_owner": "an action's owner",
+    "action_due": "an action's due date",
+    "action_kind": "an action's kind",
+    "action_risk": "an action's risk check",
+    "review": "the review",
+    "confirm": "the confirmation",
+    "published": "the end (published)",
+    "cancelled": "the end (cancelled)",
+}
+
+
+def label_of(step: str) -> str:
+    return LABELS.get(step, "the next question")
+
+
 ACTION_STEPS = ("action_description", "action_owner", "action_due", "action_kind", "action_risk")
 
 # What `edit <name>` reaches: the first step, and the step after which it returns.
@@ -481,10 +541,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
 # --- texts ---------------------------------------------------------------------------------
 
 
-def _review_text(case: CaseDraft) -> str:
+def _review_text(case: CaseDraft, tz: dt.tzinfo) -> str:
     gaps = case.missing()
     text = "Here is the draft. Reply `confirm` to publish it, or `edit <section>` to change something.\n\n"
-    text += render_case_markdown(case)
+    text += render_case_markdown(case, tz, mentions=True)
     if gaps:
         text += "\n\n**Still missing:** " + ", ".join(gaps) + "."
     return text
@@ -501,7 +561,12 @@ def _confirm_text(case: CaseDraft) -> str:
 
 
 def local_time(when: dt.datetime, ctx: Context) -> str:
-    return when.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M %Z").strip()
+    return when_text(when, ctx.tz)
+
+
+def zone_offset(ctx: Context) -> str:
+    offset = ctx.now.astimezone(ctx.tz).strftime("%z") or "+0000"
+    return f"UTC{offset[:3]}:{offset[3:]}"
 
 
 def clip(text: str, limit: int) -> str:

@@ -24,6 +24,7 @@ from bot.parsing.answers import (
     parse_severity,
     parse_title,
     parse_yes_no,
+    split_cost,
     split_items,
 )
 from bot.parsing.dates import MAX_AHEAD, example_due, parse_due_date, parse_snooze
@@ -35,6 +36,7 @@ from bot.parsing.times import (
     MONTHS,
     WEEKDAYS,
     example_time,
+    month_first,
     parse_clock,
     parse_weekday,
     parse_when,
@@ -60,6 +62,7 @@ __all__ = [
     "example_due",
     "example_time",
     "format_duration",
+    "month_first",
     "nonempty",
     "parse_action_kind",
     "parse_area",
@@ -76,6 +79,7 @@ __all__ = [
     "parse_when",
     "parse_yes_no",
     "quote",
+    "split_cost",
     "split_items",
     "zone",
 ]

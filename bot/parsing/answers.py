@@ -259,3 +259,24 @@ def parse_owner(text: str, *, mentions: Sequence[Mention], sender: Mention) -> M
     if name is None:
         name = next((label for uid, label in found if uid == user_id and label), None)
     return Mention(user_id=user_id, display_name=name)
+
+
+# The cost of a wrong lead is split off only at a marker a person writes on purpose: a dash
+# before the word (`— cost 15 min`), or the word with a colon (`cost: 15 min`, `(cost: 15 min)`).
+# "which cost us 15 minutes" and "the cost-saving change" are sentences, kept whole.
+_COST_WORD = r"(?:cost(?:s|\s+us)?|lost)"
+_COST_MARKERS = (
+    re.compile(rf"\s*\(\s*{_COST_WORD}\s*:\s*(?P<cost>[^()]*\S)\s*\)\s*$", re.I),
+    re.compile(rf"\s*(?:[—–]|--|\s-)\s*{_COST_WORD}\b\s*:?\s*(?P<cost>\S.*?)\s*$", re.I),
+    re.compile(rf"\s*[;,]?\s*\b{_COST_WORD}\s*:\s*(?P<cost>\S.*?)\s*$", re.I),
+)
+
+
+def split_cost(item: str) -> tuple[str, str | None]:
+    """`Suspected the CDN — cost: 20 min` -> ("Suspected the CDN", "20 min"); no marker, no split."""
+    item = item.strip()
+    for marker in _COST_MARKERS:
+        m = marker.search(item)
+        if m and item[: m.start()].strip():
+            return item[: m.start()].strip(), m.group("cost").strip()
+    return item, None

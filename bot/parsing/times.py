@@ -28,6 +28,18 @@ MONTH_DAY = (
     r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[a-z]+)\.?(?:,?\s+(?P<y>\d{4}))?",
 )
 _MONTH_DAY_AT = tuple(re.compile("^" + day + r",?(?:\s+at)?\s+" + _CLOCK + _ZONE + "$") for day in MONTH_DAY)
+# A day written in numbers, `30/11` or `30.11.2026`: day first unless the person's locale
+# writes the month first.
+_NUMERIC_AT = re.compile(
+    r"^(?P<a>\d{1,2})[/.](?P<b>\d{1,2})(?:[/.](?P<y>\d{4}|\d{2}))?,?(?:\s+at)?\s+" + _CLOCK + _ZONE + "$"
+)
+# The clock first, the day after: `21:40 yesterday`, `9:40pm on friday`, `21:40 30/11`.
+_CLOCK_FIRST = re.compile(
+    r"^(?:at\s+)?(?P<clock>\d{1,2}(?::\d{2}){1,2}\s*(?:am|pm)?|\d{1,2}\s*(?:am|pm))\s+(?:on\s+)?"
+    r"(?P<day>today|yesterday|[a-z]+|\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|[a-z]+\.?\s+\d{1,2}\w*|\d{1,2}\w*\s+[a-z]+)"
+    r"(?P<zone>\s+(?:z|utc|gmt|[+-]\d{2}:?\d{2}|[a-z]+/[a-z_]+(?:/[a-z_]+)?))?$"
+)
+_ABOUT = re.compile(r"^(?:about|around|roughly|approximately|approx\.?|circa|ca\.|~)\s*")
 _AGO = re.compile(r"^(?P<dur>.+?)\s+ago$")
 _LATER = re.compile(r"^(?:\+\s*(?P<a>.+)|(?P<b>.+?)\s+(?:later|after)|after\s+(?P<c>.+))$")
 
@@ -99,6 +111,7 @@ def parse_when(
     now: dt.datetime,
     tz: dt.tzinfo,
     previous: dt.datetime | None = None,
+    month_first: bool = False,
 ) -> dt.datetime:
     """A point in the past: `14:05`, `yesterday 23:10`, `25 minutes ago`,
     `2026-11-20 14:05 +01:00`, `Nov 20 14:05`, `+12m` (after `previous`), `now`.
@@ -106,11 +119,11 @@ def parse_when(
     A bare time means its most recent occurrence, so `23:10` said just after
     midnight is last night. Returns UTC.
     """
-    raw = " ".join(text.strip().lower().split())
+    raw = _ABOUT.sub("", " ".join(text.strip().lower().split()))
     if not raw:
         raise ParseError("I need a time here (or say `skip` if nobody knows).")
     local_now = now.astimezone(tz)
-    result = _parse_when(raw, now=now, local_now=local_now, tz=tz, previous=previous)
+    result = _parse_when(raw, now=now, local_now=local_now, tz=tz, previous=previous, month_first=month_first)
     result = result.astimezone(dt.UTC)
     if result > now + FUTURE_TOLERANCE:
         shown = result.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
@@ -130,6 +143,7 @@ def _parse_when(
     local_now: dt.datetime,
     tz: dt.tzinfo,
     previous: dt.datetime | None,
+    month_first: bool = False,
 ) -> dt.datetime:
     if raw in {"now", "just now", "right now"}:
         return now
@@ -180,7 +194,45 @@ def _parse_when(
         if word in WEEKDAYS and candidate > now + FUTURE_TOLERANCE:
             candidate -= dt.timedelta(days=7)
         return candidate
+    if m := _NUMERIC_AT.match(raw):
+        return _numeric(m, now=now, tz=tz, month_first=month_first)
+    if m := _CLOCK_FIRST.match(raw):
+        swapped = f"{m.group('day')} {m.group('clock')}{m.group('zone') or ''}"
+        return _parse_when(
+            swapped, now=now, local_now=local_now, tz=tz, previous=previous, month_first=month_first
+        )
     raise _when_error(raw, local_now)
+
+
+def _numeric(m: re.Match[str], *, now: dt.datetime, tz: dt.tzinfo, month_first: bool) -> dt.datetime:
+    day_n, month = (
+        (int(m.group("b")), int(m.group("a"))) if month_first else (int(m.group("a")), int(m.group("b")))
+    )
+    if not 1 <= month <= 12:
+        order = "month/day" if month_first else "day/month"
+        raise ParseError(f"{quote(m.group(0))} has no month {month}: I read numeric dates as {order}.")
+    zone_ = _zone_from(m.group("zone"), tz)
+    clock = clock_time(m)
+    if m.group("y"):
+        year = int(m.group("y"))
+        return _combine(calendar_date(year + 2000 if year < 100 else year, month, day_n), clock, zone_)
+    year = now.astimezone(zone_).year
+    candidate = _combine(calendar_date(year, month, day_n), clock, zone_)
+    if candidate > now + FUTURE_TOLERANCE:
+        candidate = _combine(calendar_date(year - 1, month, day_n), clock, zone_)
+    return candidate
+
+
+# Regions whose people write a numeric date month first (`11/30`): everyone else reads day first.
+_MONTH_FIRST_REGIONS = {"US", "PH", "BZ", "FM", "MH", "PW", "GU", "PR", "AS", "VI", "UM"}
+
+
+def month_first(locale: str | None) -> bool:
+    """`en-US`, `en_US` -> True; `en-GB`, `fr-FR`, unknown -> False."""
+    if not locale:
+        return False
+    parts = re.split(r"[-_]", locale)
+    return len(parts) > 1 and parts[-1].upper() in _MONTH_FIRST_REGIONS
 
 
 def example_time(local_now: dt.datetime) -> str:

@@ -33,6 +33,7 @@ from bot.notify import ConversationPoster, DeliveryCheck, Notifier, SendResult
 from bot.parsing import parse_clock
 from bot.reminders.config import ReminderSettings
 from bot.reminders.digest import digest_reply, escalation_reply
+from bot.reminders.quiet import explain_quiet
 from bot.reminders.schedule import Due, WeeklySlot, last_due
 from bot.reminders.sender import Clock, Job, Line, Sender
 from storage.db import Database
@@ -69,6 +70,7 @@ class SweepReport:
     started: dt.datetime
     dry_run: bool
     lines: list[Line] = field(default_factory=list)
+    quiet: str = ""  # when nothing was due: why (see bot.reminders.quiet)
 
     def count(self, kind: str, status: str) -> int:
         return sum(1 for line in self.lines if line.kind == kind and line.status == status)
@@ -167,7 +169,26 @@ async def sweep(
     if not dry_run:
         for line in report.lines:
             observe.count("reminder", kind=line.kind, outcome=line.status)
+    if not report.lines:
+        report.quiet = await _why_quiet(run)
     return report
+
+
+async def _why_quiet(run: Sweep) -> str:
+    async with run.db.transaction() as session:
+        owners = await owners_with_open_actions(session, tenant_ids=list(run.tenants))
+        planned = plan_digests(run, owners)
+        rows = await rows_for_weeks(
+            session, DIGESTS, weeks={k[2] for k in planned}, tenant_ids=list(run.tenants)
+        )
+    work = classify(run, planned, rows)
+    return explain_quiet(
+        [o for o in owners if (o.tenant_id, o.owner_id) not in {(k[0], k[1]) for k in planned}],
+        now=run.start,
+        zone_of={o.owner_id: run.zone(o.timezone) for o in owners},
+        slot_of={t: run.slot(row) for t, row in run.tenants.items()},
+        had_digest=len(planned) - len(work.new) - len(work.retry),
+    )
 
 
 # --- digests ------------------------------------------------------------------------------

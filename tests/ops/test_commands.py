@@ -17,7 +17,8 @@ def test_version() -> None:
 
 
 def test_backup_copies_a_live_sqlite_database(tmp_path: Path) -> None:
-    assert casebook("demo", cwd=tmp_path).returncode == 0
+    # The demo keeps to its own file unless told otherwise: here, the default database.
+    assert casebook("demo", "--database", "sqlite:///casebook.db", cwd=tmp_path).returncode == 0
     copy = tmp_path / "copy.db"
     result = casebook("backup", "-o", str(copy), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

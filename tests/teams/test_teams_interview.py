@@ -129,7 +129,7 @@ async def test_a_whole_interview_in_a_channel_reply_chain(bot: Bot) -> None:
     assert case_card.conversation_id == chain.id
     for section in ("Summary", "Timeline", "Symptoms", "Misjudgment risks", "Diagnostic path", "Root cause"):
         assert section in case_card.text
-    assert "owner @Carol Diaz, due 2026-12-04, detect, open" in case_card.text
+    assert "owner <at>Carol Diaz</at>, due 2026-12-04, detect, open" in case_card.text
     markdown = find_action(case_card.card, "Markdown")["card"]["body"][1]["value"]
     assert markdown.startswith("# Case #1: Checkout 502s after the payments pool change")
     assert len(str(case_card.body).encode()) < 28_000
@@ -217,7 +217,7 @@ async def test_a_button_of_a_question_the_interview_moved_past_is_refused(bot: B
 
     stale = await chain.press("SEV1", card=severity_card, user=BOB)
 
-    assert "already been answered" in texts(stale) and "now at `area`" in texts(stale)
+    assert "already been answered" in texts(stale) and "now at the capability area" in texts(stale)
     assert len(bot.connector.updates()) == updates, "a refused press leaves the card as it was"
     async with bot.db.transaction() as session:
         assert (await session.exec(select(Case))).one().severity == "SEV2"

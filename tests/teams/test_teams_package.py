@@ -44,6 +44,11 @@ def test_the_package_holds_a_filled_in_manifest_and_both_icons(tmp_path: Path) -
     assert manifest["developer"]["privacyUrl"] == "https://wiki.contoso.example/casebook/privacy"
     [bot] = manifest["bots"]
     assert bot["botId"] == APP_ID and set(bot["scopes"]) == {"team", "personal", "groupChat"}
+    # Resource-specific consent: answers in a reply chain reach the bot without an @mention.
+    assert manifest["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "ChannelMessage.Read.Group", "type": "Application"}
+    ]
+    assert manifest["webApplicationInfo"]["id"] == APP_ID
     assert len(manifest["name"]["short"]) <= 30 and len(manifest["description"]["short"]) <= 80
     assert color.size == (192, 192) and outline.size == (32, 32)
     pixels = numpy.asarray(outline.convert("RGBA")).reshape(-1, 4)

@@ -77,7 +77,7 @@ async def _digest(bot: Bot, user_id: str) -> list[Reply]:
 
 def _item_action(card: dict[str, Any], ref: str, title: str) -> dict[str, Any]:
     for element in card["body"]:
-        if element.get("type") == "Container" and f"`{ref}`" in element["items"][0]["text"]:
+        if element.get("type") == "Container" and f"“{ref}”" in element["items"][0]["text"]:
             actions = element["items"][-1]["actions"]
             return next(a for a in actions if a["title"] == title)
     raise AssertionError(f"no item {ref} in the card")

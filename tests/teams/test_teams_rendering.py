@@ -155,7 +155,7 @@ def test_a_long_listing_is_split_into_cards_under_the_size_limit() -> None:
     assert len(activities) > 1
     assert all(_size(a) < 28_000 for a in activities)
     refs = [
-        t["text"].split("`")[1]
+        t["text"].split("“")[1].split("”")[0]
         for a in activities
         for c in cards.card_of(a)["body"]
         if c["type"] == "Container"
