@@ -106,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # the command line's one boundary: known failures get one line
-        message = explain(error, database_url=settings.database_url)
+        # A command given its own database (`demo --database URL`) failed on that one.
+        message = explain(error, database_url=getattr(args, "database", None) or settings.database_url)
         if message is None:
             raise
         log.debug("casebook %s failed", args.command, exc_info=error)

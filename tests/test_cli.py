@@ -48,9 +48,9 @@ def test_demo_runs_a_full_case_on_sqlite_with_no_credentials(tmp_path: Path) -> 
         assert heading in out
     assert "Case #1 is published" in out
     assert "Open prevention actions, per owner:" in out and "@bob:" in out
-    # Its own file, named on stderr, whatever DATABASE_URL says; the team's database is untouched.
+    # Its own file, named first, whatever DATABASE_URL says; the team's database is untouched.
     assert (tmp_path / "casebook-demo.db").exists() and not (tmp_path / "casebook.db").exists()
-    assert "Demo database: sqlite:///casebook-demo.db" in result.stderr
+    assert "Demo database: sqlite:///casebook-demo.db" in result.stdout
     team = tmp_path / "team.db"
     again = casebook("demo", cwd=tmp_path, env={"DATABASE_URL": f"sqlite:///{team}"})
     assert again.returncode == 0 and "Case #1 is published" in again.stdout and not team.exists()

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import re
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,7 +87,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     else:
         Path(DEMO_FILE).unlink(missing_ok=True)  # each demo starts from case #1
         url = f"sqlite:///{DEMO_FILE}"
-    print(f"Demo database: {_shown(url)} (the demo never writes to DATABASE_URL).", file=sys.stderr)
+    print(f"Demo database: {_shown(url)} (the demo never writes to DATABASE_URL).\n", flush=True)
     demo_settings = settings.model_copy(update={"database_url": url})
     code = with_database(demo_settings, lambda db: demo.run(db, demo_settings))
     if code != 0 or not args.web:

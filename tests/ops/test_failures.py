@@ -55,8 +55,8 @@ def test_the_traceback_is_there_at_debug(tmp_path: Path) -> None:
 
 
 def test_an_unwritable_sqlite_path(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/casebook.db"}
-    line = one_line_failure("demo", cwd=tmp_path, env=env)
+    url = f"sqlite:///{tmp_path}/no/such/dir/casebook.db"
+    line = one_line_failure("demo", "--database", url, cwd=tmp_path, env={})
     assert line.startswith(
         f"casebook demo: cannot open the SQLite database {tmp_path}/no/such/dir/casebook.db"
     )
