@@ -13,6 +13,8 @@ import gc
 import importlib
 import logging
 import os
+import traceback
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from sqlalchemy import text
@@ -22,16 +24,42 @@ from bot.config import ConfigError, Settings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ROUTE_MODULES = ("adapters.slack", "adapters.teams")
 
 DATABASE = web.AppKey("database", Database)
 MOUNTED: web.AppKey[list[str]] = web.AppKey("mounted")
 HEALTH_TIMEOUT_SECONDS = 3
+MAX_BODY_BYTES = 1024 * 1024  # a larger body gets 413 before any handler reads it
+
+
+@web.middleware
+async def last_resort(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The server's one boundary for what no adapter expected: one ERROR line, and the answer each
+    platform expects (Slack: a bare 200, so it does not retry into the same failure; others:
+    a 500 without details). Malformed input never gets here: the adapters refuse it first."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        log.error(
+            "unexpected %r answering %s %s (at %s:%d)",
+            error,
+            request.method,
+            request.path,
+            frame.filename.rsplit("/", 2)[-1],
+            frame.lineno,
+        )
+        if request.path.startswith("/slack/"):
+            return web.Response(status=200)
+        return web.json_response({"error": "internal error"}, status=500)
 
 
 def build_app(*, db: Database, settings: Settings) -> web.Application:
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[last_resort])
     app[DATABASE] = db
     app[MOUNTED] = []
     app.router.add_get("/healthz", healthz)

@@ -17,9 +17,11 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack import auth, listeners
+from adapters.slack import auth, listeners, payloads
 from adapters.slack.client import web_client
 from adapters.slack.config import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, SlackSettings
 from adapters.slack.runtime import Runtime
@@ -71,6 +73,8 @@ class SlackService:
             self.bolt.enable_token_revocation_listeners()
         listeners.register(self.bolt, self.runtime)
         self.socket: AsyncSocketModeHandler | None = None
+        # (Socket Mode has no signing secret, and no events route to check it on)
+        self.verifier = SignatureVerifier(slack.signing_secret) if slack.signing_secret else None
 
     # --- lifecycle (aiohttp signals) ----------------------------------------------------------
 
@@ -114,8 +118,23 @@ class SlackService:
     # --- HTTP endpoints -----------------------------------------------------------------------
 
     async def events(self, request: web.Request) -> web.Response:
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        """The signature is checked on the raw body before anything parses it (401); then the
+        body must be a Slack payload (400) in the shape bolt reads (a 200, nothing done)."""
+        raw = await request.read()
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        if self.verifier is None or not self.verifier.is_valid_request(raw, headers):
+            log.warning("refused a Slack request with no valid signature (%d bytes)", len(raw))
+            return web.Response(status=401, text="invalid signature")
+        try:
+            text, payload = payloads.decode(raw, request.content_type)
+        except payloads.Malformed as error:
+            log.warning("refused a signed Slack request: %s", error)
+            return web.Response(status=400, text="malformed payload")
+        if (problem := payloads.check_envelope(payload)) is not None:
+            log.warning("ignored a signed Slack request of an unknown shape: %s", problem[:300])
+            return web.Response(status=200)
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     async def install(self, request: web.Request) -> web.Response:
         assert self.bolt.oauth_flow is not None

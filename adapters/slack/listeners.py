@@ -18,6 +18,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import payloads
 from adapters.slack.blocks import root_message
 from adapters.slack.delivery import SEND_ERRORS, Target, delete_message, update_message
 from adapters.slack.interactions import Interactions
@@ -52,6 +53,8 @@ class Listeners:
         self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
         await ack()
+        if payloads.parse(payloads.SlashCommand, command, what="slash command") is None:
+            return
         workspace = Workspace.of(context, command)
         await self.rt.work.run(self._command(client, workspace, command), name="slash command")
 
@@ -132,6 +135,8 @@ class Listeners:
     ) -> None:
         if event.get("subtype") in IGNORED_SUBTYPES or event.get("bot_id") or not event.get("user"):
             return
+        if not _readable(event, body):
+            return
         workspace = Workspace.of(context, body)
         await self.rt.work.run(self._message(client, workspace, event, body), name="message")
 
@@ -164,6 +169,8 @@ class Listeners:
     async def on_mention(
         self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
+        if not _readable(event, body):
+            return
         workspace = Workspace.of(context, body)
         await self.rt.work.run(self._mention(client, workspace, event, body), name="mention")
 
@@ -186,3 +193,11 @@ class Listeners:
             key=key,
             event_id=body.get("event_id"),
         )
+
+
+def _readable(event: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether a message or mention event (and its envelope) is in the shape we read."""
+    return (
+        payloads.parse(payloads.MessageEvent, event, what=f"{event.get('type')} event") is not None
+        and payloads.parse(payloads.EventBody, body, what="event envelope") is not None
+    )

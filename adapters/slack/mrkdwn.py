@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 
+from adapters.slack.payloads import USER_ID
+
 # --- inbound -------------------------------------------------------------------------------
 
 _SLACK_TOKEN = re.compile(r"<([^<>]+)>")
-_USER_ID = re.compile(r"^@([A-Z0-9]+)(?:\|[^>]*)?$")
+_USER_ID = re.compile(rf"^@({USER_ID})(?:\|[^>]*)?$")  # an id of another shape is not a mention
 
 
 def from_slack(text: str) -> tuple[str, tuple[str, ...]]:
