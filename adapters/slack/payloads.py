@@ -15,14 +15,13 @@ events, a signing secret can leak). So every body is checked twice before anythi
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import urllib.parse
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from adapters.bodies import Malformed, json_object
 from bot.forms import FORMS
 
 log = logging.getLogger(__name__)
@@ -43,13 +42,6 @@ Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 Value = Annotated[str, StringConstraints(max_length=3000)]
 
 MAX_BODY_BYTES = 1024 * 1024  # aiohttp's default too; Slack's largest payloads are far below
-MAX_DEPTH = 40  # Block Kit nests about 10 deep
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
-
-
-class Malformed(ValueError):
-    """The body cannot be a Slack payload at all (answered 400)."""
 
 
 class Model(BaseModel):
@@ -138,28 +130,6 @@ class Envelope(Model):
 
 
 # --- the body, before bolt --------------------------------------------------------------------
-
-
-def depth_of(text: str) -> int:
-    """How deep a JSON text nests, without parsing it (strings removed, brackets counted)."""
-    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
-    depth = deepest = 0
-    for bracket in brackets:
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def json_object(text: str, what: str) -> dict[str, Any]:
-    if depth_of(text) > MAX_DEPTH:
-        raise Malformed(f"{what} nests deeper than {MAX_DEPTH} levels")
-    try:
-        loaded = json.loads(text)
-    except ValueError as error:
-        raise Malformed(f"{what} is not JSON ({error.__class__.__name__})") from None
-    if not isinstance(loaded, dict):
-        raise Malformed(f"{what} is a JSON {type(loaded).__name__}, not an object")
-    return loaded
 
 
 def decode(raw: bytes, content_type: str) -> tuple[str, dict[str, Any]]:
