@@ -30,11 +30,11 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from slack_http import Child, _serve_casebook  # noqa: E402 (the sibling benchmark's server)
+from slack_http import Child, _serve_casebook
 
-from storage.db import migrate  # noqa: E402
-from tests.slack.hostile import garbage  # noqa: E402
-from tests.slack.support import SlackSender, SlackStandIn  # noqa: E402
+from storage.db import migrate
+from tests.slack.hostile import garbage
+from tests.slack.support import SlackSender, SlackStandIn
 
 Body = tuple[bytes, str]
 
@@ -107,7 +107,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rate", type=float, default=30)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--database", default=None)

@@ -19,7 +19,15 @@ import logging
 import urllib.parse
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from adapters.bodies import Malformed, json_object
 from bot.forms import FORMS
@@ -91,6 +99,7 @@ class Inner(Model):
     previous_message: dict[str, Any] | None = None
     item: dict[str, Any] | None = None
     assistant_thread: dict[str, Any] | None = None
+    workflow_step: dict[str, Any] | None = None
 
 
 class Action(Model):
@@ -119,7 +128,7 @@ class Envelope(Model):
     message: Inner | None = None
     previous_message: Inner | None = None
     view: Inner | None = None
-    actions: Annotated[list[Action], Field(max_length=30)] | None = None
+    actions: Annotated[list[Action], Field(min_length=1, max_length=30)] | None = None
     command: Name | None = None
     callback_id: Name | None = None
     thread_ts: Ts | None = None
@@ -127,6 +136,19 @@ class Envelope(Model):
     response_url: Url | None = None
     trigger_id: Token | None = None
     function_data: dict[str, Any] | None = None
+    workflow_step: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _what_bolt_indexes(self) -> Envelope:
+        """bolt indexes these without looking (KeyError): a view's type, a workflow step."""
+        if self.view is not None and self.view.callback_id is not None and self.view.type is None:
+            raise ValueError("view.type is required")
+        if self.type == "workflow_step_edit" and self.callback_id is not None and self.workflow_step is None:
+            raise ValueError("workflow_step is required")
+        event = self.event
+        if event is not None and event.type == "workflow_step_execute" and event.workflow_step is None:
+            raise ValueError("event.workflow_step is required")
+        return self
 
 
 # --- the body, before bolt --------------------------------------------------------------------

@@ -9,14 +9,16 @@ of payloads follows the hypothesis profile (tests/conftest.py): HYPOTHESIS_PROFI
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import urllib.parse
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from storage.models import Conversation, RawAnswer
+from storage.models import Conversation, RawAnswer, Tenant
 from tests.slack.conftest import Harness
 from tests.slack.hostile import garbage
 from tests.slack.test_safety import at_symptoms
@@ -128,3 +130,58 @@ async def test_a_huge_user_id_never_reaches_users_info(harness: Harness) -> None
     await h.sender.say("hello <@U" + "B" * 5000 + ">", thread_ts="1700000001.000100")
     await h.settle()
     assert all(len(str(c.params.get("user", ""))) < 30 for c in h.standin.called("users.info"))
+
+
+def _named_cases(h: Harness) -> list[tuple[str, bytes, str, str]]:
+    """(name, body, content type, the field the WARNING line must name) for the issue's cases."""
+    s = h.sender
+    command = dict(urllib.parse.parse_qsl(s.command_body("list").decode()))
+    without_channel = urllib.parse.urlencode({k: v for k, v in command.items() if k != "channel_id"})
+    event = json.loads(s.event_body(s.reply_event("SEV1", thread_ts="1700000000.000100")))
+    event["team_id"] = {"id": "T0TEAM"}
+    huge_user = dict(command, user_id="U" + "A" * 5000)
+
+    def interaction(payload: dict[str, Any]) -> bytes:
+        return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+
+    form = "application/x-www-form-urlencoded"
+    action = {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": "UALICE"},
+        "trigger_id": "trigger-x",
+        "actions": [{"action_id": "choice:0", "value": ["a", "list"], "text": {"text": "SEV1"}}],
+    }
+    view = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": "UALICE"},
+        "view": {"id": "V1", "type": "modal", "callback_id": "form:action", "private_metadata": "not ours"},
+    }
+    unknown = {**view, "view": {**view["view"], "callback_id": "form:never", "private_metadata": "{}"}}
+    return [
+        ("command without channel_id", without_channel.encode(), form, "channel_id"),
+        ("team_id an object", json.dumps(event).encode(), "application/json", "team_id"),
+        ("user id of 5000 characters", urllib.parse.urlencode(huge_user).encode(), form, "user_id"),
+        ("button value a list", interaction(action), form, "value"),
+        ("private_metadata not ours", interaction(view), form, "private_metadata"),
+        ("callback_id never issued", interaction(unknown), form, "callback_id"),
+    ]
+
+
+async def test_each_malformed_payload_is_one_warning_naming_its_field(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = harness
+    for name, body, content_type, field in _named_cases(h):
+        caplog.clear()
+        caplog.set_level(logging.INFO)
+        response = await h.sender.post(body, content_type)
+        await h.settle()
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert response.status == 200, name
+        assert len(warnings) == 1 and field in warnings[0], (name, warnings)
+        _no_tracebacks(caplog)
+    assert not h.standin.responses and not h.standin.called("users.info")
+    async with h.db.transaction() as session:
+        assert not (await session.exec(select(Tenant))).all()
