@@ -157,15 +157,38 @@ def _append(attr: str) -> Storer:
     return store
 
 
-_COST = re.compile(r"\s*(?:[—–;,(]|--|\s-)?\s*\b(?:cost|costs|cost us|lost)\b\s*:?\s*(.+?)\)?$", re.I)
+# The cost word alone is matched; what surrounds it is cut without a regex (one pattern with
+# `\s*` on both sides of an optional separator backtracked cubically on a long run of spaces).
+_COST_WORD = re.compile(r"\b(?:cost|costs|cost us|lost)\b", re.I)
+
+
+def split_cost(item: str) -> tuple[str, str] | None:
+    """`Suspected the CDN — cost: 20 min` -> ("Suspected the CDN", "20 min"); None without a cost."""
+    for m in _COST_WORD.finditer(item):
+        rest = item[m.end() :]
+        if not rest:
+            continue
+        rest = rest.lstrip()
+        if rest.startswith(":") and rest[1:]:
+            rest = rest[1:].lstrip()
+        cost = rest[:-1] if rest.endswith(")") and len(rest) > 1 else rest
+        before = item[: m.start()].rstrip()
+        if before.endswith("--"):
+            before = before[:-2]
+        elif before[-1:] in {"—", "–", ";", ",", "("}:
+            before = before[:-1]
+        elif before.endswith("-") and before[-2:-1].isspace():
+            before = before[:-1]
+        return before.strip(), cost.strip()
+    return None
 
 
 def _misjudgment(kind: str) -> Storer:
     def store(case: CaseDraft, state: State, items: list[str], ctx: Context) -> CaseDraft:
         entries = []
         for item in items:
-            m = _COST.search(item)
-            text, cost = (item[: m.start()].strip(), m.group(1).strip()) if m else (item, None)
+            split = split_cost(item)
+            text, cost = split if split else (item, None)
             entries.append(Misjudgment(kind=kind, text=text or item, cost=cost))
         return replace(case, misjudgments=(*case.misjudgments, *entries))
 
