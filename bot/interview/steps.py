@@ -175,9 +175,7 @@ def split_cost(item: str) -> tuple[str, str] | None:
         before = item[: m.start()].rstrip()
         if before.endswith("--"):
             before = before[:-2]
-        elif before[-1:] in {"—", "–", ";", ",", "("}:
-            before = before[:-1]
-        elif before.endswith("-") and before[-2:-1].isspace():
+        elif before[-1:] in {"—", "–", ";", ",", "("} or (before.endswith("-") and before[-2:-1].isspace()):
             before = before[:-1]
         return before.strip(), cost.strip()
     return None
