@@ -3,6 +3,7 @@ answers as long as the longest allowed (40,000 characters), built to make backtr
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -49,10 +50,8 @@ def test_no_parser_backtracks_on_the_longest_answer(name: str) -> None:
     parse = PARSERS[name]
     started = time.perf_counter()
     for text in INPUTS:
-        try:
+        with contextlib.suppress(parsing.ParseError):  # a refusal is fine; a long think is not
             parse(text)
-        except parsing.ParseError:
-            pass
     assert time.perf_counter() - started < 2, f"{name} backtracks on long input"
 
 
