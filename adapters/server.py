@@ -11,6 +11,8 @@ import argparse
 import gc
 import importlib
 import logging
+import traceback
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -20,6 +22,7 @@ from bot.config import Settings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The web library comes last: with no chat platform mounted before it, it runs in local mode.
 ROUTE_MODULES = ("adapters.slack", "adapters.teams", "adapters.web")
@@ -30,8 +33,35 @@ MOUNTED: web.AppKey[list[str]] = web.AppKey("mounted")
 LOOPBACK_ONLY: web.AppKey[bool] = web.AppKey("loopback_only")
 
 
+MAX_BODY_BYTES = 1024 * 1024  # a larger body gets 413 before any handler reads it
+
+
+@web.middleware
+async def last_resort(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The server's one boundary for what no adapter expected: one ERROR line, and the answer each
+    platform expects (Slack: a bare 200, so it does not retry into the same failure; others:
+    a 500 without details). Malformed input never gets here: the adapters refuse it first."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        log.error(
+            "unexpected %r answering %s %s (at %s:%d)",
+            error,
+            request.method,
+            request.path,
+            frame.filename.rsplit("/", 2)[-1],
+            frame.lineno,
+        )
+        if request.path.startswith("/slack/"):
+            return web.Response(status=200)
+        return web.json_response({"error": "internal error"}, status=500)
+
+
 def build_app(*, db: Database, settings: Settings, serve: ServeSettings | None = None) -> web.Application:
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[last_resort])
     app[DATABASE] = db
     app[MOUNTED] = []
     ops.mount(app, db=db, mounted=app[MOUNTED], serve=serve or ServeSettings.from_env())

@@ -16,9 +16,16 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bot.messages import Inbound, InboundKind, Mention
 from storage.db import Database, connect, migrate
+
+# Property-based tests: a fixed seed and a small budget in CI; HYPOTHESIS_PROFILE=long for a
+# longer, randomised run (see the README).
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=60, print_blob=True)
+settings.register_profile("long", derandomize=False, deadline=None, max_examples=2000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PG_SERVER = os.environ.get("CASEBOOK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # ../shared/corpus beside the checkout; found from a git worktree too (/work/wt/<name>), or named

@@ -8,7 +8,10 @@ OAuth: GET /slack/install and /slack/oauth_redirect.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import time
 
 import aiohttp
 from aiohttp import web
@@ -17,9 +20,11 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack import auth, listeners
+from adapters.slack import auth, listeners, payloads
 from adapters.slack.applier import SlackApplier
 from adapters.slack.client import web_client
 from adapters.slack.config import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, SlackSettings
@@ -30,6 +35,7 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 bolt_log = logging.getLogger("adapters.slack.bolt")
 SHUTDOWN_GRACE_SECONDS = 20
+SIGNATURE_MAX_AGE = 60 * 5  # as slack_sdk's SignatureVerifier
 
 
 class _TokenNotices(logging.Filter):
@@ -79,6 +85,8 @@ class SlackService:
             self.bolt.enable_token_revocation_listeners()
         self.applier.home = listeners.register(self.bolt, self.runtime).publish_home
         self.socket: AsyncSocketModeHandler | None = None
+        # (Socket Mode has no signing secret, and no events route to check it on)
+        self.verifier = SignatureVerifier(slack.signing_secret) if slack.signing_secret else None
 
     # --- lifecycle (aiohttp signals) ----------------------------------------------------------
 
@@ -123,8 +131,34 @@ class SlackService:
     # --- HTTP endpoints -----------------------------------------------------------------------
 
     async def events(self, request: web.Request) -> web.Response:
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        """The signature is checked on the raw body before anything parses it (401); then the
+        body must be a Slack payload (400) in the shape bolt reads (a 200, nothing done)."""
+        raw = await request.read()
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        if self.verifier is None or not self._signed(raw, headers):
+            log.warning("refused a Slack request with no valid signature (%d bytes)", len(raw))
+            return web.Response(status=401, text="invalid signature")
+        try:
+            text, payload = payloads.decode(raw, request.content_type)
+        except payloads.Malformed as error:
+            log.warning("refused a signed Slack request: %s", error)
+            return web.Response(status=400, text="malformed payload")
+        if (problem := payloads.check_envelope(payload)) is not None:
+            log.warning("ignored a signed Slack request of an unknown shape: %s", problem[:300])
+            return web.Response(status=200)
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def _signed(self, raw: bytes, headers: dict[str, str]) -> bool:
+        assert self.verifier is not None and self.slack.signing_secret
+        try:
+            return self.verifier.is_valid_request(raw.decode("utf-8"), headers)
+        except UnicodeDecodeError:  # SignatureVerifier reads text: a body that is not is checked as bytes
+            stamp, given = headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
+            base = b"v0:" + stamp.encode() + b":" + raw
+            expected = "v0=" + hmac.new(self.slack.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+            fresh = stamp.isdigit() and abs(time.time() - int(stamp)) <= SIGNATURE_MAX_AGE
+            return fresh and hmac.compare_digest(expected, given)
 
     async def install(self, request: web.Request) -> web.Response:
         assert self.bolt.oauth_flow is not None

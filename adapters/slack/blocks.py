@@ -27,6 +27,7 @@ MAX_LABEL = 75
 MAX_HEADER = 150
 MAX_VALUE = 2000
 HOME_ITEMS = 30
+MIN_SPLIT = 16  # the fences a cut adds need room
 FORM_LABEL = "📝 Fill in a form"
 
 
@@ -38,8 +39,11 @@ def _clip(text: str, limit: int) -> str:
 
 
 def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
-    """Cut mrkdwn into pieces of at most `limit` characters, on line breaks where possible,
-    closing and reopening a code fence that a cut falls inside."""
+    """Cut mrkdwn into pieces of at most `limit` characters (at least MIN_SPLIT), on line breaks
+    where possible, closing and reopening a code fence that a cut falls inside. Joined, the
+    pieces are the text again, less the spaces at each cut (and any fences added)."""
+    if limit < MIN_SPLIT:
+        raise ValueError(f"split_text needs a limit of at least {MIN_SPLIT}, not {limit}")
     chunks: list[str] = []
     current: list[str] = []
     size = 0
@@ -61,17 +65,24 @@ def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
 def _pieces(text: str, limit: int) -> Iterable[str]:
     for line in text.split("\n"):
         while len(line) > limit:
-            cut = line.rfind(" ", limit // 2, limit)
-            cut = cut if cut > 0 else limit
-            # never cut through an escape (&amp;) or a token (<@U1>)
-            amp, lt = line.rfind("&", 0, cut), line.rfind("<", 0, cut)
-            if amp > cut - 6 and ";" not in line[amp:cut]:
-                cut = amp
-            if lt > line.rfind(">", 0, cut):
-                cut = lt
+            cut = _cut(line, limit)
             yield line[:cut]
             line = line[cut:].lstrip(" ")
         yield line
+
+
+def _cut(line: str, limit: int) -> int:
+    """Where to cut a line longer than `limit`: at a space if there is one in its second half,
+    never through an escape (&amp;) or a token (<@U1>) unless one starts the line (a token longer
+    than the limit has to be cut somewhere). Always in 1..limit, so the cutter always advances."""
+    space = line.rfind(" ", limit // 2, limit)
+    cut = space if space > 0 else limit
+    amp, lt = line.rfind("&", 0, cut), line.rfind("<", 0, cut)
+    if amp > max(0, cut - 6) and ";" not in line[amp:cut]:
+        cut = amp
+    if lt > max(0, line.rfind(">", 0, cut)):
+        cut = lt
+    return cut
 
 
 def text_blocks(mrkdwn: str) -> list[Block]:

@@ -20,6 +20,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import payloads
 from adapters.slack.applier import refused as _refused
 from adapters.slack.blocks import form_values, form_view, home_view, step_of
 from adapters.slack.delivery import SEND_ERRORS
@@ -43,6 +44,8 @@ class Interactions:
     async def on_home_opened(
         self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
+        if payloads.parse(payloads.HomeOpened, event, what="app_home_opened event") is None:
+            return
         if event.get("tab", "home") != "home":
             return
         workspace = Workspace.of(context, body)
@@ -73,6 +76,9 @@ class Interactions:
         client: AsyncWebClient,
     ) -> None:
         """A choice is sent as if typed; a choice that names a form opens it first."""
+        if payloads.parse(payloads.BlockAction, body, what="block action") is None:
+            await ack()  # malformed: answered, nothing done (the WARNING names the field)
+            return
         workspace = Workspace.of(context, body)
         if action["action_id"].startswith("form:"):
             self.rt.work.spawn(self._open_form(client, workspace, body, action), name="open form")
@@ -145,6 +151,9 @@ class Interactions:
         context: AsyncBoltContext,
         client: AsyncWebClient,
     ) -> None:
+        if payloads.parse(payloads.ViewSubmission, body, what="view submission") is None:
+            await ack()  # the modal closes; nothing was applied
+            return
         workspace = Workspace.of(context, body)
         metadata = _loads(view.get("private_metadata") or "{}")
         place = Place.loads(metadata["place"])

@@ -17,6 +17,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import payloads
 from adapters.slack.delivery import Target
 from adapters.slack.interactions import Interactions
 from adapters.slack.mrkdwn import from_slack, without_mention_of
@@ -50,6 +51,9 @@ class Listeners:
     async def on_command(
         self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
+        if payloads.parse(payloads.SlashCommand, command, what="slash command") is None:
+            await ack()  # malformed: answered, nothing done (the WARNING names the field)
+            return
         workspace = Workspace.of(context, command)
         await self._command(workspace, command)
         await ack()  # (bolt answers Slack only once this listener returns: the row is stored)
@@ -78,6 +82,8 @@ class Listeners:
         self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
         if event.get("subtype") in IGNORED_SUBTYPES or event.get("bot_id") or not event.get("user"):
+            return
+        if not _readable(event, body):
             return
         workspace = Workspace.of(context, body)
         await self._message(workspace, event, body)
@@ -108,6 +114,8 @@ class Listeners:
     async def on_mention(
         self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
+        if not _readable(event, body):
+            return
         workspace = Workspace.of(context, body)
         await self._mention(workspace, event, body)
 
@@ -127,3 +135,11 @@ class Listeners:
             key=key,
             event_id=body.get("event_id"),
         )
+
+
+def _readable(event: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether a message or mention event (and its envelope) is in the shape we read."""
+    return (
+        payloads.parse(payloads.MessageEvent, event, what=f"{event.get('type')} event") is not None
+        and payloads.parse(payloads.EventBody, body, what="event envelope") is not None
+    )

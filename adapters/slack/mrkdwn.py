@@ -19,8 +19,9 @@ from bot.markup import strip_marks
 # --- inbound -------------------------------------------------------------------------------
 
 _SLACK_TOKEN = re.compile(r"<([^<>]+)>")
-# Slack user ids: U (or W, on Enterprise Grid) and upper-case letters and digits.
-_USER_ID = re.compile(r"^@([UW][A-Z0-9]+)(?:\|[^>]*)?$")
+# Slack user ids: U (or W, on Enterprise Grid) and upper-case letters and digits; a bot id (B…)
+# or an id of another shape is not a mention.
+_USER_ID = re.compile(r"^@([UW][A-Z0-9]{1,20})(?:\|[^>]*)?$")
 
 
 def from_slack(text: str) -> tuple[str, tuple[str, ...]]:
@@ -70,12 +71,16 @@ _KEEP = re.compile(
     r"<(?:@[UW][A-Z0-9]+(?:\|[^<>]*)?|#[CG][A-Z0-9]+(?:\|[^<>]*)?|(?:https?|mailto):[^<>\s|]+(?:\|[^<>]*)?)>"
 )
 _BROADCAST = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
-_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?|mailto):[^)\s]+)\)")
+# A label and a URL never contain `[`: each try then stops at the next bracket, so a line of
+# thousands of brackets costs linear time, not quadratic.
+_MD_LINK = re.compile(r"\[([^\[\]\n]+)\]\(((?:https?|mailto):[^)\s\[]+)\)")
 _FENCE = re.compile(r"(```.*?```)", re.DOTALL)
 _CODE = re.compile(r"(`[^`\n]+`)")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+# Only the heading's opening is matched; its closing hashes are stripped without a regex
+# (a lazy group before `\s*#*\s*$` backtracks quadratically on a long run of hashes).
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?=\S)")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+")
 WORD_JOINER = "\u2060"
 
@@ -99,10 +104,15 @@ def to_mrkdwn(markdown: str) -> str:
 
 def _line(line: str) -> str:
     if heading := _HEADING.match(line):
-        return f"*{_inline(heading.group(1).replace('**', ''))}*"
+        return f"*{_inline(_heading_text(line[heading.end() :]).replace('**', ''))}*"
     if bullet := _BULLET.match(line):
         return f"{bullet.group(1)}• {_inline(line[bullet.end() :])}"
     return _inline(line)
+
+
+def _heading_text(rest: str) -> str:
+    title = rest.rstrip()
+    return title.rstrip("#").rstrip() or title[:1]
 
 
 def _inline(text: str) -> str:

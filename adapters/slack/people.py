@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,11 +18,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.payloads import USER_ID
 
 log = logging.getLogger(__name__)
 MAX_ENTRIES = 20_000
+# A slow directory costs an answer at most this long; the person is then named by their id.
+LOOKUP_SECONDS = 2.0
+_USER_ID = re.compile(USER_ID)
 
 
 @dataclass(frozen=True)
@@ -97,14 +103,25 @@ class Directory:
     async def _fetch(
         self, client: AsyncWebClient, team: str, user_id: str, *, stale: Profile | None
     ) -> Profile:
+        if not _USER_ID.fullmatch(user_id):  # never sent to Slack: it cannot be anybody's
+            return Profile(user_id[:40])
         try:
-            response = await client.users_info(user=user_id)
+            async with asyncio.timeout(LOOKUP_SECONDS):
+                response = await client.users_info(user=user_id)
+            profile = Profile.from_user(response["user"])
         except SlackApiError as error:
-            log.warning("users.info for %s failed: %s", user_id, error.response.get("error"))
+            log.warning("users.info for %s failed: %s", user_id, _reason(error))
             return stale or Profile(user_id)
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientError, TimeoutError, SlackClientError) as error:
             log.warning("users.info for %s did not answer: %r", user_id, error)
             return stale or Profile(user_id)
-        profile = Profile.from_user(response["user"])
+        except (KeyError, TypeError, AttributeError) as error:
+            log.warning("users.info for %s answered in an unknown shape: %r", user_id, error)
+            return stale or Profile(user_id)
         self.remember(team, profile)
         return profile
+
+
+def _reason(error: SlackApiError) -> str:
+    data = error.response.data if error.response is not None else None
+    return str(data.get("error")) if isinstance(data, dict) else f"HTTP {error.response.status_code}"

@@ -18,8 +18,9 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.exceptions import DeserializationError
 
+from adapters.bodies import Malformed
 from adapters.conveyor import Conveyor
-from adapters.teams import delivery
+from adapters.teams import delivery, payloads
 from adapters.teams.auth import KeysUnavailable, Unauthenticated, authenticate, build_adapter
 from adapters.teams.bot import FOLLOWUPS, CasebookTeamsBot, TurnWork
 from adapters.teams.config import TeamsSettings
@@ -168,11 +169,10 @@ async def _read_activity(request: web.Request) -> Activity:
     if "application/json" not in request.headers.get("Content-Type", ""):
         raise web.HTTPUnsupportedMediaType(text="expected application/json")
     try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError) as error:
-        raise web.HTTPBadRequest(text="the body is not JSON") from error
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="expected an activity object")
+        body = payloads.read_activity(await request.read())
+    except Malformed as error:
+        log.warning("refused a malformed Teams activity from %s: %s", request.remote, error)
+        raise web.HTTPBadRequest(text="not a Bot Framework activity") from None
     try:
         activity = Activity().deserialize(body)
     except (DeserializationError, ValueError, TypeError, AttributeError) as error:

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.parsing import ParseError
+from bot.parsing.errors import short
 from storage.models import Case, PreventionAction
 from storage.search import words
 
@@ -133,8 +134,13 @@ _MONTH_REF = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER_REF = re.compile(r"^(?:(\d{4})-?q([1-4])|q([1-4])[- ]?(\d{4}))$")
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2999  # a period outside them is a typo (and 9999-12 has no end)
+
+
 def parse_window(text: str, *, today: dt.date) -> Window:
     """`[month|quarter] [YYYY-MM|YYYY-Qn] [N]`, in any order; defaults: 6 months up to today."""
+    short(text, "a period")
+    _year(str(today.year), today.isoformat())
     kind: str | None = None
     anchor: tuple[dt.date, str] | None = None  # a day in the named period, and its kind
     count: int | None = None
@@ -147,9 +153,9 @@ def parse_window(text: str, *, today: dt.date) -> Window:
         elif m := _MONTH_REF.match(token):
             if not 1 <= int(m.group(2)) <= 12:
                 raise ParseError(f"{token} is not a month; write YYYY-MM, e.g. 2026-03.")
-            anchor = (dt.date(int(m.group(1)), int(m.group(2)), 1), "month")
+            anchor = (dt.date(_year(m.group(1), token), int(m.group(2)), 1), "month")
         elif m := _QUARTER_REF.match(token):
-            year, number = int(m.group(1) or m.group(4)), int(m.group(2) or m.group(3))
+            year, number = _year(m.group(1) or m.group(4), token), int(m.group(2) or m.group(3))
             anchor = (dt.date(year, 3 * number, 1), "quarter")  # its last month
         else:
             raise ParseError(
@@ -161,6 +167,13 @@ def parse_window(text: str, *, today: dt.date) -> Window:
     for _ in range((count or DEFAULT_COUNT[kind]) - 1):
         periods.append(previous(periods[-1], kind))
     return Window(kind, tuple(reversed(periods)))
+
+
+def _year(digits: str, token: str) -> int:
+    year = int(digits)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ParseError(f"{token} is out of range: the ledger covers the years {FIRST_YEAR} to {LAST_YEAR}.")
+    return year
 
 
 # --- figures ------------------------------------------------------------------------------------------

@@ -265,10 +265,12 @@ def parse_owner(text: str, *, mentions: Sequence[Mention], sender: Mention) -> M
 # before the word (`— cost 15 min`), or the word with a colon (`cost: 15 min`, `(cost: 15 min)`).
 # "which cost us 15 minutes" and "the cost-saving change" are sentences, kept whole.
 _COST_WORD = r"(?:cost(?:s|\s+us)?|lost)"
+# Each pattern starts at the marker itself and ends greedily: no leading or trailing `\s*` that a
+# long run of spaces would make the engine retry at every position (that was cubic).
 _COST_MARKERS = (
-    re.compile(rf"\s*\(\s*{_COST_WORD}\s*:\s*(?P<cost>[^()]*\S)\s*\)\s*$", re.I),
-    re.compile(rf"\s*(?:[—–]|--|\s-)\s*{_COST_WORD}\b\s*:?\s*(?P<cost>\S.*?)\s*$", re.I),
-    re.compile(rf"\s*[;,]?\s*\b{_COST_WORD}\s*:\s*(?P<cost>\S.*?)\s*$", re.I),
+    re.compile(rf"\(\s*{_COST_WORD}\b\s*:?(?P<cost>[^()]*)\)$", re.I),
+    re.compile(rf"(?:[—–]|--|(?<=\s)-)[ \t]*{_COST_WORD}\b[ \t]*:?(?P<cost>.*)$", re.I),
+    re.compile(rf"\b{_COST_WORD}[ \t]*:(?P<cost>.*)$", re.I),
 )
 
 
@@ -277,6 +279,11 @@ def split_cost(item: str) -> tuple[str, str | None]:
     item = item.strip()
     for marker in _COST_MARKERS:
         m = marker.search(item)
-        if m and item[: m.start()].strip():
-            return item[: m.start()].strip(), m.group("cost").strip()
+        if m is None:
+            continue
+        before, cost = item[: m.start()].rstrip(), m.group("cost").strip()
+        if marker is _COST_MARKERS[2]:
+            before = before.removesuffix(";").removesuffix(",").rstrip()
+        if before and cost:
+            return before, cost
     return item, None

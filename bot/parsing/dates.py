@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 from bot.parsing.durations import parse_duration
-from bot.parsing.errors import ParseError, quote
+from bot.parsing.errors import ParseError, quote, short
 from bot.parsing.times import MONTH_DAY, MONTHS, WEEKDAYS, calendar_date
 
 _IN = re.compile(r"^(?:in\s+)?(?P<n>\d+|an?|one|two|three|four|six)\s*(?P<unit>[a-z]+)$")
@@ -86,7 +86,7 @@ def _valid(y: int, mo: int, d: int) -> bool:
 
 def parse_due_date(text: str, *, today: dt.date) -> dt.date:
     """A due date: today or later, within two years."""
-    raw = " ".join(text.strip().lower().split()).removeprefix("by ").removeprefix("due ")
+    raw = " ".join(short(text, "a due date").strip().lower().split()).removeprefix("by ").removeprefix("due ")
     if not raw:
         raise ParseError(f"I need a due date, e.g. `{example_due(today)}`, `next friday`, `in 2 weeks`.")
     due = _future_date(raw, today)
@@ -102,7 +102,7 @@ def parse_due_date(text: str, *, today: dt.date) -> dt.date:
 
 def parse_snooze(text: str, *, today: dt.date) -> dt.date:
     """Until when to snooze: `1w`, `3 days`, `until <date>`, `until monday`."""
-    raw = " ".join(text.strip().lower().split())
+    raw = " ".join(short(text, "a snooze").strip().lower().split())
     raw = raw.removeprefix("until ").removeprefix("till ").removeprefix("for ")
     if not raw:
         raise ParseError(f"Snooze until when? e.g. `1w`, `3 days`, `until {example_due(today)}`.")

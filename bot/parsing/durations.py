@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.parsing.errors import ParseError, quote
+from bot.parsing.errors import ParseError, quote, short
 
 _UNIT_SECONDS = {
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
@@ -14,12 +14,13 @@ _UNIT_SECONDS = {
     "d": 86400, "day": 86400, "days": 86400,
     "w": 604800, "wk": 604800, "wks": 604800, "week": 604800, "weeks": 604800,
 }  # fmt: skip
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?|an?|one)\s*([a-z]+)")
+# A part starts where a number starts (never inside one): a long run of digits is tried once.
+_DURATION_PART = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?|an?|one)\s*([a-z]+)")
 
 
 def parse_duration(text: str) -> dt.timedelta:
     """`25 minutes`, `1h30m`, `2 hours 5 min`, `a day`."""
-    raw = text.strip().lower().replace(" and ", " ").replace(",", " ")
+    raw = short(text, "a duration").strip().lower().replace(" and ", " ").replace(",", " ")
     pos = 0
     total = 0.0
     matched = False

@@ -9,7 +9,7 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.parsing.durations import parse_duration
-from bot.parsing.errors import ParseError, quote
+from bot.parsing.errors import ParseError, quote, short
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_name) if name})
@@ -119,7 +119,7 @@ def parse_when(
     A bare time means its most recent occurrence, so `23:10` said just after
     midnight is last night. Returns UTC.
     """
-    raw = _ABOUT.sub("", " ".join(text.strip().lower().split()))
+    raw = _ABOUT.sub("", " ".join(short(text, "a time").strip().lower().split()))
     if not raw:
         raise ParseError("I need a time here (or say `skip` if nobody knows).")
     local_now = now.astimezone(tz)
@@ -258,7 +258,7 @@ _CLOCK_ONLY = re.compile("^" + _CLOCK + "$")
 
 def parse_clock(text: str) -> dt.time:
     """A time of day on its own: `09:00`, `9am`."""
-    m = _CLOCK_ONLY.match(text.strip().lower())
+    m = _CLOCK_ONLY.match(short(text, "a time of day").strip().lower())
     if not m:
         raise ParseError(f"{quote(text)} is not a time of day; use HH:MM, e.g. `09:00`.")
     return clock_time(m)
@@ -266,7 +266,7 @@ def parse_clock(text: str) -> dt.time:
 
 def parse_weekday(text: str) -> int:
     """A day of the week, Monday = 0: `monday`, `Mondays`, `mon`, or ISO `1`-`7`."""
-    key = text.strip().lower()
+    key = short(text, "a day of the week").strip().lower()
     for candidate in (key, key.removesuffix("s")):
         if candidate in WEEKDAYS:
             return WEEKDAYS[candidate]

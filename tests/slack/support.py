@@ -89,6 +89,7 @@ class SlackStandIn:
     delays: dict[str, float] = field(default_factory=dict)
     holds: dict[str, asyncio.Event] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    http_errors: dict[str, int] = field(default_factory=dict)  # method -> how many HTTP 500s to answer
     tokens: dict[str, str] = field(default_factory=lambda: {BOT_TOKEN: TEAM})  # token -> team
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     record: bool = True  # keep every call (tests); the benchmark only counts
@@ -197,6 +198,11 @@ class SlackStandIn:
             await self.holds[method].wait()
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
+        if self.http_errors.get(method, 0) > 0:
+            self.http_errors[method] -= 1
+            return web.Response(
+                status=500, text="<html>Internal Server Error</html>", content_type="text/html"
+            )
         for failure in self.failures.get(method, []):
             if failure.times > 0 and failure.when(params):
                 failure.times -= 1
