@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES = (
     "adapters.teams.commands",
     "adapters.reminders_cli",
     "adapters.console.insights",
+    "adapters.trackers.cli",
 )
 
 LONG_RUNNING = {"serve", "clock"}

@@ -23,7 +23,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-ROUTE_MODULES = ("adapters.slack", "adapters.teams")
+ROUTE_MODULES = ("adapters.slack", "adapters.teams", "adapters.trackers")
 
 DATABASE = web.AppKey("database", Database)
 MOUNTED: web.AppKey[list[str]] = web.AppKey("mounted")
