@@ -7,6 +7,7 @@ the webhooks on `casebook serve`.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,13 +38,9 @@ def build(session: aiohttp.ClientSession, settings: TrackerSettings) -> dict[str
             JsonClient(session, base_url=settings.github_api_url, headers=headers, name="GitHub")
         )
     if settings.jira_url and settings.jira_email and settings.jira_api_token:
-        client = JsonClient(
-            session,
-            base_url=settings.jira_url,
-            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-            name="Jira",
-            auth=aiohttp.BasicAuth(settings.jira_email, settings.jira_api_token),
-        )
+        basic = base64.b64encode(f"{settings.jira_email}:{settings.jira_api_token}".encode()).decode()
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT, "Authorization": f"Basic {basic}"}
+        client = JsonClient(session, base_url=settings.jira_url, headers=headers, name="Jira")
         trackers["jira"] = JiraTracker(client, site_url=settings.jira_url)
     if settings.linear_api_key:
         headers = {"Authorization": settings.linear_api_key, "User-Agent": USER_AGENT}

@@ -25,13 +25,11 @@ class JsonClient:
         base_url: str,
         headers: Mapping[str, str],
         name: str,
-        auth: aiohttp.BasicAuth | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.headers = dict(headers)
         self.name = name
-        self.auth = auth
         self.calls = 0
 
     async def request(
@@ -41,7 +39,7 @@ class JsonClient:
         self.calls += 1
         try:
             async with self.session.request(
-                method, url, json=json, params=params, headers=self.headers, auth=self.auth
+                method, url, json=json, params=params, headers=self.headers
             ) as response:
                 body = await response.text()
                 if response.status >= 400:
