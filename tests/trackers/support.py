@@ -75,9 +75,12 @@ class Web:
         await self.server.close()
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-        async with aiohttp.ClientSession() as session, session.post(
-            self.server.make_url(path), data=body, headers={"Content-Type": "application/json", **headers}
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                self.server.make_url(path), data=body, headers={"Content-Type": "application/json", **headers}
+            ) as response,
+        ):
             return response.status, await response.json(content_type=None)
 
     async def webhook(
