@@ -24,13 +24,13 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.trackers import open_trackers  # noqa: E402
-from adapters.trackers.config import TrackerSettings  # noqa: E402
-from bot.trackers.sync import SyncSettings, sync_pass  # noqa: E402
-from storage import repo  # noqa: E402
-from storage.db import Database, connect, migrate  # noqa: E402
-from storage.models import ActionStatus, Case, CaseStatus, PreventionAction, TrackerConfig  # noqa: E402
-from tests.trackers.standins import GitHub  # noqa: E402
+from adapters.trackers import open_trackers
+from adapters.trackers.config import TrackerSettings
+from bot.trackers.sync import SyncSettings, sync_pass
+from storage import repo
+from storage.db import Database, connect, migrate
+from storage.models import ActionStatus, Case, CaseStatus, PreventionAction, TrackerConfig
+from tests.trackers.standins import GitHub
 
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
 PER_CASE = 100
@@ -144,7 +144,8 @@ async def run(actions: int, url: str | None) -> None:
                 creates = len(stand_in.calls("POST", r"/repos/acme/ops/issues$"))
                 made = sum(r.count("created") for r in reports)
                 print(
-                    f"two passes at once: {made} created, {creates} creates for {actions} actions in {both:.2f} s"
+                    f"two passes at once: {made} created, {creates} creates "
+                    f"for {actions} actions in {both:.2f} s"
                 )
         finally:
             await stand_in.close()
