@@ -25,6 +25,7 @@ from bot.notify import Notifier
 from bot.trackers.inbound import apply_closed
 from bot.trackers.port import Issue
 from storage.db import Database
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,11 @@ def _handler(kind: str, secret: bytes, parse: Parse) -> Callable[[web.Request], 
             )
             return web.json_response({"error": "malformed body"}, status=400)
         closed = await apply_closed(
-            request.app[TRACKER_DB], kind=kind, issues=issues, notifiers=request.app.get(NOTIFIERS, {})
+            request.app[TRACKER_DB],
+            kind=kind,
+            issues=issues,
+            notifiers=request.app.get(NOTIFIERS, {}),
+            now=utcnow(),  # the request's one moment
         )
         return web.json_response({"closed": [c.ref for c in closed]})
 

@@ -8,6 +8,7 @@ the close is committed.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ async def apply_closed(
     kind: str,
     issues: Sequence[Issue],
     notifiers: Mapping[str, Notifier],
+    now: dt.datetime,
     tenant_id: int | None = None,
 ) -> list[Closed]:
     """Close the open actions of these closed issues; what was closed (already closed: nothing)."""
@@ -57,7 +59,9 @@ async def apply_closed(
         if tenant_id is not None and row.tenant_id != tenant_id:
             continue
         issue = closed_issues[row.issue_key or ""]
-        done = await _close_one(db, row_id=row.id or 0, kind=kind, url=issue.url or row.issue_url or "")
+        done = await _close_one(
+            db, row_id=row.id or 0, kind=kind, url=issue.url or row.issue_url or "", now=now
+        )
         if done is not None:
             outcomes.append(done[0])
             notices.append(done[1])
@@ -66,7 +70,9 @@ async def apply_closed(
     return outcomes
 
 
-async def _close_one(db: Database, *, row_id: int, kind: str, url: str) -> tuple[Closed, _Notice] | None:
+async def _close_one(
+    db: Database, *, row_id: int, kind: str, url: str, now: dt.datetime
+) -> tuple[Closed, _Notice] | None:
     label = LABELS.get(kind, kind)
     async with db.transaction() as session:
         items = await store.work_items(session, ids=[row_id])
@@ -80,7 +86,7 @@ async def _close_one(db: Database, *, row_id: int, kind: str, url: str) -> tuple
         if action.status != ActionStatus.OPEN:
             # Closed on both sides already (or closed here first): nothing to push back.
             synced = Synced(action.status, item.row.synced_due, item.row.synced_owner_id)
-            await store.record_pushed(session, row_id=row_id, synced=synced, now=item.row.updated_at)
+            await store.record_pushed(session, row_id=row_id, synced=synced, now=now)
             return None
         actor = await tracker_person(session, tenant_id=tenant.id, kind=kind)
         found = lifecycle.Located(case, action)
@@ -90,7 +96,7 @@ async def _close_one(db: Database, *, row_id: int, kind: str, url: str) -> tuple
             log.info("action %s was not closed from %s: %s", ref, label, error)
             return None
         synced = Synced(ActionStatus.DONE, item.row.synced_due, item.row.synced_owner_id)
-        await store.record_pushed(session, row_id=row_id, synced=synced, now=action.updated_at)
+        await store.record_pushed(session, row_id=row_id, synced=synced, now=now)
         told = tuple(
             dict.fromkeys(
                 p.platform_user_id for p in (item.person(action.owner_id), item.person(case.lead_id)) if p

@@ -253,7 +253,7 @@ class Pass:
             self.lines.append(Line("failed", self.tenant, d.target, f"pull: {error.describe()}"))
             return
         for outcome in await apply_closed(
-            self.db, kind=d.kind, issues=closed, notifiers=notifiers, tenant_id=d.tenant_id
+            self.db, kind=d.kind, issues=closed, notifiers=notifiers, now=self.now, tenant_id=d.tenant_id
         ):
             self.lines.append(Line("closed in tracker", self.tenant, outcome.ref, outcome.url))
         async with self.db.transaction() as session:
