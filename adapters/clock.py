@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from adapters.trackers import clock as tracker_clock
 from bot.config import Settings
 from bot.notify import Notifier
 from bot.reminders.config import ReminderSettings
@@ -74,6 +75,7 @@ async def run(
         misfire_grace_time=None,
         next_run_time=utcnow(),
     )
+    tracker_clock.schedule(scheduler, db, notifiers, clock=clock)
     scheduler.start()
     log.info(
         "clock started: a reminder sweep every %gs, digests on %s in each person's timezone",

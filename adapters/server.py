@@ -24,8 +24,9 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# The web library comes last: with no chat platform mounted before it, it runs in local mode.
-ROUTE_MODULES = ("adapters.slack", "adapters.teams", "adapters.web")
+# The web library comes after the chat platforms: with none mounted before it, it runs in local
+# mode (tracker webhooks, mounted after it, do not count as a platform).
+ROUTE_MODULES = ("adapters.slack", "adapters.teams", "adapters.web", "adapters.trackers")
 
 DATABASE = web.AppKey("database", Database)
 MOUNTED: web.AppKey[list[str]] = web.AppKey("mounted")

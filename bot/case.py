@@ -37,6 +37,7 @@ class ActionDraft:
     kind: str | None = None
     risks: dict[str, bool] | None = None
     status: str = "draft"
+    issue_url: str | None = None  # its issue in the workspace's tracker (read-only here)
 
     @property
     def complete(self) -> bool:

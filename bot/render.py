@@ -86,7 +86,7 @@ def case_sections(case: CaseDraft, tz: dt.tzinfo = dt.UTC, *, mentions: bool = F
         due = a.due.isoformat() if a.due else "no due date"
         line = f"{a.number}. {a.description} — owner {_person(a.owner, mentions)}, due {due}, "
         line += f"{a.kind or 'prevent'}, {a.status}"
-        actions.append(line)
+        actions.append(line + (f" — issue {a.issue_url}" if a.issue_url else ""))
     risk_lines = []
     for a in case.actions:
         if a.risks is None:
@@ -166,6 +166,7 @@ def case_json(case: CaseDraft) -> dict[str, Any]:
                 "kind": a.kind,
                 "status": a.status,
                 "risks": a.risks,
+                "issue": a.issue_url,
             }
             for a in case.actions
         ],

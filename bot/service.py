@@ -24,6 +24,7 @@ from bot.insights import similar
 from bot.messages import Inbound, InboundKind, Reply, ReplyKind
 from bot.publish import publication_replies
 from bot.store import load_case, save_draft, set_state, state_of
+from bot.trackers.nudge import nudge
 from bot.turn import Turn, begin_turn, interview_context
 from storage import repo
 from storage.db import Database
@@ -178,9 +179,8 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
             case.draft_method = "template"
             case.drafted_at = turn.inbound.at
             session.add(case)
-            replies += publication_replies(
-                outcome.case, followup=followup_key(outcome.case.number), tz=ctx.tz
-            )
+            then = await nudge(session, tenant_id=turn.tenant_id, then=followup_key(outcome.case.number))
+            replies += publication_replies(outcome.case, followup=then, tz=ctx.tz)
     set_state(conversation, outcome.state)
     await repo.save_conversation(session, conversation, expected_version=conversation.version)
     return replies

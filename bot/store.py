@@ -78,6 +78,7 @@ def draft_from_rows(case: Case, actions: list[PreventionAction], people: dict[in
                 kind=a.kind,
                 risks=_risks(a),
                 status=a.status,
+                issue_url=a.issue_url,
             )
             for a in actions
         ),

@@ -58,6 +58,8 @@ class Person(SQLModel, table=True):
     display_name: str | None = Field(default=None, max_length=256)
     timezone: str | None = Field(default=None, max_length=64)
     is_admin: bool = Field(default=False)
+    # For a tracker's assignee (0008_trackers): given with `tracker email`, matched by address.
+    email: str | None = Field(default=None, max_length=320)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -173,6 +175,8 @@ class PreventionAction(SQLModel, table=True):
     risk_spof: bool | None = None
     risk_diagnosability: bool | None = None
     suggested: bool = Field(default=False)
+    # The action's issue in the workspace's tracker, once created (0008_trackers).
+    issue_url: str | None = Field(default=None, max_length=512)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -397,3 +401,51 @@ class OutboxEntry(SQLModel, table=True):
     claimed_at: dt.datetime | None = None
     settled_at: dt.datetime | None = None
     outcome: str | None = Field(default=None, max_length=16)
+
+
+class TrackerConfig(SQLModel, table=True):
+    """The tracker a workspace picked (`tracker github owner/repo`): one per tenant."""
+
+    __tablename__ = "tracker_configs"
+
+    tenant_id: int = Field(foreign_key="tenants.id", primary_key=True)
+    kind: str = Field(max_length=16)  # github | jira | linear
+    target: str = Field(max_length=256)  # owner/repo | project key | team key
+    set_by_id: int | None = Field(default=None, foreign_key="people.id")
+    set_at: dt.datetime
+    # Closed issues were pulled up to this time (the reconciliation that catches missed webhooks).
+    reconciled_at: dt.datetime | None = None
+
+
+class TrackerIssue(SQLModel, table=True):
+    """One action's issue in one tracker destination: the create is claimed here before the call.
+
+    `state` goes claimed -> linked, or claimed -> failed -> claimed ... (retried with backoff).
+    `synced_*` is the action as the tracker last saw it; a difference is pushed.
+    """
+
+    __tablename__ = "tracker_issues"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "target", "action_id", name="uq_tracker_issue_action"),
+        Index("ix_tracker_issue_key", "kind", "issue_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    action_id: int = Field(foreign_key="prevention_actions.id", index=True)
+    kind: str = Field(max_length=16)
+    target: str = Field(max_length=256)
+    marker: str = Field(max_length=128)  # written in the issue; a retry looks it up before creating
+    state: str = Field(max_length=16)
+    issue_key: str | None = Field(default=None, max_length=256)
+    issue_url: str | None = Field(default=None, max_length=512)
+    lease_token: str | None = Field(default=None, max_length=128)
+    lease_until: dt.datetime | None = None
+    attempts: int = Field(default=0)
+    next_attempt_at: dt.datetime | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    synced_status: str | None = Field(default=None, max_length=16)
+    synced_due: dt.date | None = None
+    synced_owner_id: int | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime

@@ -127,6 +127,7 @@ def register_all() -> Any:
         insights,
         invite,
     )
+    from bot.trackers import commands as _trackers  # noqa: F401
 
 
 register_all()

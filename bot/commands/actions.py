@@ -10,6 +10,7 @@ from bot.commands import CommandContext, command, find_case
 from bot.messages import Choice, ListItem, Mention, Reply, ReplyKind
 from bot.parsing import ParseError, parse_owner
 from bot.store import load_case
+from bot.trackers.nudge import nudged
 from storage import repo
 from storage.models import Case, Person, PreventionAction
 
@@ -26,6 +27,7 @@ def action_item(
         snoozed_until=action.snoozed_until,
         today=today,
         owner=owner,
+        issue_url=action.issue_url,
     )
 
 
@@ -39,6 +41,7 @@ def action_list_item(
     snoozed_until: dt.date | None,
     today: dt.date,
     owner: str | None = None,
+    issue_url: str | None = None,
 ) -> ListItem:
     """One action with its Done / Snooze a week / Reassign buttons (listings, digests, escalations)."""
     ref = f"{case_number}.{number}"
@@ -50,7 +53,8 @@ def action_list_item(
     if snoozed_until and snoozed_until > today:
         flag += f", snoozed until {snoozed_until.isoformat()}"
     who = f" · {owner}" if owner else ""
-    text = f"`{ref}` {description}{flag}{who} · case #{case_number} {case_title or ''}".rstrip()
+    issue = f" · [issue]({issue_url})" if issue_url else ""
+    text = f"`{ref}` {description}{flag}{who}{issue} · case #{case_number} {case_title or ''}".rstrip()
     return ListItem(
         text,
         choices=(
@@ -89,6 +93,7 @@ async def actions_command(ctx: CommandContext, args: str) -> list[Reply]:
         owner = _name(loaded.people.get(a.owner_id or 0))
         lines.append(
             f"- `{case.number}.{a.number}` {a.description} · {owner} · due {a.due_date or '?'} · {a.status}"
+            + (f" · [issue]({a.issue_url})" if a.issue_url else "")
         )
     if not loaded.actions:
         lines.append("_no actions_")
@@ -141,7 +146,7 @@ async def _ended(
         )
         if lead is not None:
             replies.append(Reply(lead_notice, ReplyKind.NOTICE, to_user=lead, case_number=found.case.number))
-    return replies
+    return await nudged(ctx.turn.session, tenant_id=ctx.turn.tenant_id, replies=replies)
 
 
 @command("done", usage="done <action> [evidence]", summary="close an action, with a link or a note")
@@ -194,13 +199,10 @@ async def snooze_command(ctx: CommandContext, args: str) -> list[Reply]:
     until = await lifecycle.snooze_action(
         turn.session, actor=turn.person, found=found, when=when, now=turn.inbound.at, today=today
     )
-    return [
-        Reply(
-            f"😴 `{lifecycle.ref(found)}` snoozed until {until.isoformat()}.",
-            ReplyKind.INFO,
-            ephemeral=True,
-        )
-    ]
+    said = Reply(
+        f"😴 `{lifecycle.ref(found)}` snoozed until {until.isoformat()}.", ReplyKind.INFO, ephemeral=True
+    )
+    return await nudged(turn.session, tenant_id=turn.tenant_id, replies=[said])
 
 
 @command("reassign", usage="reassign <action> @person", summary="give an action to someone else")
@@ -251,4 +253,4 @@ async def reassign_command(ctx: CommandContext, args: str) -> list[Reply]:
                 case_number=found.case.number,
             )
         )
-    return replies
+    return await nudged(turn.session, tenant_id=turn.tenant_id, replies=replies)

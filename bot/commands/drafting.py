@@ -11,6 +11,7 @@ from bot.drafting.job import suggestion_item
 from bot.drafting.store import draft_reply, refresh_draft_md, suggestion_ref
 from bot.messages import Choice, Mention, Reply, ReplyKind
 from bot.parsing import ParseError, parse_due_date, parse_owner
+from bot.trackers.nudge import nudged
 from storage import suggestions as suggestion_rows
 from storage.models import Case, CaseStatus, SuggestionStatus
 
@@ -89,8 +90,10 @@ async def suggestion_command(ctx: CommandContext, args: str) -> list[Reply]:
     verb = verb.lower()
     if verb in {"accept", "drop"}:
         ref_text, rest = refs.split_first(rest)
-        if verb == "accept":
-            return await _accept(ctx, ref_text, rest)
+        if verb == "accept":  # a new action of a published case: its issue follows
+            return await nudged(
+                ctx.turn.session, tenant_id=ctx.turn.tenant_id, replies=await _accept(ctx, ref_text, rest)
+            )
         return await _drop(ctx, ref_text, rest)
     raise ParseError("Say `suggestion accept 12.S1 @owner <due>` or `suggestion drop 12.S1 [reason]`.")
 

@@ -68,6 +68,7 @@ class ActionRecord(_Strict):
     # Written by `export`, ignored on import (numbers are given again in order).
     number: int | None = None
     ref: str | None = None
+    issue: str | None = None  # its tracker issue in the exporting workspace (not another's)
 
     @field_validator("status", mode="before")
     @classmethod

@@ -70,4 +70,5 @@ def _item(action: ActionRow, *, today: dt.date, owner: str | None = None) -> Lis
         snoozed_until=action.snoozed_until,
         today=today,
         owner=owner,
+        issue_url=action.issue_url,
     )

@@ -67,6 +67,7 @@ class ActionRow(NamedTuple):
     description: str
     due_date: dt.date | None
     snoozed_until: dt.date | None
+    issue_url: str | None = None
 
     def awake_on(self, day: dt.date) -> bool:
         return awake(self.snoozed_until, day)
@@ -127,6 +128,7 @@ def _action_columns() -> list[Any]:
         a.description,
         a.due_date,
         a.snoozed_until,
+        a.issue_url,
     ]
 
 
@@ -182,6 +184,6 @@ async def overdue_actions(
         .order_by(a.case_id, a.due_date, a.number)
     )
     return [
-        OverdueRow(ActionRow(*row[:10]), row[10], row[11], row[12], row[13])
+        OverdueRow(ActionRow(*row[:11]), row[11], row[12], row[13], row[14])
         for row in await execute(session, query)
     ]
