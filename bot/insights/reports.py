@@ -13,7 +13,8 @@ from storage import history
 async def build_map(
     session: AsyncSession, *, tenant_id: int, area: str | None = None
 ) -> capability_map.CapabilityMap:
-    cases = await history.published_cases(session, tenant_id=tenant_id, area=area)
+    # Every area, even for one: an area's distinctive symptoms are measured against the others.
+    cases = await history.published_cases(session, tenant_id=tenant_id)
     return capability_map.build(cases, area=area)
 
 
@@ -22,4 +23,5 @@ async def build_ledger(
 ) -> ledger.Ledger:
     cases = await history.published_cases(session, tenant_id=tenant_id)
     actions = await history.actions_of_published_cases(session, tenant_id=tenant_id)
-    return ledger.compute(cases, actions, window=window, today=today)
+    responders = await history.responders_per_case(session, tenant_id=tenant_id)
+    return ledger.compute(cases, actions, window=window, today=today, responders=responders)
