@@ -438,6 +438,12 @@ def _phrase(phrase: str) -> tuple[str, ...]:
     return stems(phrase)
 
 
+@cache
+def _content_phrase(phrase: str) -> tuple[str, ...]:
+    """A phrase as a content-stem text holds it: "sign in" is found as "sign"."""
+    return tuple(content_stems(phrase)) or _phrase(phrase)
+
+
 def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     n = len(needle)
     if n == 0:
@@ -496,8 +502,9 @@ def _synonyms_of(word: str) -> tuple[str, ...]:
         if concept.kind in {"product", "symptom"} and any(_phrase(p) == typed for p in concept.phrases):
             # A symptom's multi-word phrases ("failure notification") would drag in their common
             # words; its single words are the synonyms.
-            found += [p for p in concept.phrases if concept.kind == "product" or len(_phrase(p)) == 1]
-    return tuple(dict.fromkeys(p for p in found if stems(p) != typed))
+            found += [p for p in concept.phrases if concept.kind == "product" or len(_content_phrase(p)) == 1]
+    # Same stems to us may differ to the database (its Porter stemmer): keep all but the word itself.
+    return tuple(dict.fromkeys(p for p in found if p != lowered))
 
 
 @cache
@@ -542,7 +549,7 @@ class Text:
 def mentions(idea: Idea, text: Text) -> bool:
     """Whether a text speaks of an idea: the word itself, or one of its phrases."""
     for phrase in (idea.word, *idea.phrases):
-        needle = _phrase(phrase)
+        needle = _content_phrase(phrase)
         if (
             needle
             and all(w in text.present for w in needle)
