@@ -6,7 +6,7 @@ from sqlalchemy import distinct, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, CaseStatus, PreventionAction, RawAnswer
+from storage.models import Case, CaseStatus, Person, PreventionAction, RawAnswer
 
 
 async def published_cases(session: AsyncSession, *, tenant_id: int, area: str | None = None) -> list[Case]:
@@ -38,3 +38,19 @@ async def responders_per_case(session: AsyncSession, *, tenant_id: int) -> dict[
         .group_by(col(RawAnswer.case_id))
     )
     return {int(case_id): int(count) for case_id, count in rows}
+
+
+async def find_person(session: AsyncSession, *, tenant_id: int, who: str) -> Person | None:
+    """A person of the tenant by platform id, else by display name (ignoring case)."""
+    exact = await session.exec(
+        select(Person).where(Person.tenant_id == tenant_id, Person.platform_user_id == who)
+    )
+    found = exact.first()
+    if found is not None:
+        return found
+    named = await session.exec(
+        select(Person)
+        .where(Person.tenant_id == tenant_id, func.lower(col(Person.display_name)) == who.lower())
+        .order_by(col(Person.id))
+    )
+    return named.first()

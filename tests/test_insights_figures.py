@@ -17,10 +17,12 @@ import pytest
 
 from bot.insights.ledger import Ledger, parse_window
 from bot.insights.ledger_report import markdown
-from bot.insights.reports import build_ledger
+from bot.insights.reports import build_ledger, build_person_ledger
 from bot.insights.similar import find_similar
+from bot.messages import ReplyKind
 from storage import repo
 from storage.db import Database
+from tests.conftest import Chat
 from tests.insight_cases import TODAY, action, at, load_history, timeline
 
 
@@ -181,3 +183,33 @@ async def test_terse_queries(db: Database, query: str, expected: list[str]) -> N
     assert got == expected
     if query.startswith(("aad", "gke", "pkt")):
         assert len(got) == 1  # the floor: the other cases share at most one idea
+
+
+async def test_a_persons_ledger(db: Database, chat: Chat) -> None:
+    """U_OPS owns every HISTORY action: A.1 on time, A.2 late, B.1 overdue, C.1 cancelled,
+    D.1 not due yet, E.1 on time; network's first closure (A.1, 08-25) has 1 incident before it."""
+    await load_history(db)
+    async with db.transaction() as session:
+        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        assert tenant.id is not None
+        found = await build_person_ledger(session, tenant_id=tenant.id, who="u_ops", today=TODAY)
+        nobody = await build_person_ledger(session, tenant_id=tenant.id, who="nobody", today=TODAY)
+    assert nobody is None
+    assert found is not None
+    assert (found.actions, found.due, found.on_time, found.overdue) == (5, 4, 2, 1)
+    assert found.cases_led == () and found.steps == 0
+    (network,) = found.areas
+    assert (network.area, network.pivot, network.before, network.after) == (
+        "network",
+        dt.date(2026, 8, 25),
+        1,
+        2,
+    )
+    assert not network.enough
+
+    (reply,) = await chat.command("ledger <@U_OPS|ops>")
+    assert reply.text.startswith("**u_ops's ledger** (as of ")
+    assert "- Prevention actions: 5 owned, 4 due so far, 2 closed on time (50%), 1 overdue" in reply.text
+    assert "**network** after their first closure (2026-08-25): not enough data yet" in reply.text
+    (refused,) = await chat.command("ledger <@U_NOBODY|zed>")
+    assert refused.kind == ReplyKind.ERROR and "@zed has no cases" in refused.text

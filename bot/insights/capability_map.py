@@ -325,8 +325,9 @@ def _entries(title: str, entries: Sequence[Entry]) -> list[str]:
 def _gap_lines(gaps: Sequence[Gap]) -> list[str]:
     if not gaps:
         return ["**Diagnosability gaps:** _none: every incident was detected by us within 30 min_"]
-    return ["**Diagnosability gaps** (detected by customers, or after more than 30 min):"] + [
-        "- " + ", ".join(f"#{g.number} {g.reason}" for g in gaps)
+    return [
+        "**Diagnosability gaps** (detected by customers, or after more than 30 min):",
+        "- " + ", ".join(f"#{g.number} {g.reason}" for g in gaps),
     ]
 
 

@@ -96,7 +96,8 @@ def has_cause(case: Case) -> bool:
 
 
 _CHANGE_OPERATION = re.compile(
-    r"triggering operation:.*\b(deploy|deployment|rollout|update|upgrade|change|configuration|migration|release)",
+    r"triggering operation:.*\b"
+    r"(deploy|deployment|rollout|update|upgrade|change|configuration|migration|release)",
     re.IGNORECASE,
 )
 
