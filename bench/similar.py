@@ -33,7 +33,7 @@ from pathlib import Path
 from adapters.console.insights import read_documents
 from bot.insights import cloud
 from bot.insights.importer import Candidate, import_cases
-from bot.insights.similar import CANDIDATES, above_floor, search_text
+from bot.insights.similar import above_floor, candidates
 from bot.insights.vocabulary import idea_groups
 from storage import repo
 from storage.db import Database, connect, migrate
@@ -191,9 +191,7 @@ async def lookup(db: Database, tenant: int, text: str, limit: int = 3, *, raw: b
             matches = await similar_cases(session, tenant_id=tenant, query=text, limit=limit)
         else:
             ideas = idea_groups(text)
-            found = await similar_cases(
-                session, tenant_id=tenant, query=search_text(ideas), limit=max(limit, CANDIDATES)
-            )
+            found = await candidates(session, tenant_id=tenant, ideas=ideas)
             matches = above_floor(ideas, found)[:limit]
         return [str(m.case.extra["import"]["id"]) for m in matches]
 

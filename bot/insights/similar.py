@@ -64,13 +64,31 @@ class SimilarCase:
         )
 
 
-def search_text(ideas: Sequence[Idea]) -> str:
+def search_text(ideas: Sequence[Idea], *, expand: bool = True) -> str:
     """What the database is asked: the typed words written out, then, for a terse query, their
     other names (a long text already says things several ways; synonyms would only blur it)."""
     typed = [w for idea in ideas for w in tokens(idea.word)]
-    if len(ideas) > TERSE:
+    if len(ideas) > TERSE or not expand:
         return " ".join(typed)
     return " ".join([*typed, *(p for idea in ideas for p in idea.phrases)])
+
+
+async def candidates(
+    session: AsyncSession, *, tenant_id: int, ideas: Sequence[Idea], exclude_case_id: int | None = None
+) -> list[Match]:
+    """The database's best matches for the words as written out, then (a terse query) for the
+    words with their synonyms: many synonyms can outweigh the words themselves in the ranking,
+    so both lists are kept, the first first."""
+    texts = [search_text(ideas, expand=False)]
+    if len(ideas) <= TERSE and (expanded := search_text(ideas)) != texts[0]:
+        texts.append(expanded)
+    found: dict[int, Match] = {}
+    for text in texts:
+        for match in await similar_cases(
+            session, tenant_id=tenant_id, query=text, limit=CANDIDATES, exclude_case_id=exclude_case_id
+        ):
+            found.setdefault(match.case.id or 0, match)
+    return list(found.values())
 
 
 def ideas_needed(count: int) -> int:
@@ -127,13 +145,7 @@ async def find_similar(
     ideas = idea_groups(text)
     if not ideas or limit < 1:
         return []
-    matches = await similar_cases(
-        session,
-        tenant_id=tenant_id,
-        query=search_text(ideas),
-        limit=max(limit, CANDIDATES),
-        exclude_case_id=exclude_case_id,
-    )
+    matches = await candidates(session, tenant_id=tenant_id, ideas=ideas, exclude_case_id=exclude_case_id)
     return [SimilarCase.of(m.case, m.score) for m in above_floor(ideas, matches)[:limit]]
 
 
