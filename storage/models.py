@@ -357,7 +357,7 @@ class MonthlyReport(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenants.id", index=True)
     month: str = Field(max_length=7)  # YYYY-MM, the month reported on
     conversation_key: str = Field(max_length=256)
-    status: str = Field(max_length=16)  # claimed | sent | failed | uncertain
+    status: str = Field(max_length=16)  # new | claimed | sent | failed (retried) | refused | uncertain
     claimed_at: dt.datetime
     sent_at: dt.datetime | None = None
     last_error: str | None = Field(default=None, sa_type=Text)

@@ -3,7 +3,8 @@
 From the 1st of a month (UTC), the clock's sweep sends each tenant the report of the month
 before: new cases, repeats, overdue actions by owner, the ledger's six-month trend, and its chart.
 Each (tenant, month) is claimed in `monthly_reports` before the send, so it goes once; a failed
-send is tried again on a later tick, an uncertain one never (it may have been posted). A month
+send is tried again on a later tick if the platform says it is worth it, an uncertain one never
+(it may have been posted). A month
 that ended before the channel was chosen is not reported. Time is an input: the sweep's `now`.
 """
 
@@ -122,7 +123,16 @@ async def _send(
     result = await poster.post_in_conversation(
         tenant=target.tenant, conversation_key=target.conversation_key, replies=replies
     )
-    status = "sent" if result.ok else "uncertain" if result.uncertain else "failed"
+    # A refusal that will not change (the platform cannot post there) is not retried every tick.
+    status = (
+        "sent"
+        if result.ok
+        else "uncertain"
+        if result.uncertain
+        else "failed"
+        if result.retryable
+        else "refused"
+    )
     async with db.transaction() as session:
         await reports.record(session, report_id=claimed, status=status, now=now, error=result.error)
     if status != "sent":
