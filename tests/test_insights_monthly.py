@@ -96,5 +96,10 @@ async def test_a_failed_send_is_retried_an_uncertain_one_never(db: Database, cha
         "uncertain"
     ]
     assert await monthly.sweep(db, {"console": unsure}, now=at("2027-01-01T01:00")) == []
+    cannot = RecordingPoster([SendResult(ok=False, error="cannot tell a thread from 'channel:C42'")])
+    assert [o.status for o in await monthly.sweep(db, {"console": cannot}, now=at("2027-02-01"))] == [
+        "refused"
+    ]
+    assert await monthly.sweep(db, {"console": cannot}, now=at("2027-02-01T01:00")) == []
     (off,) = await chat.command("report off", admin=True)
     assert off.text == "The monthly report is off."
