@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from adapters.trackers import clock as tracker_clock
 from bot.config import Settings
+from bot.insights import monthly
 from bot.notify import Notifier
 from bot.reminders.config import ReminderSettings
 from bot.reminders.sender import Clock
@@ -45,6 +46,19 @@ async def tick(
         return
     if report.lines:
         log.info("%s", report.describe())
+    await _monthly_reports(db, notifiers, now=clock())
+
+
+async def _monthly_reports(db: Database, notifiers: Mapping[str, Notifier], *, now: dt.datetime) -> None:
+    try:
+        outcomes = await monthly.sweep(db, notifiers, now=now)
+    except Exception:  # the clock's boundary, as for reminders
+        log.exception("monthly report sweep failed; the next tick will try again")
+        return
+    for outcome in outcomes:
+        log.info(
+            "monthly report %s for %s: %s %s", outcome.month, outcome.tenant, outcome.status, outcome.detail
+        )
 
 
 async def run(

@@ -34,6 +34,8 @@ from pathlib import Path
 from adapters.console.insights import read_documents
 from bot.insights import cloud
 from bot.insights.importer import Candidate, import_cases
+from bot.insights.similar import above_floor, candidates
+from bot.insights.vocabulary import idea_groups
 from storage import repo
 from storage.db import Database, connect, migrate
 from storage.search import similar_cases
@@ -86,6 +88,60 @@ THESAURUS = {
 }
 
 
+# Terse queries as responders type them in chat (lower case, abbreviations, no sentences), each
+# with the record(s) it is about: a pair means two reports of one event, either is right.
+TERSE = [
+    ("azure-20211116-1", "aad b2c auth errors australia"),
+    ("google-GCE-#15065", "gke cant create external lb"),
+    ("aws-6", "s3 down us-east-1"),
+    ("aws-4", "elb outage us-east"),
+    ("aws-5", "dynamodb errors us-east"),
+    ("aws-9", "ec2 dns resolution seoul"),
+    ("aws-13", "direct connect down tokyo"),
+    ("aws-8", "ec2 ebs tokyo outage"),
+    ("azure-20170603-1", "expressroute amsterdam down"),
+    ("azure-20181002-1", "er circuit pkt loss melbourne"),
+    ("azure-20210712-1", "afd cdn latency"),
+    ("azure-20210212-1", "cosmos conn errors west us"),
+    ("azure-20190925-1", "aks provisioning failures"),
+    ("azure-20190211-1", "aks east us cluster mgmt ops failing"),
+    ("azure-20181011-1", "app service 5xx east asia"),
+    ("azure-20200701-1", "sql db japan east"),
+    ("azure-20210226-1", "storage down japan east"),
+    ("azure-20191022-1", "portal sign in failing west europe"),
+    ("azure-20181119-1", "mfa outage"),
+    ("azure-20211027-1", "sms mfa not received"),
+    ("azure-20190708-1", "aad password change issues"),
+    ("google-BQ-12", "bq insert jobs failing us multi-region"),
+    ("google-CSQL-#17017", "cloud sql europe-west1"),
+    ("google-gcps-17001", "pubsub new conns high latency"),
+    ("google-GAE-#17007", "gae memcache down"),
+    ("google-GAE-#16003", "oauth token failures"),
+    ("google-GCE-#17007", "https lb 25% errors"),
+    ("google-GAE-#17006|google-GCE-#17008", "asia-northeast1 network loss"),
+    ("google-GAE-#17006|google-GCE-#17008", "tokyo lost network"),
+    ("gcd-17002", "datastore errors western europe"),
+    ("google-gcps-211019", "cloud monitoring query errors"),
+    ("azure-20161130-1", "traffic manager failures apac"),
+    ("azure-20170504-1", "vm conn issues japan east"),
+    ("azure-20180930-1", "korea south storage conn issues"),
+    ("azure-20200518-1", "central india multiple services down"),
+    ("google-GCE-#15057", "gce instance creation slow asia-east1"),
+    ("azure-20210811-1", "network down brazil southeast"),
+    ("azure-20170323-1", "aad service to service auth"),
+]
+# Queries about nothing in the corpus: the right answer is no answer.
+UNRELATED = [
+    "printer out of toner",
+    "coffee machine broken",
+    "payroll export wrong currency",
+    "jenkins flaky unit tests",
+    "wifi in the office slow",
+    "typo on the marketing homepage",
+    "android app crash on login button",
+    "invoice pdf wrong vat",
+]
+
 # Dates and clock times identify a report too easily: a responder describing symptoms omits them.
 _DATELIKE = re.compile(
     r"^(\d[\d:/.-]*(am|pm)?|utc|pst|pdt|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
@@ -131,25 +187,48 @@ async def tenant_id(db: Database, name: str) -> int:
         return tenant.id
 
 
-async def lookup(db: Database, tenant: int, text: str, limit: int = 3) -> list[str]:
+async def lookup(db: Database, tenant: int, text: str, limit: int = 3, *, raw: bool = False) -> list[str]:
+    """Record ids found for `text`: as the bot looks (vocabulary expansion, relevance floor), or
+    `raw`, the database's ranking of the words as typed (the baseline)."""
     async with db.transaction() as session:
-        matches = await similar_cases(session, tenant_id=tenant, query=text, limit=limit)
+        if raw:
+            matches = await similar_cases(session, tenant_id=tenant, query=text, limit=limit)
+        else:
+            ideas = idea_groups(text)
+            found = await candidates(session, tenant_id=tenant, ideas=ideas)
+            matches = above_floor(ideas, found)[:limit]
         return [str(m.case.extra["import"]["id"]) for m in matches]
 
 
 async def quality(db: Database, tenant: int, sets: dict[str, list[tuple[str, str]]]) -> None:
     for name, pairs in sets.items():
-        top1 = top3 = 0
-        reciprocal = 0.0
-        for wanted, text in pairs:
-            found = await lookup(db, tenant, text, limit=10)
-            top1 += bool(found[:1] == [wanted])
-            top3 += wanted in found[:3]
-            reciprocal += 1 / (found.index(wanted) + 1) if wanted in found else 0
-        n = len(pairs)
+        for raw in (True, False):
+            top1 = top3 = empty = 0
+            reciprocal = 0.0
+            for wanted, text in pairs:
+                found = await lookup(db, tenant, text, limit=10, raw=raw)
+                ids = [w if w.startswith("cloud:") else f"cloud:{w}" for w in wanted.split("|")]
+                ranks = [found.index(w) for w in ids if w in found]
+                best = min(ranks) if ranks else None
+                top1 += best == 0
+                top3 += best is not None and best < 3
+                reciprocal += 1 / (best + 1) if best is not None else 0
+                empty += not found
+            n = len(pairs)
+            how = "database only" if raw else "vocabulary + floor"
+            print(
+                f"  {name:34s} {how:18s} n={n:4d}  top-1 {top1 / n:6.1%}  top-3 {top3 / n:6.1%}  "
+                f"MRR@10 {reciprocal / n:.3f}  no answer {empty / n:5.1%}"
+            )
+
+
+async def unrelated(db: Database, tenant: int) -> None:
+    for raw in (True, False):
+        answered = [q for q in UNRELATED if await lookup(db, tenant, q, raw=raw)]
+        how = "database only" if raw else "vocabulary + floor"
         print(
-            f"  {name:34s} n={n:4d}  top-1 {top1 / n:6.1%}  top-3 {top3 / n:6.1%}  "
-            f"MRR@10 {reciprocal / n:.3f}"
+            f"  {'unrelated queries':34s} {how:18s} n={len(UNRELATED):4d}  answered anyway "
+            f"{len(answered) / len(UNRELATED):6.1%}" + (f" ({'; '.join(answered[:3])})" if answered else "")
         )
 
 
@@ -177,18 +256,20 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def latency(db: Database, tenant: int, texts: list[str]) -> None:
-    for text in texts[:20]:  # warm the caches first, as a running bot would be
-        await lookup(db, tenant, text)
-    timings = []
-    for text in texts:
-        start = time.perf_counter()
-        await lookup(db, tenant, text)
-        timings.append((time.perf_counter() - start) * 1000)
-    print(
-        f"  lookups={len(timings)}  p50 {percentile(timings, 50):.1f} ms  "
-        f"p95 {percentile(timings, 95):.1f} ms  "
-        f"p99 {percentile(timings, 99):.1f} ms  mean {statistics.mean(timings):.1f} ms"
-    )
+    for raw in (True, False):
+        for text in texts[:20]:  # warm the caches first, as a running bot would be
+            await lookup(db, tenant, text, raw=raw)
+        timings = []
+        for text in texts:
+            start = time.perf_counter()
+            await lookup(db, tenant, text, raw=raw)
+            timings.append((time.perf_counter() - start) * 1000)
+        how = "database only" if raw else "vocabulary + floor"
+        print(
+            f"  {how:18s} lookups={len(timings)}  p50 {percentile(timings, 50):.1f} ms  "
+            f"p95 {percentile(timings, 95):.1f} ms  "
+            f"p99 {percentile(timings, 99):.1f} ms  mean {statistics.mean(timings):.1f} ms"
+        )
 
 
 async def run(url: str, args: argparse.Namespace) -> None:
@@ -201,8 +282,10 @@ async def run(url: str, args: argparse.Namespace) -> None:
         print(f"imported {len(report.created)} corpus cases in {time.perf_counter() - started:.1f} s")
         corpus_tenant = await tenant_id(db, "corpus")
         sets = queries(base, rng)
+        sets["terse, as typed in chat"] = TERSE
         print("retrieval quality (the case a query was written from, among all corpus cases):")
         await quality(db, corpus_tenant, sets)
+        await unrelated(db, corpus_tenant)
 
         started = time.perf_counter()
         report = await import_cases(db, replicas(base, args.cases), platform="bench", tenant="scale", now=NOW)

@@ -449,3 +449,31 @@ class TrackerIssue(SQLModel, table=True):
     synced_owner_id: int | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
+class ReportChannel(SQLModel, table=True):
+    """Where a tenant's monthly report goes, as an admin chose (`report #channel monthly`)."""
+
+    __tablename__ = "report_channels"
+    __table_args__ = (UniqueConstraint("tenant_id", "cadence", name="uq_report_channel_cadence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    cadence: str = Field(max_length=16)  # "monthly"
+    conversation_key: str = Field(max_length=256)
+    chosen_by_id: int | None = Field(default=None, foreign_key="people.id")
+    chosen_at: dt.datetime
+
+
+class MonthlyReport(SQLModel, table=True):
+    """One monthly report of a tenant, claimed before it is sent: unique per (tenant, month)."""
+
+    __tablename__ = "monthly_reports"
+    __table_args__ = (UniqueConstraint("tenant_id", "month", name="uq_monthly_report_month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    month: str = Field(max_length=7)  # YYYY-MM, the month reported on
+    conversation_key: str = Field(max_length=256)
+    status: str = Field(max_length=16)  # new | claimed | sent | failed (retried) | refused | uncertain
+    claimed_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)

@@ -187,7 +187,7 @@ async def test_ledger_in_chat_with_chart_followup(db: Database, chat: Chat) -> N
     (reply,) = replies
     assert reply.text.startswith("**Value ledger** — monthly, 2026-08 to 2026-10")
     assert f"Repeats: 2 (#{n['C']} after #{n['A']}, #{n['D']} after #{n['B']})" in reply.text
-    assert "Detect 22 min (p90 40 min, +50% vs previous)" in reply.text
+    assert "Detect 22 min (p90 40 min, n=2, +50% vs previous)" in reply.text
     assert (
         "Actions due 2: 0 closed on time (0%), 1 overdue now · 1 closed, median 47.0 days to close"
         in reply.text

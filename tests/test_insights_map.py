@@ -29,24 +29,33 @@ async def test_network_area_in_detail(db: Database) -> None:
     a, c, e = n["A"], n["C"], n["E"]
     assert network.cases == (a, c, e)
     assert network.latest == "2026-10-10"
-    assert network.symptoms == (
-        Entry("502s from checkout", (a, c)),
-        Entry("NXDOMAIN for api.example.com", (e,)),  # one-offs: most recent case first
-        Entry("Latency alerts on the CDN", (c,)),
-        Entry("TLS handshake errors at the edge", (a,)),
-    )
+    # "502s from checkout" (A, C) is one meaning: 5xx; NXDOMAIN is DNS; TLS handshake *errors* is
+    # the error-rate concept. C's "Latency alerts" is latency, a symptom also seen in deploy (D).
+    assert network.symptoms[0] == Entry("HTTP 5xx responses", (a, c))
+    assert {x.text for x in network.symptoms} == {
+        "HTTP 5xx responses",
+        "DNS resolution failures",
+        "elevated error rate",
+    }
+    assert network.detection == (Entry("alert", (c,)), Entry("not recorded", (a, e)))
     assert network.first_checks == (
-        Entry("Checked the edge error dashboard", (a, c)),
-        Entry("dig against the authoritative servers", (e,)),
+        Entry("checked dashboards and metrics", (a, c), led_to_cause=2, median_mitigate=45.0),
+        Entry("checked DNS", (e,), led_to_cause=1, median_mitigate=45.0),
     )
-    assert network.revealing_steps == (
-        Entry("dig against the authoritative servers", (e,)),
-        Entry("LB logs showed the origin pool empty", (c,)),
-        Entry("openssl s_client showed the expired certificate", (a,)),
-    )
-    assert network.misleading_signals == (Entry("CPU alarm on the LB", (a, c)),)
-    assert network.wrong_leads == (Entry("Suspected the CDN", (a,)),)
-    assert [r.cases for r in network.root_causes] == [(e,), (c,), (a,)]
+    assert [x.text for x in network.revealing_steps] == [
+        "checked DNS",
+        "read the logs",
+        "checked certificates",
+    ]
+    # The CPU alarm misled twice, and cost 15 min once (C stated no cost).
+    assert network.misleading_signals == (Entry("high CPU, memory or resource use", (a, c), minutes=15.0),)
+    assert network.wrong_leads == (Entry("Suspected the CDN", (a,), minutes=20.0),)
+    assert [(r.text, r.cases) for r in network.root_causes] == [
+        ("configuration change", (e,)),
+        ("Health check path removed from the origin during a refactor", (c,)),
+        ("expired or wrong certificate", (a,)),
+    ]
+    assert network.gaps == ()
 
 
 async def test_overview_counts_every_area(db: Database) -> None:
@@ -61,14 +70,37 @@ def test_grouping_ignores_case_spacing_and_trailing_punctuation() -> None:
     assert grouped(pairs) == (Entry("Pool exhausted.", (1, 2)),)
 
 
+def test_grouping_by_meaning() -> None:
+    pairs = [
+        (1, "high latency"),
+        (2, "increased latency"),
+        (3, "Elevated latencies"),
+        (4, "HTTP 500-level response codes"),
+        (5, "502s from checkout"),
+        (6, "http 5xx error code"),
+        (7, "packet loss"),
+        (8, "network drop"),
+    ]
+    assert grouped(pairs) == (
+        Entry("HTTP 5xx responses", (4, 5, 6)),
+        Entry("high latency", (1, 2, 3)),
+        Entry("packet loss or dropped traffic", (7, 8)),
+        Entry("elevated error rate", (6,)),
+    )
+
+
 async def test_map_in_chat(db: Database, chat: Chat) -> None:
     n = await load_history(db)
     overview = await chat.command("map")
     assert overview[0].text.startswith("**Capability map** — 6 published case(s).")
-    assert "- **network**: 3 case(s), latest 2026-10-10; symptoms: 502s from checkout (2)" in overview[0].text
+    assert "- **network**: 3 case(s), latest 2026-10-10; symptoms: HTTP 5xx responses (2)" in overview[0].text
+    assert "- **deploy/config**: 1 case(s)" in overview[0].text
+    assert "gaps: 0 found by customers, 1 slow to detect" in overview[0].text  # D: 40 min to detect
     detail = await chat.command("map net")  # aliases work
-    assert f"- CPU alarm on the LB — 2 case(s): #{n['C']}, #{n['A']}" in detail[0].text
-    assert "**Wrong leads:**\n- Suspected the CDN" in detail[0].text
+    assert (
+        f"- high CPU, memory or resource use — 15 min lost, 2 case(s): #{n['C']}, #{n['A']}" in detail[0].text
+    )
+    assert "**Wrong leads (by time lost):**\n- Suspected the CDN — 20 min lost" in detail[0].text
     empty = await chat.command("map security")
     assert empty[0].text == "**security**: no published cases yet."
     wrong = await chat.command("map plumbing")
@@ -82,7 +114,13 @@ def test_cli_map_json(
     found = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     (storage,) = found["areas"]
     assert storage["area"] == "storage" and storage["cases"] == [1, 3]
+    # "Checked pool metrics" and "Checked replication lag graphs" mean the same: metrics.
     assert storage["first_checks"] == [
-        {"text": "Checked pool metrics", "count": 1, "cases": [3]},
-        {"text": "Checked replication lag graphs", "count": 1, "cases": [1]},
+        {
+            "text": "checked dashboards and metrics",
+            "count": 2,
+            "cases": [1, 3],
+            "led_to_cause": 2,
+            "median_mitigate_min": 75.0,
+        }
     ]

@@ -71,6 +71,9 @@ def add_commands(sub: Any) -> None:
     ledger.add_argument("--chart", metavar="FILE", help="write the trends chart as PNG")
     ledger.add_argument("--json", action="store_true", help="print JSON instead of text")
     ledger.add_argument("--today", metavar="YYYY-MM-DD", help="as-of date (default: today, UTC)")
+    ledger.add_argument(
+        "--person", metavar="NAME", help="one person's ledger (platform user id or display name)"
+    )
     tenant_options(ledger)
     ledger.set_defaults(handler=_runner(run_ledger))
 
@@ -204,6 +207,8 @@ async def run_ledger(db: Database, args: argparse.Namespace) -> int:
     except (ParseError, ValueError) as error:
         print(f"casebook ledger: {error}", file=sys.stderr)
         return 2
+    if args.person:
+        return await _run_person_ledger(db, args, today)
     async with db.transaction() as session:
         built = await build_ledger(
             session, tenant_id=await _tenant_id(session, args), window=window, today=today
@@ -225,3 +230,19 @@ async def run_ledger(db: Database, args: argparse.Namespace) -> int:
 def plain(markdown: str) -> str:
     """Chat Markdown for a terminal: no bold markers or headings."""
     return re.sub(r"^#+\s*", "", markdown.replace("**", ""), flags=re.MULTILINE)
+
+
+async def _run_person_ledger(db: Database, args: argparse.Namespace, today: dt.date) -> int:
+    from bot.insights import person
+    from bot.insights.reports import build_person_ledger
+
+    who = str(args.person).lstrip("@")
+    async with db.transaction() as session:
+        found = await build_person_ledger(
+            session, tenant_id=await _tenant_id(session, args), who=who, today=today
+        )
+    if found is None:
+        print(f"casebook ledger: nobody called {who!r} has cases, steps or actions here.", file=sys.stderr)
+        return 2
+    print(plain(person.markdown(found)))
+    return 0

@@ -8,16 +8,17 @@ import re
 
 from bot.commands import CommandContext, command, find_case
 from bot.config import Settings
-from bot.insights import chart, ledger_report
+from bot.insights import chart, ledger_report, monthly
+from bot.insights import person as person_ledger
 from bot.insights.capability_map import render as render_map
 from bot.insights.ledger import parse_window
-from bot.insights.reports import build_ledger, build_map
+from bot.insights.reports import build_ledger, build_map, build_person_ledger
 from bot.insights.similar import clip, find_similar, query_of, similar_reply
 from bot.jobs import job
 from bot.messages import Attachment, Reply, ReplyKind
-from bot.parsing import ParseError, parse_area
+from bot.parsing import MENTION_RE, ParseError, parse_area
 from bot.store import draft_from_rows
-from storage import repo
+from storage import repo, reports
 from storage.db import Database
 
 _CASE_ONLY = re.compile(r"^(?:case\s*)?#\d{1,9}$", re.IGNORECASE)
@@ -59,12 +60,14 @@ async def map_command(ctx: CommandContext, args: str) -> list[Reply]:
 
 @command(
     "ledger",
-    usage="ledger [month|quarter] [YYYY-MM|YYYY-Qn] [N] [csv]",
+    usage="ledger [month|quarter] [YYYY-MM|YYYY-Qn] [N] [csv] | ledger @person",
     summary="the value ledger: detection and resolution times, repeats, follow-through, with a chart",
 )
 async def ledger_command(ctx: CommandContext, args: str) -> list[Reply]:
     turn = ctx.turn
     today = turn.inbound.at.astimezone(dt.UTC).date()
+    if mention := MENTION_RE.search(args):
+        return await _person_ledger(ctx, mention.group(1), mention.group(2), today)
     words = args.split()
     with_csv = "csv" in (w.lower() for w in words)
     window_text = " ".join(w for w in words if w.lower() != "csv")
@@ -81,6 +84,60 @@ async def ledger_command(ctx: CommandContext, args: str) -> list[Reply]:
             ReplyKind.INFO,
             attachment=attachment,
             followup=f"ledger-chart:{today.isoformat()} {window_text}".strip(),
+        )
+    ]
+
+
+async def _person_ledger(ctx: CommandContext, user_id: str, label: str | None, today: dt.date) -> list[Reply]:
+    turn = ctx.turn
+    name = next(
+        (m.display_name for m in turn.inbound.mentions if m.user_id == user_id and m.display_name), label
+    )
+    found = await build_person_ledger(turn.session, tenant_id=turn.tenant_id, who=user_id, today=today)
+    if found is None:
+        raise ParseError(f"@{name or user_id} has no cases, steps or actions in this casebook yet.")
+    return [Reply(person_ledger.markdown(found), ReplyKind.INFO)]
+
+
+_CHANNEL = re.compile(r"^(?:<#([A-Za-z0-9_.:@-]+)(?:\|([^>]*))?>|#([\w.-]+)|(here))$", re.IGNORECASE)
+
+
+@command(
+    "report",
+    usage="report #channel monthly | report here monthly | report off",
+    summary="post the monthly report (cases, repeats, overdue actions, the ledger, its chart) "
+    "to a channel (admins)",
+)
+async def report_command(ctx: CommandContext, args: str) -> list[Reply]:
+    turn = ctx.turn
+    if not turn.person.is_admin:
+        raise ParseError("Only a workspace admin can choose where the monthly report goes.")
+    words = args.split()
+    if [w.lower() for w in words] == ["off"]:
+        stopped = await reports.stop_reports(turn.session, tenant_id=turn.tenant_id)
+        return [
+            Reply(
+                "The monthly report is off." if stopped else "No monthly report was set up.", ReplyKind.INFO
+            )
+        ]
+    match = _CHANNEL.match(words[0]) if len(words) == 2 and words[1].lower() == "monthly" else None
+    if match is None:
+        raise ParseError(
+            "Say where and how often: `report #incidents monthly`, `report here monthly` or `report off`."
+        )
+    channel_id, shown, name, here = match.groups()
+    key = turn.inbound.conversation_key if here else f"channel:{channel_id or name}"
+    now = turn.inbound.at
+    await reports.choose_channel(
+        turn.session, tenant_id=turn.tenant_id, conversation_key=key, person_id=turn.person.id, now=now
+    )
+    first = monthly.reported_month(now + dt.timedelta(days=32 - now.day))
+    where = "here" if here else f"#{shown or name or channel_id}"
+    return [
+        Reply(
+            f"The monthly report will be posted {where}: the first, on {first.end.isoformat()}, "
+            f"covers {first.label}.",
+            ReplyKind.INFO,
         )
     ]
 

@@ -82,10 +82,11 @@ def _times_panel(axes: Any, ledger: Ledger, x: list[int]) -> None:
     plotted, highest = False, 0.0
     for measure in MEASURES:
         name, colour, marker = MEASURE_STYLE[measure]
-        hours = [
-            t.median / 60 if (t := f.timings[measure]).median is not None else float("nan")
-            for f in ledger.periods
-        ]
+        hours = _hours(ledger, measure)
+        if measure == "mitigate" and _same(hours, _hours(ledger, "resolve")):
+            name = "to mitigate (= to resolve)"
+        if measure == "resolve" and _same(hours, _hours(ledger, "mitigate")):
+            continue  # the same line twice would hide one under the other
         if any(h == h for h in hours):  # NaN != NaN: at least one real value
             axes.plot(x, hours, marker=marker, color=colour, label=name, linewidth=2)
             plotted, highest = True, max([highest, *(h for h in hours if h == h)])
@@ -98,13 +99,26 @@ def _times_panel(axes: Any, ledger: Ledger, x: list[int]) -> None:
         _empty(axes, "no timed incidents in this window")
 
 
+def _hours(ledger: Ledger, measure: str) -> list[float]:
+    return [
+        t.median / 60 if (t := f.timings[measure]).median is not None else float("nan")
+        for f in ledger.periods
+    ]
+
+
+def _same(a: list[float], b: list[float]) -> bool:
+    return all((p != p and q != q) or p == q for p, q in zip(a, b, strict=True))
+
+
 def _repeats_panel(axes: Any, ledger: Ledger, x: list[int]) -> None:
-    totals = [len(f.incidents) for f in ledger.periods]
+    # Incidents are in the severity panel already: this one shows what kind of incidents they were.
+    changes = [len(f.change_failures) for f in ledger.periods]
     repeated = [len(f.repeats) for f in ledger.periods]
+    totals = [len(f.incidents) for f in ledger.periods]
     width = 0.4
-    axes.bar([i - width / 2 for i in x], totals, width, color="#bababa", label="incidents")
+    axes.bar([i - width / 2 for i in x], changes, width, color="#4575b4", label="set off by a change")
     axes.bar([i + width / 2 for i in x], repeated, width, color="#b2182b", label="repeats (within 90 days)")
-    axes.set_title("Repeat incidents")
+    axes.set_title("Change failures and repeat incidents")
     axes.set_ylabel("incidents")
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.legend(loc="upper left", fontsize=9, frameon=False)

@@ -12,7 +12,16 @@ Definitions (the README repeats them for readers of the report):
   on time (done on or before the due date); median days to close (actions closed in the period,
   from creation to closure); overdue now (due in the period, still open, due date passed).
 - Before/after, per area with at least one closed action: the first closure splits the area's
-  history; incidents per 30 days, repeats and median time to resolve on each side.
+  history; incidents per 30 days, repeats and median time to resolve on each side. Compared
+  only with at least MIN_SIDE_INCIDENTS incidents and MIN_SIDE_DAYS days on each side; otherwise
+  the sample sizes are shown with "not enough data yet".
+- Change failure, per period: incidents set off by a deploy or a configuration change (the
+  deploy/config area, a triggering operation that is a change, or a change as the root cause).
+- Cost of misjudgment, per period and area: the minutes wrong hypotheses and misleading signals
+  cost, as stated with them ("cost: 15 min"); misjudgments without a stated cost are counted apart.
+- On-call burden, per period: responder-hours per incident, the responders who answered the
+  interview (or gave a diagnostic step) times the hours from detection (else start) to
+  resolution (else mitigation); incidents without both are left out and counted.
 """
 
 from __future__ import annotations
@@ -22,8 +31,9 @@ import math
 import re
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.insights import meaning
 from bot.parsing import ParseError
 from bot.parsing.errors import short
 from storage.models import Case, PreventionAction
@@ -34,6 +44,8 @@ ROOT_SIMILARITY = 0.5
 MIN_ROOT_WORDS = 3
 SEVERITY_KEYS = ("SEV1", "SEV2", "SEV3", "SEV4", "unset")
 MEASURES = ("detect", "mitigate", "resolve")
+MIN_SIDE_INCIDENTS = 5
+MIN_SIDE_DAYS = 90
 
 
 # --- inputs ------------------------------------------------------------------------------------------
@@ -48,9 +60,13 @@ class Incident:
     services: frozenset[str]
     root_words: frozenset[str]
     minutes: dict[str, float | None]
+    change: bool = False  # set off by a deploy or configuration change
+    misjudgment_minutes: float = 0.0
+    misjudgments_uncosted: int = 0
+    responder_hours: float | None = None
 
     @classmethod
-    def of(cls, case: Case) -> Incident | None:
+    def of(cls, case: Case, responders: int = 0) -> Incident | None:
         when = case.started_at or case.detected_at or case.published_at
         if when is None:
             return None
@@ -60,6 +76,7 @@ class Incident:
                 return None
             return (end - case.started_at).total_seconds() / 60
 
+        costs = [meaning.cost_minutes(m.get("cost")) for m in case.misjudgments or ()]
         return cls(
             number=case.number,
             started=when,
@@ -72,7 +89,21 @@ class Incident:
                 "mitigate": minutes(case.mitigated_at),
                 "resolve": minutes(case.resolved_at),
             },
+            change=meaning.change_triggered(case),
+            misjudgment_minutes=sum(c for c in costs if c is not None),
+            misjudgments_uncosted=sum(1 for c in costs if c is None),
+            responder_hours=_responder_hours(case, responders),
         )
+
+
+def _responder_hours(case: Case, responders: int) -> float | None:
+    named = {str(s.get("by")) for s in case.diagnostic_path or () if s.get("by")}
+    people = max(responders, len(named))
+    begin = case.detected_at or case.started_at
+    end = case.resolved_at or case.mitigated_at
+    if not people or begin is None or end is None:
+        return None
+    return people * (end - begin).total_seconds() / 3600
 
 
 @dataclass(frozen=True)
@@ -248,6 +279,34 @@ class PeriodFigures:
     timings: dict[str, Timing]
     repeats: dict[int, int]  # repeat case -> the earlier case
     follow_through: FollowThrough
+    change_failures: tuple[int, ...] = ()  # incidents set off by a deploy or configuration change
+    misjudgment_minutes: dict[str, float] = field(default_factory=dict)  # by area, stated costs only
+    misjudgments_uncosted: int = 0
+    burden: Burden | None = None
+
+
+@dataclass(frozen=True)
+class Burden:
+    """On-call burden of a period: responder-hours per incident (incidents with responders and times)."""
+
+    mean_hours: float
+    p90_hours: float
+    total_hours: float
+    incidents: int
+    unknown: int  # incidents of the period left out
+
+    @classmethod
+    def of(cls, incidents: Sequence[Incident]) -> Burden | None:
+        hours = [i.responder_hours for i in incidents if i.responder_hours is not None]
+        if not hours:
+            return None
+        return cls(
+            mean_hours=sum(hours) / len(hours),
+            p90_hours=p90(hours) or 0.0,
+            total_hours=sum(hours),
+            incidents=len(hours),
+            unknown=len(incidents) - len(hours),
+        )
 
 
 @dataclass(frozen=True)
@@ -263,6 +322,16 @@ class BeforeAfter:
     after_repeats: int
     before_median_resolve: float | None
     after_median_resolve: float | None
+    before_days: float = 0.0
+    after_days: float = 0.0
+
+    @property
+    def enough(self) -> bool:
+        """Both sides have the incidents and the time a comparison needs."""
+        return (
+            min(self.before_incidents, self.after_incidents) >= MIN_SIDE_INCIDENTS
+            and min(self.before_days, self.after_days) >= MIN_SIDE_DAYS
+        )
 
 
 @dataclass(frozen=True)
@@ -339,9 +408,19 @@ def _before_after(
                 after_repeats=sum(1 for i in after if i.number in repeats),
                 before_median_resolve=ttr(before),
                 after_median_resolve=ttr(after),
+                before_days=span_before,
+                after_days=span_after,
             )
         )
     return tuple(results)
+
+
+def _misjudgment_minutes(incidents: Sequence[Incident]) -> dict[str, float]:
+    by_area: dict[str, float] = {}
+    for incident in incidents:
+        if incident.misjudgment_minutes:
+            by_area[incident.area] = by_area.get(incident.area, 0.0) + incident.misjudgment_minutes
+    return dict(sorted(by_area.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def compute(
@@ -350,8 +429,11 @@ def compute(
     *,
     window: Window,
     today: dt.date,
+    responders: dict[int, int] | None = None,
 ) -> Ledger:
-    incidents = [i for c in cases if (i := Incident.of(c)) is not None]
+    """`responders`: {case id: people who answered its interview}."""
+    known = responders or {}
+    incidents = [i for c in cases if (i := Incident.of(c, known.get(c.id or 0, 0))) is not None]
     area_of = {c.number: c.area or "unset" for c in cases}
     facts = [ActionFact.of(number, area_of.get(number, "unset"), a) for number, a in actions]
     repeats = repeats_of(incidents)
@@ -369,6 +451,10 @@ def compute(
                 timings=_timings(now, earlier),
                 repeats={i.number: repeats[i.number] for i in now if i.number in repeats},
                 follow_through=_follow_through(period, facts, today),
+                change_failures=tuple(sorted(i.number for i in now if i.change)),
+                misjudgment_minutes=_misjudgment_minutes(now),
+                misjudgments_uncosted=sum(i.misjudgments_uncosted for i in now),
+                burden=Burden.of(now),
             )
         )
     overdue = sum(1 for a in facts if a.status == "open" and a.due is not None and a.due < today)

@@ -8,7 +8,16 @@ import io
 from typing import Any
 
 from bot.insights.capability_map import label
-from bot.insights.ledger import MEASURES, SEVERITY_KEYS, BeforeAfter, Ledger, PeriodFigures, Timing
+from bot.insights.ledger import (
+    MEASURES,
+    MIN_SIDE_DAYS,
+    MIN_SIDE_INCIDENTS,
+    SEVERITY_KEYS,
+    BeforeAfter,
+    Ledger,
+    PeriodFigures,
+    Timing,
+)
 from bot.parsing import AREAS, format_duration
 
 SHOWN_REPEATS = 8  # pairs listed per period; `--json` lists them all
@@ -29,7 +38,44 @@ def _timing(name: str, timing: Timing) -> str:
     if timing.median is None:
         return f"{name} —"
     trend = f", {percent(timing.trend)} vs previous" if timing.trend is not None else ""
-    return f"{name} {minutes(timing.median)} (p90 {minutes(timing.p90)}{trend})"
+    return f"{name} {minutes(timing.median)} (p90 {minutes(timing.p90)}, n={timing.count}{trend})"
+
+
+def same_series(a: Timing, b: Timing) -> bool:
+    return (a.median, a.p90, a.count) == (b.median, b.p90, b.count)
+
+
+def _timings(figures: PeriodFigures) -> str:
+    """Detect, mitigate, resolve; mitigate and resolve once when they are the same figures."""
+    t = figures.timings
+    if t["mitigate"].median is not None and same_series(t["mitigate"], t["resolve"]):
+        return " · ".join([_timing("Detect", t["detect"]), _timing("Mitigate = resolve", t["resolve"])])
+    return " · ".join(_timing(MEASURE_NAMES[m], t[m]) for m in MEASURES)
+
+
+def _costs(figures: PeriodFigures) -> str | None:
+    lost = figures.misjudgment_minutes
+    if not lost and not figures.misjudgments_uncosted:
+        return None
+    by_area = ", ".join(f"{label(a)} {minutes(m)}" for a, m in lost.items())
+    total = sum(lost.values())
+    text = f"  Misjudgment cost: {minutes(total) if lost else 'none stated'}" + (
+        f" ({by_area})" if lost else ""
+    )
+    if figures.misjudgments_uncosted:
+        text += f"; {figures.misjudgments_uncosted} without a stated cost"
+    return text
+
+
+def _burden(figures: PeriodFigures) -> str | None:
+    burden = figures.burden
+    if burden is None:
+        return None
+    unknown = f"; {burden.unknown} without responders or times" if burden.unknown else ""
+    return (
+        f"  On-call burden: {burden.mean_hours:.1f} responder-hours per incident "
+        f"(p90 {burden.p90_hours:.1f}, total {burden.total_hours:.1f}, n={burden.incidents}{unknown})"
+    )
 
 
 def _period_lines(figures: PeriodFigures) -> list[str]:
@@ -38,7 +84,13 @@ def _period_lines(figures: PeriodFigures) -> list[str]:
         severities = ", ".join(f"{k} {v}" for k, v in figures.by_severity.items())
         areas = ", ".join(f"{label(k)} {v}" for k, v in figures.by_area.items())
         lines = [head + f"{len(figures.incidents)} incident(s): {severities} · {areas}"]
-        lines.append("  " + " · ".join(_timing(MEASURE_NAMES[m], figures.timings[m]) for m in MEASURES))
+        lines.append("  " + _timings(figures))
+        changes = len(figures.change_failures)
+        lines.append(
+            f"  Change failures: {changes} of {len(figures.incidents)} "
+            f"({changes / len(figures.incidents):.0%}) set off by a deploy or config change"
+        )
+        lines += [line for line in (_costs(figures), _burden(figures)) if line]
         if figures.repeats:
             pairs = [f"#{a} after #{b}" for a, b in sorted(figures.repeats.items())]
             shown = ", ".join(pairs[:SHOWN_REPEATS]) + (
@@ -67,6 +119,12 @@ def _before_after(item: BeforeAfter) -> str:
     def rate(value: float | None) -> str:
         return f"{value:.2f}" if value is not None else "—"
 
+    if not item.enough:
+        return (
+            f"- **{label(item.area)}** (first of {item.closed_actions} action(s) closed "
+            f"{item.pivot.isoformat()}): not enough data yet — before {item.before_incidents} incident(s) "
+            f"over {item.before_days:.0f} days, after {item.after_incidents} over {item.after_days:.0f} days"
+        )
     return (
         f"- **{label(item.area)}** (first of {item.closed_actions} action(s) closed "
         f"{item.pivot.isoformat()}): "
@@ -90,7 +148,10 @@ def markdown(ledger: Ledger) -> str:
     for figures in ledger.periods:
         lines += _period_lines(figures)
     if ledger.before_after:
-        lines.append("\n**Before and after closing prevention actions**")
+        lines.append(
+            "\n**Before and after closing prevention actions** (compared with at least "
+            f"{MIN_SIDE_INCIDENTS} incidents and {MIN_SIDE_DAYS} days on each side)"
+        )
         lines += [_before_after(item) for item in ledger.before_after]
     lines.append(f"\n**Overdue now:** {ledger.overdue_now} action(s) past their due date.")
     return "\n".join(lines)
@@ -120,6 +181,9 @@ def csv_columns() -> list[str]:
         "actions_closed",
         "median_days_to_close",
         "overdue_now",
+        "change_failures",
+        "misjudgment_min",
+        "responder_hours_per_incident",
     ]
     return columns
 
@@ -146,6 +210,9 @@ def csv_rows(ledger: Ledger) -> list[dict[str, Any]]:
             "actions_closed": follow.closed_in_period,
             "median_days_to_close": _number(follow.median_days_to_close),
             "overdue_now": follow.overdue_now,
+            "change_failures": len(figures.change_failures),
+            "misjudgment_min": _number(sum(figures.misjudgment_minutes.values()) or None),
+            "responder_hours_per_incident": _number(figures.burden.mean_hours if figures.burden else None),
         }
         for measure in MEASURES:
             timing = figures.timings[measure]
@@ -185,6 +252,8 @@ def as_json(ledger: Ledger) -> dict[str, Any]:
                 "per_30_days": [b.before_per_30_days, b.after_per_30_days],
                 "repeats": [b.before_repeats, b.after_repeats],
                 "median_resolve_min": [b.before_median_resolve, b.after_median_resolve],
+                "days": [b.before_days, b.after_days],
+                "enough_data": b.enough,
             }
             for b in ledger.before_after
         ],

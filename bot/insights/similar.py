@@ -1,12 +1,18 @@
 """Similar past cases: what was seen, how it was first diagnosed, what the cause was.
 
-The ranking is the database's (storage.search); this module turns matches into what a
-responder reads: in chat, on the command line, and as JSON.
+The ranking is the database's (storage.search). This module prepares the query and judges the
+answers: a terse query ("aad auth failing in asia") is written out with the shared vocabulary
+(abbreviations, synonyms, the places a continent stands for), and a relevance floor drops the
+matches that speak of too few of the query's ideas, so an unrelated case is never offered just
+because it was the best of a bad lot. Then matches become what a responder reads: in chat, on
+the command line, and as JSON.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,15 +20,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.case import CaseDraft
+from bot.insights.vocabulary import Idea, Text, content_stems, idea_groups, mentions, tokens
 from bot.interview import ORDER
 from bot.messages import Choice, ListItem, Reply, ReplyKind
 from bot.parsing import AREA_LABELS
 from storage.models import Case
-from storage.search import similar_cases
+from storage.search import Match, similar_cases
 
 log = logging.getLogger(__name__)
 
 FIRST_STEPS = 3
+CANDIDATES = 10  # ranked by the database, then judged by the floor
+FLOOR_SHARE = 0.2  # a long query: a match must speak of a fifth of its ideas
+ROOT_CAUSE_CHARS = 600  # the floor reads the start of a long root cause: where it names the fault
+TERSE = 6  # ideas: at most this many is a query typed in chat
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,75 @@ class SimilarCase:
         )
 
 
+def search_text(ideas: Sequence[Idea], *, expand: bool = True) -> str:
+    """What the database is asked: the typed words written out, then, for a terse query, their
+    other names (a long text already says things several ways; synonyms would only blur it)."""
+    typed = [w for idea in ideas for w in tokens(idea.word)]
+    if len(ideas) > TERSE or not expand:
+        return " ".join(typed)
+    return " ".join([*typed, *(p for idea in ideas for p in idea.phrases)])
+
+
+async def candidates(
+    session: AsyncSession, *, tenant_id: int, ideas: Sequence[Idea], exclude_case_id: int | None = None
+) -> list[Match]:
+    """The database's best matches for the words as written out, then (a terse query) for the
+    words with their synonyms: many synonyms can outweigh the words themselves in the ranking,
+    so both lists are kept, the first first."""
+    texts = [search_text(ideas, expand=False)]
+    if len(ideas) <= TERSE and (expanded := search_text(ideas)) != texts[0]:
+        texts.append(expanded)
+    found: dict[int, Match] = {}
+    for text in texts:
+        for match in await similar_cases(
+            session, tenant_id=tenant_id, query=text, limit=CANDIDATES, exclude_case_id=exclude_case_id
+        ):
+            found.setdefault(match.case.id or 0, match)
+    return list(found.values())
+
+
+def ideas_needed(count: int) -> int:
+    """How many of a query's ideas a case must speak of: all of one, two of a terse query,
+    a fifth of a long one (a whole case's symptoms)."""
+    if count <= 1:
+        return count
+    return max(2, math.ceil(FLOOR_SHARE * count)) if count > 6 else 2
+
+
+def case_text(case: Case) -> Text:
+    texts = [
+        case.title or "",
+        *(case.symptoms or ()),
+        *(case.services or ()),
+        *(str(m.get("text", "")) for m in case.misjudgments or ()),
+        *(str(s.get("text", "")) for s in (case.diagnostic_path or ())[:FIRST_STEPS]),
+        (case.root_cause or "")[:ROOT_CAUSE_CHARS],
+    ]
+    return Text.of(content_stems(" ".join(texts)))
+
+
+def above_floor(ideas: Sequence[Idea], matches: Sequence[Match]) -> list[Match]:
+    """The relevance floor: the matches that speak of enough of the query's ideas.
+
+    A terse query's specific ideas (what and where, not just "failing") must be met twice when
+    it has two or more of them. Terse queries are re-ranked by the ideas met, then the database's
+    rank; long ones keep the database's order (its weighting of rare words knows more).
+    """
+    needed = ideas_needed(len(ideas))
+    specific = [i for i in ideas if not i.generic]
+    needed_specific = min(2, len(specific)) if len(ideas) <= TERSE else min(1, len(specific))
+    kept: list[tuple[int, int, int, Match]] = []
+    for rank, match in enumerate(matches):
+        words = case_text(match.case)
+        met = [i for i in ideas if mentions(i, words)]
+        met_specific = sum(1 for i in met if not i.generic)
+        if len(met) >= needed and met_specific >= needed_specific:
+            kept.append((-met_specific, -len(met), rank, match))
+    if len(ideas) <= TERSE:
+        kept.sort(key=lambda k: k[:3])
+    return [k[3] for k in kept]
+
+
 async def find_similar(
     session: AsyncSession,
     *,
@@ -61,10 +141,12 @@ async def find_similar(
     limit: int = 3,
     exclude_case_id: int | None = None,
 ) -> list[SimilarCase]:
-    matches = await similar_cases(
-        session, tenant_id=tenant_id, query=text, limit=limit, exclude_case_id=exclude_case_id
-    )
-    return [SimilarCase.of(m.case, m.score) for m in matches]
+    """Up to `limit` published cases like `text`, best first; none rather than unrelated ones."""
+    ideas = idea_groups(text)
+    if not ideas or limit < 1:
+        return []
+    matches = await candidates(session, tenant_id=tenant_id, ideas=ideas, exclude_case_id=exclude_case_id)
+    return [SimilarCase.of(m.case, m.score) for m in above_floor(ideas, matches)[:limit]]
 
 
 def query_of(draft: CaseDraft) -> str:
