@@ -202,7 +202,7 @@ class InboxWriter:
 
     def __init__(self, *, platform: str, db: Database, gate: Gate) -> None:
         self.platform = platform
-        self.commits = GroupCommit(db=db, gate=gate, urgent=db.dialect == "sqlite")
+        self.commits = GroupCommit(db=db, gate=gate, urgent=True)
 
     async def write(self, received: Received) -> int | None:
         """The new row's id once committed, or None for an event already in."""
