@@ -16,8 +16,12 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from adapters.gate import Gate, GroupCommit
 from bot.config import Settings
 from bot.messages import Reply
 from bot.outbox import run_job
@@ -59,9 +63,13 @@ class Conveyor:
     send: Send
     after: After
     clock: Clock = wall_clock
+    gate: Gate | None = None  # shared with the inbox writer; one of the database's own by default
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
+        # Claims and settlements of every conversation share commits.
+        self.gate = self.gate or Gate.for_database(self.db)
+        self.ledger = GroupCommit(db=self.db, gate=self.gate, urgent=False)
         self._running: set[tuple[str, str]] = set()
         self._again: set[tuple[str, str]] = set()
         # Listeners that show a row's replies themselves when they come in time (a modal's
@@ -132,10 +140,9 @@ class Conveyor:
             self.tally.applied += 1
             take = self.early.pop(entry.id, None)
             if take is not None and take(replies):
-                async with self.db.transaction() as session:
-                    await outbox.settle_replies_of(
-                        session, inbox_id=entry.id, at=self.clock(), outcome="shown"
-                    )
+                await self.ledger.run(
+                    partial(outbox.settle_replies_of, inbox_id=entry.id, at=self.clock(), outcome="shown")
+                )
             return replies
         return None
 
@@ -144,28 +151,28 @@ class Conveyor:
             rows = await outbox.unsettled(
                 session, platform=self.platform, tenant=place[0], key=place[1], kind=outbox.REPLY
             )
-        settling: tuple[int, str] | None = None  # settled in the commit that claims the next row
+        settling: list[asyncio.Future[None]] = []
         for row in rows:
             assert row.id is not None
-            async with self.db.transaction() as session:
-                if settling is not None:
-                    await outbox.settle(session, entry_id=settling[0], at=self.clock(), outcome=settling[1])
-                    settling = None
-                if not await outbox.claim(session, entry_id=row.id, at=self.clock()):
-                    continue  # another process sends it
+            if not await self.ledger.run(partial(outbox.claim, entry_id=row.id, at=self.clock())):
+                continue  # another process sends it
             try:
                 result = await self.send(row)
             except Exception:  # a bug in a send: logged, settled, the next replies still go out
                 log.exception("%s: sending outbox row %s failed", self.platform, row.id)
                 result = "failed"
-            settling = (row.id, result)
+            # Not awaited before the next claim: a crash before this commit leaves the row
+            # claimed and unsettled, which recovery settles as at-most-once, never resends.
+            settling.append(
+                asyncio.ensure_future(
+                    self.ledger.run(partial(outbox.settle, entry_id=row.id, at=self.clock(), outcome=result))
+                )
+            )
             if result == "sent":
                 self.tally.sent += 1
             else:
                 self.tally.failed += 1
-        if settling is not None:
-            async with self.db.transaction() as session:
-                await outbox.settle(session, entry_id=settling[0], at=self.clock(), outcome=settling[1])
+        await asyncio.gather(*settling)
 
     async def _start_jobs(self, place: tuple[str, str]) -> None:
         async with self.db.sessions() as session:
@@ -190,46 +197,25 @@ class Received:
 
 
 class InboxWriter:
-    """Inbox rows written in group commits: requests that arrive while a commit is under way
-    are written together in the next one, so a burst of acknowledgements costs a few commits,
-    not one each (SQLite has one writer; PostgreSQL waits on each commit's flush)."""
+    """Inbox rows written in group commits, ahead of every other write of the process: the
+    acknowledgement waits for this commit, so applying never makes it wait long."""
 
-    def __init__(self, *, platform: str, db: Database) -> None:
+    def __init__(self, *, platform: str, db: Database, gate: Gate) -> None:
         self.platform = platform
-        self.db = db
-        self._queue: list[tuple[Received, asyncio.Future[int | None]]] = []
-        self._writing: asyncio.Task[None] | None = None
+        self.commits = GroupCommit(db=db, gate=gate, urgent=True)
 
     async def write(self, received: Received) -> int | None:
         """The new row's id once committed, or None for an event already in."""
-        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._queue.append((received, done))
-        if self._writing is None or self._writing.done():
-            self._writing = asyncio.create_task(self._flush())
-        return await done
 
-    async def _flush(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                async with self.db.transaction() as session:
-                    ids = [
-                        await inbox.receive(
-                            session,
-                            platform=self.platform,
-                            tenant=r.tenant,
-                            event_key=r.event_key,
-                            conversation_key=r.conversation_key,
-                            payload=r.payload,
-                            at=r.at,
-                        )
-                        for r, _ in batch
-                    ]
-            except Exception as error:  # every request of the batch hears of it: none is stored
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-                continue
-            for (_, done), entry_id in zip(batch, ids, strict=True):
-                if not done.done():
-                    done.set_result(entry_id)
+        async def write(session: AsyncSession) -> int | None:
+            return await inbox.receive(
+                session,
+                platform=self.platform,
+                tenant=received.tenant,
+                event_key=received.event_key,
+                conversation_key=received.conversation_key,
+                payload=received.payload,
+                at=received.at,
+            )
+
+        return await self.commits.run(write)

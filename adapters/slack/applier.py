@@ -51,6 +51,7 @@ class SlackApplier:
             send=self.send,
             after=self.after,
             clock=rt.clock,
+            gate=rt.gate,
         )
         rt.conveyor = self.conveyor
 
@@ -85,7 +86,7 @@ class SlackApplier:
             at=entry.received_at,
         )
         place = {"workspace": payload["workspace"], "target": asdict(target)}
-        async with self.rt.db_slots:
+        async with self.rt.gate.hold():
             return await apply_received(
                 self.rt.db,
                 inbound,

@@ -3,7 +3,6 @@ one path from an inbound message to delivered replies (`Runtime.process`)."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
 import logging
@@ -19,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.conveyor import Conveyor, InboxWriter, Received, wall_clock
+from adapters.gate import Gate
 from adapters.slack.auth import TokenSource
 from adapters.slack.blocks import root_message
 from adapters.slack.config import SlackSettings
@@ -33,7 +33,6 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
-DB_SLOTS = 4
 
 NOT_SAVED = Reply(
     "I couldn't save that just now: the database did not answer. Nothing was changed; please send it again.",
@@ -87,10 +86,9 @@ class Runtime:
     work: Work = field(default_factory=lambda: Work("slack"))
     dms: DmChannels = field(default_factory=DmChannels)
     session: aiohttp.ClientSession | None = None  # shared by every Web API call, opened on start
-    # How many core transactions run at once: SQLite has one writer (more would only sleep in
-    # its busy handler); PostgreSQL gets fewer than the connection pool, so a burst queues here
-    # instead of timing out on the pool, and acknowledgements keep the event loop.
-    db_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
+    # The process's write slots (adapters/gate.py): the inbox writes an acknowledgement waits
+    # for go before applying, claiming and settling.
+    gate: Gate = field(default_factory=lambda: Gate(1))
     active_keys: KeySet = field(default_factory=lambda: KeySet(50_000))
     # The time of a request is taken once, when it arrives: injectable so tests choose it.
     clock: Callable[[], dt.datetime] = wall_clock
@@ -101,17 +99,16 @@ class Runtime:
 
     @classmethod
     def create(cls, *, db: Database, core: Settings, slack: SlackSettings) -> Runtime:
-        slots = 1 if db.dialect == "sqlite" else DB_SLOTS
         return cls(
             db=db,
             core=core,
             slack=slack,
             directory=Directory(ttl_seconds=slack.profile_ttl_seconds),
-            db_slots=asyncio.Semaphore(slots),
+            gate=Gate.for_database(db),
         )
 
     def __post_init__(self) -> None:
-        self.inbox = InboxWriter(platform=PLATFORM, db=self.db)
+        self.inbox = InboxWriter(platform=PLATFORM, db=self.db, gate=self.gate)
 
     def courier(self, client: AsyncWebClient, workspace: Workspace) -> Courier:
         return Courier(client, team=workspace.tenant, dms=self.dms, session=self.session)
