@@ -449,6 +449,8 @@ class TrackerIssue(SQLModel, table=True):
     synced_owner_id: int | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
 class ReportChannel(SQLModel, table=True):
     """Where a tenant's monthly report goes, as an admin chose (`report #channel monthly`)."""
 
