@@ -125,3 +125,9 @@ class Reply:
     # A proactive send's idempotency key (e.g. "digest:12:2026-W48"): a notifier may attach it to
     # the message (Slack message metadata) so that a resend can first ask whether it already landed.
     delivery_key: str | None = None
+    # Quiet threads. `records_step`: this reply takes the place of the message that asked that
+    # step's question (edited in place, its buttons gone); posted only where it cannot be edited.
+    # `react`: acknowledge the inbound message with this reaction (an emoji name) instead of
+    # posting; `text` is what a platform without reactions shows.
+    records_step: str | None = None
+    react: str | None = None

@@ -479,3 +479,16 @@ class MonthlyReport(SQLModel, table=True):
     claimed_at: dt.datetime
     sent_at: dt.datetime | None = None
     last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class QuestionMessage(SQLModel, table=True):
+    """The platform message that asks a conversation's current question of one step (Slack: its
+    ts), so that the answer can edit it in place into a one-line record, even after a restart."""
+
+    __tablename__ = "question_messages"
+
+    platform: str = Field(primary_key=True, max_length=32)
+    conversation_key: str = Field(primary_key=True, max_length=512)
+    step: str = Field(primary_key=True, max_length=64)
+    ref: str = Field(max_length=256)
+    posted_at: dt.datetime

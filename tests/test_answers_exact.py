@@ -113,9 +113,10 @@ def test_a_teams_channel_mention_is_shown_by_its_name() -> None:
 
 def test_choices_are_echoed_in_words() -> None:
     outcome = advance(State(step="severity"), CaseDraft(number=3), "high", ctx())
-    assert outcome.replies[0].text == "Severity: SEV2 (major)."
+    record = outcome.replies[0]
+    assert record.text == "✓ Severity: SEV2 (major) · <@U0ALICE>" and record.records_step == "severity"
     outcome = advance(outcome.state, outcome.case, "dns", ctx())
-    assert outcome.replies[0].text == "Area: network."
+    assert outcome.replies[0].text == "✓ Area: network · <@U0ALICE>"
 
 
 def test_no_internal_step_key_appears_in_a_status() -> None:
@@ -127,7 +128,7 @@ def test_no_internal_step_key_appears_in_a_status() -> None:
 def test_times_are_confirmed_and_drafted_in_one_zone_with_its_offset() -> None:
     case = CaseDraft(number=3, lead=ALICE)
     outcome = advance(State(step="started"), case, "2026-11-20 14:05", ctx("Europe/Paris"))
-    assert outcome.replies[0].text == "Started: 2026-11-20 14:05 CET (UTC+01:00)."
+    assert outcome.replies[0].text == "✓ Started: 2026-11-20 14:05 CET (UTC+01:00) · <@U0ALICE>"
     assert "14:05 CET (UTC+01:00)" in render_case_markdown(outcome.case, ZoneInfo("Europe/Paris"))
     assert "(UTC+01:00)" in STEPS["detected"].question(outcome.case, outcome.state, ctx("Europe/Paris"))
     assert when_text(NOW) == "2026-11-20 15:00 UTC"
@@ -192,12 +193,12 @@ def test_skip_keeps_every_field_of_an_edited_action_and_says_so() -> None:
     for _ in range(5):
         outcome = advance(outcome.state, outcome.case, "skip", ctx())
         notes.append(outcome.replies[0].text)
-    assert notes == [
-        "Kept the description.",
-        "Kept the owner (bob).",
-        "Kept the due date (2026-12-15).",
-        "Kept the kind (detect).",
-        "Kept the risk check.",
+    assert notes == [  # each skipped question's record line says what was kept
+        "✓ Action description: Kept the description · <@U0ALICE>",
+        "✓ Action owner: Kept the owner (bob) · <@U0ALICE>",
+        "✓ Action due: Kept the due date (2026-12-15) · <@U0ALICE>",
+        "✓ Action kind: Kept the kind (detect) · <@U0ALICE>",
+        "✓ Action risk: Kept the risk check · <@U0ALICE>",
     ]
     assert outcome.state.step == "review" and outcome.case == case
 

@@ -265,4 +265,5 @@ def test_blame_language_gets_a_gentle_tip() -> None:
     at_cause = say(begin(), *FULL[:17])
     assert at_cause.state.step == "root_cause"
     noted = say(at_cause, "Human error: Dave forgot to check the pool size")
-    assert "blameless" in noted.replies[0].text.lower()
+    assert noted.replies[0].records_step == "root_cause"  # the record line, then the tip
+    assert "blameless" in noted.replies[1].text.lower()

@@ -18,13 +18,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.conveyor import Conveyor
-from adapters.slack.blocks import answered, root_message
+from adapters.slack.blocks import answered, reply_messages, root_message
 from adapters.slack.delivery import SEND_ERRORS, Target, update_message
 from adapters.slack.places import thread_key
 from adapters.slack.runtime import PLATFORM, Runtime, Workspace
 from bot.messages import Inbound, InboundKind, Reply, ReplyKind
 from bot.outbox import apply_received, reply_from, settle_without_applying
-from storage import inbox
+from storage import inbox, questions
 from storage.models import InboxEntry, OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -156,10 +156,41 @@ class SlackApplier:
         target = Target(**place["target"])
         reply = reply_from(row.payload["reply"])
         client = await self.rt.client_for(workspace.tenant)
-        delivered = await self.rt.courier(client, workspace).deliver_one(target, reply)
+        courier = self.rt.courier(client, workspace)
+        if reply.react and await courier.react(target, reply.react):
+            return "sent"
+        if reply.records_step and await self._edit_question(client, target, reply):
+            return "sent"
+        delivered, ts = await courier.send_one(target, reply)
+        if delivered and ts and reply.kind == ReplyKind.QUESTION and reply.step and target.channel:
+            async with self.rt.db.transaction() as session:
+                await questions.remember(
+                    session,
+                    platform=PLATFORM,
+                    conversation_key=thread_key(target.channel, target.thread_ts or ts),
+                    step=reply.step,
+                    ref=ts,
+                    at=self.rt.clock(),
+                )
         if delivered and reply.publication:
             await self.rt.mark_published(client, target, [reply])
         return "sent" if delivered else "failed"
+
+    async def _edit_question(self, client: AsyncWebClient, target: Target, reply: Reply) -> bool:
+        """Edit the message that asked `reply.records_step` into `reply`; False when none is known."""
+        if not (target.channel and target.thread_ts and reply.records_step):
+            return False
+        async with self.rt.db.sessions() as session:
+            ts = await questions.recall(
+                session,
+                platform=PLATFORM,
+                conversation_key=thread_key(target.channel, target.thread_ts),
+                step=reply.records_step,
+            )
+        if ts is None:
+            return False
+        [message, *_] = reply_messages(reply)
+        return await update_message(client, target.channel, ts, dict(message))
 
     # --- cosmetic touches once the replies are out ---------------------------------------------
 
@@ -173,7 +204,8 @@ class SlackApplier:
         if "start" in touches:
             await self._settle_root(client, target, entry, replies, title=touches["start"].get("title"))
         press = touches.get("press")
-        if press and not refused(replies):
+        recorded = any(r.records_step for r in replies)  # the record line took the question's place
+        if press and not refused(replies) and not recorded:
             blocks = answered(press["blocks"], user_id=target.user, label=press["label"])
             update = {"text": press["text"], "blocks": blocks}
             await update_message(client, press["channel"], press["ts"], update)

@@ -27,6 +27,7 @@ BOT_SCOPES = (
     "groups:history",
     "im:history",
     "im:write",
+    "reactions:write",
     "users:read",
 )
 DEFAULT_COMMAND = "/postmortem"

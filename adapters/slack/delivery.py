@@ -39,6 +39,7 @@ class Target:
     thread_ts: str | None = None
     response_url: str | None = None
     via_command: bool = False  # a slash command outside a thread: answer through response_url
+    message_ts: str | None = None  # the person's message this exchange answers (for a reaction)
 
     @property
     def is_dm(self) -> bool:
@@ -79,8 +80,13 @@ class Courier:
 
     async def deliver_one(self, target: Target, reply: Reply) -> bool:
         """False when Slack refused it or did not answer (logged here)."""
+        delivered, _ = await self.send_one(target, reply)
+        return delivered
+
+    async def send_one(self, target: Target, reply: Reply) -> tuple[bool, str | None]:
+        """Whether it was delivered, and the ts of the channel message it became (if one did)."""
         try:
-            await self._one(target, reply)
+            return True, await self._one(target, reply)
         except SEND_ERRORS as error:
             log.error(
                 "could not deliver a %s reply for %s in %s: %s",
@@ -89,10 +95,22 @@ class Courier:
                 target.channel or "a view",
                 _reason(error),
             )
+            return False, None
+
+    async def react(self, target: Target, name: str) -> bool:
+        """Acknowledge the person's message with a reaction; False when there is none to react on."""
+        if not (target.channel and target.message_ts):
+            return False
+        try:
+            await self.client.reactions_add(channel=target.channel, timestamp=target.message_ts, name=name)
+        except SEND_ERRORS as error:
+            if _reason(error) == "already_reacted":
+                return True
+            log.warning("could not react on %s in %s: %s", target.message_ts, target.channel, _reason(error))
             return False
         return True
 
-    async def _one(self, target: Target, reply: Reply) -> None:
+    async def _one(self, target: Target, reply: Reply) -> str | None:
         """Without a channel (App Home) a reply has no place here: the page shows it instead."""
         messages = reply_messages(reply)
         if reply.to_user:
@@ -105,12 +123,15 @@ class Courier:
             await self._respond(target.response_url, messages, in_channel=True)
             await self._attach_somewhere(target, reply.attachment)
         elif target.channel:
-            await self._post(target.channel, target.thread_ts, messages)
+            posted = await self._post(target.channel, target.thread_ts, messages)
             await self._attach_somewhere(target, reply.attachment)
+            return posted
+        return None
 
-    async def _post(self, channel: str, thread_ts: str | None, messages: list[Message]) -> None:
+    async def _post(self, channel: str, thread_ts: str | None, messages: list[Message]) -> str | None:
+        first: str | None = None
         for message in messages:
-            await self.client.chat_postMessage(
+            response = await self.client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_ts,
                 text=message["text"],
@@ -118,6 +139,8 @@ class Courier:
                 unfurl_links=False,
                 unfurl_media=False,
             )
+            first = first or str(response.get("ts") or "") or None
+        return first
 
     async def _ephemeral(self, target: Target, messages: list[Message]) -> None:
         if target.response_url and (target.via_command or not target.channel):
@@ -175,12 +198,14 @@ class Courier:
         )
 
 
-async def update_message(client: AsyncWebClient, channel: str, ts: str, message: dict[str, Any]) -> None:
+async def update_message(client: AsyncWebClient, channel: str, ts: str, message: dict[str, Any]) -> bool:
     """Edit a message the bot posted; a failure is logged, never raised (it is cosmetic)."""
     try:
         await client.chat_update(channel=channel, ts=ts, **message)
     except SEND_ERRORS as error:
         log.warning("could not update message %s in %s: %s", ts, channel, _reason(error))
+        return False
+    return True
 
 
 async def delete_message(client: AsyncWebClient, channel: str, ts: str) -> None:

@@ -103,7 +103,7 @@ class Listeners:
                 return
         await self.rt.receive(
             workspace,
-            Target(user=user, channel=channel, thread_ts=thread_ts),
+            Target(user=user, channel=channel, thread_ts=thread_ts, message_ts=event.get("ts")),
             text=text,
             kind=InboundKind.MESSAGE,
             key=key,
@@ -129,7 +129,7 @@ class Listeners:
         answering = "thread_ts" in event and await self.rt.is_active(workspace, key)
         await self.rt.receive(
             workspace,
-            Target(user=user, channel=channel, thread_ts=thread_ts),
+            Target(user=user, channel=channel, thread_ts=thread_ts, message_ts=event.get("ts")),
             text=without_mention_of(event.get("text") or "", workspace.bot_user_id or ""),
             kind=InboundKind.MESSAGE if answering else InboundKind.COMMAND,
             key=key,

@@ -20,6 +20,7 @@ from adapters.teams import cards, delivery, references
 from adapters.teams.config import TeamsSettings
 from adapters.teams.inbound import (
     PERSONAL,
+    PLATFORM,
     Submission,
     read_submission,
     scope_of,
@@ -33,7 +34,7 @@ from bot.forms import FORMS
 from bot.messages import Inbound, Mention, Reply, ReplyKind
 from bot.outbox import write_replies
 from bot.service import handle
-from storage import outbox, reach
+from storage import outbox, questions, reach
 from storage.db import Database
 from storage.models import OutboxEntry
 
@@ -147,7 +148,10 @@ class CasebookTeamsBot(TeamsActivityHandler):
             else:
                 here.append(reply)
         known = _known_names(inbound)
-        await self._say(context, tenant, here, known=known)
+        if inbound is not None:
+            await self._say_quietly(context, tenant, here, known=known, inbound=inbound)
+        else:
+            await self._say(context, tenant, here, known=known)
         for user_id, group in by_user.items():
             result = await self.notifier.send_direct(tenant=tenant, user_id=user_id, replies=group)
             if not result.ok:
@@ -166,6 +170,56 @@ class CasebookTeamsBot(TeamsActivityHandler):
             return
         names = await delivery.names_for(self.db, tenant=tenant, replies=replies, known=known)
         await delivery.send(context, delivery.render_all(replies, names))
+
+    async def _say_quietly(
+        self,
+        context: TurnContext,
+        tenant: str,
+        replies: Sequence[Reply],
+        *,
+        known: dict[str, str | None] | None,
+        inbound: Inbound,
+    ) -> None:
+        """One card per question: an answer updates the card that asked it (its record line, or
+        the running count of a list), and a question's activity id is kept for that."""
+        names = await delivery.names_for(self.db, tenant=tenant, replies=replies, known=known)
+        key = inbound.conversation_key
+        for reply in replies:
+            if reply.react:  # a bot cannot react on Teams: the question card's count says it
+                continue
+            activities = delivery.render_all([reply], names)
+            if reply.records_step and await self._edit_question(context, key, reply.records_step, activities):
+                continue
+            if not activities:
+                continue
+            responses = await context.send_activities(activities)
+            posted = responses[0].id if responses and responses[0] is not None else None
+            if posted and reply.kind == ReplyKind.QUESTION and reply.step:
+                async with self.db.transaction() as session:
+                    await questions.remember(
+                        session,
+                        platform=PLATFORM,
+                        conversation_key=key,
+                        step=reply.step,
+                        ref=posted,
+                        at=inbound.at,
+                    )
+
+    async def _edit_question(
+        self, context: TurnContext, key: str, step: str, activities: list[Activity]
+    ) -> bool:
+        async with self.db.sessions() as session:
+            ref = await questions.recall(session, platform=PLATFORM, conversation_key=key, step=step)
+        if ref is None or not activities:
+            return False
+        update = activities[0]
+        update.id = ref
+        try:
+            await context.update_activity(update)
+        except ErrorResponseException as error:
+            log.info("could not update the question card %s: %s", ref, error)
+            return False
+        return True
 
     async def _form(
         self, context: TurnContext, tenant: str, submission: Submission | None

@@ -15,7 +15,16 @@ from typing import Any
 from bot import parsing
 from bot.case import TIMELINE, ActionDraft, CaseDraft
 from bot.interview.state import Context, Outcome, State, Step
-from bot.interview.steps import ACTION_STEPS, ORDER, SECTIONS, STEPS, label_of, list_items, local_time
+from bot.interview.steps import (
+    ACTION_STEPS,
+    ORDER,
+    SECTIONS,
+    STEPS,
+    clip,
+    label_of,
+    list_items,
+    local_time,
+)
 from bot.messages import Choice, Reply, ReplyKind
 from bot.parsing import ParseError
 
@@ -35,9 +44,8 @@ def start(case: CaseDraft, ctx: Context) -> Outcome:
         + " started. I'll ask one question at a time; anyone here can answer, and "
         f"{CONTROLS} work at every step."
     )
-    return Outcome(
-        state, case, (Reply(intro, ReplyKind.INFO, case_number=case.number), ask(case, state, ctx))
-    )
+    question = ask(case, state, ctx)  # one post: the intro leads the first question
+    return Outcome(state, case, (replace(question, text=f"{intro}\n\n{question.text}"),))
 
 
 def ask(case: CaseDraft, state: State, ctx: Context) -> Reply:
@@ -83,10 +91,13 @@ def advance(state: State, case: CaseDraft, text: str, ctx: Context) -> Outcome:
         number = updated.action(state.current_action) or max(updated.actions, key=lambda a: a.number)
         state = replace(state, current_action=number.number)
         if isinstance(value, ActionDraft):  # a form or one line gave owner, due and kind
-            return _move(state, updated, _first_unanswered(value), ctx, accepted=True)
+            outcome = _move(state, updated, _first_unanswered(value), ctx, accepted=True)
+            return replace(outcome, replies=(_record(step.key, text.strip(), ctx), *outcome.replies))
     if step.collects:
-        return Outcome(state, updated, (_ack_item(updated, step, ctx),), accepted=True)
-    return _forward(state, updated, ctx, accepted=True, note=_note(step.key, value, updated, ctx))
+        return Outcome(state, updated, _ack_item(updated, step, state, ctx), accepted=True)
+    record = _record(step.key, _note(step.key, value, updated, ctx) or text.strip(), ctx)
+    outcome = _forward(state, updated, ctx, accepted=True, note=_tip(step.key, value))
+    return replace(outcome, replies=(record, *outcome.replies))
 
 
 def _first_unanswered(action: ActionDraft) -> str:
@@ -141,7 +152,8 @@ def _control(word: str, state: State, case: CaseDraft, ctx: Context) -> Outcome 
         return Outcome(state, case, (ask(case, state, ctx),))
     if word == "skip":
         if (kept := _kept_value(state, case)) is not None:
-            return _forward(state, case, ctx, note=kept)  # an edit keeps what was there
+            outcome = _forward(state, case, ctx)  # an edit keeps what was there, and says so
+            return replace(outcome, replies=(_record(state.step, kept, ctx), *outcome.replies))
         if not step.skippable:
             return _refuse(
                 state,
@@ -175,6 +187,18 @@ def _control(word: str, state: State, case: CaseDraft, ctx: Context) -> Outcome 
 
 
 def _done_with(state: State, case: CaseDraft, ctx: Context) -> Outcome:
+    outcome = _closed(state, case, ctx)
+    return replace(outcome, replies=(_record(state.step, _closing_note(state, case), ctx), *outcome.replies))
+
+
+def _closing_note(state: State, case: CaseDraft) -> str:
+    if STEPS[state.step].collects:
+        count = len(list_items(case, state.step))
+        return f"{count} noted" if count else "none"
+    return "no more" if state.step == "action_description" else "skipped"
+
+
+def _closed(state: State, case: CaseDraft, ctx: Context) -> Outcome:
     if state.step == "action_description":
         pending = case.action(state.current_action)
         if pending is not None and not pending.complete:
@@ -241,14 +265,25 @@ def _refuse(state: State, case: CaseDraft, message: str, ctx: Context) -> Outcom
     )
 
 
-def _ack_item(case: CaseDraft, step: Step, ctx: Context) -> Reply:
+def _ack_item(case: CaseDraft, step: Step, state: State, ctx: Context) -> tuple[Reply, ...]:
+    """A reaction on the line, and the one question message updated with the count."""
     count = len(list_items(case, step.key))
+    question = ask(case, state, ctx)
+    counted = f"{question.text}\n\n_{count} so far._ Add another, or `done`."
+    return (
+        Reply(f"Got it ({count} so far).", case_number=case.number, react="white_check_mark"),
+        replace(question, text=counted, records_step=step.key),
+    )
+
+
+def _record(step_key: str, answer: str, ctx: Context) -> Reply:
+    """The one line that replaces an answered question: what was answered, and by whom."""
+    name = step_key.replace("_", " ").capitalize()
+    shown = answer.removesuffix(".")
+    if shown.lower().startswith(name.lower() + ":"):
+        shown = shown[len(name) + 1 :].strip()
     return Reply(
-        f"Noted ({count} so far). Add another, or `done`.",
-        ReplyKind.QUESTION,
-        choices=step.choices,
-        case_number=case.number,
-        step=step.key,
+        f"✓ {name}: {clip(shown, 200)} · <@{ctx.sender.user_id}>", records_step=step_key, step=step_key
     )
 
 
@@ -267,15 +302,19 @@ _BLAME = re.compile(
 )
 
 
-def _note(step_key: str, value: Any, case: CaseDraft, ctx: Context) -> str | None:
-    if step_key in TIMELINE and isinstance(value, dt.datetime):
-        return f"{step_key.capitalize()}: {local_time(value, ctx)}."
+def _tip(step_key: str, value: Any) -> str | None:
     if step_key == "root_cause" and isinstance(value, str) and _BLAME.search(value):
         return (
-            "Noted. A blameless tip: describe the conditions that let this happen (missing "
+            "A blameless tip: describe the conditions that let this happen (missing "
             "checks, unclear signals, risky defaults) rather than who slipped. You can `back` "
             "to reword it."
         )
+    return None
+
+
+def _note(step_key: str, value: Any, case: CaseDraft, ctx: Context) -> str | None:
+    if step_key in TIMELINE and isinstance(value, dt.datetime):
+        return f"{step_key.capitalize()}: {local_time(value, ctx)}."
     if step_key == "severity" and isinstance(value, str):
         return f"Severity: {value} ({parsing.SEVERITY_HELP[value].split(':')[0]})."
     if step_key == "area" and isinstance(value, str):

@@ -237,6 +237,11 @@ class SlackStandIn:
     def _chat_update(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"channel": params.get("channel"), "ts": params.get("ts")}
 
+    def _reactions_add(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not (params.get("channel") and params.get("timestamp") and params.get("name")):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {}
+
     def _chat_delete(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"channel": params.get("channel"), "ts": params.get("ts")}
 

@@ -33,7 +33,8 @@ def crash(h: Harness) -> None:
 
 
 def noted(h: Harness, root: str, count: int) -> int:
-    return sum(f"Noted ({count} so far)" in c.text() for c in h.thread(root))
+    """How many times the symptoms question was updated to show `count` lines noted."""
+    return sum(f"_{count} so far._" in c.text() for c in h.standin.called("chat.update"))
 
 
 async def rows(db: Database, model: type[InboxEntry] | type[OutboxEntry]) -> list:  # type: ignore[type-arg]
@@ -112,7 +113,7 @@ async def test_a_send_cut_off_by_a_crash_is_settled_at_most_once(
 ) -> None:
     async with serving(db, standin) as h:
         root = await at_symptoms(h, "TLS expiry")
-        release = standin.hold("chat.postMessage")
+        release = standin.hold("chat.update")  # the symptoms question, updated with the count
         assert (await h.sender.say("Handshakes failing", thread_ts=root)).status == 200
         await h.until(lambda: noted(h, root, 1) == 1)  # the post went out; its answer never came
         crash(h)

@@ -115,7 +115,7 @@ async def test_buttons_give_way_to_who_chose_what(harness: Harness) -> None:
 
     [update] = [c for c in h.standin.called("chat.update") if c.params["ts"] == question.result["ts"]]
     assert not any(b["type"] == "actions" for b in update.params["blocks"])
-    assert "✔ <@UBOB> chose *SEV1*" in update.text()
+    assert update.params["text"] == "✓ Severity: SEV1 (critical) · <@UBOB>"  # the question's record line
     # Pressing the same, now stale, button again changes nothing and says so to the presser only.
     await h.click(question, "SEV3", user="UBOB")
     [case] = await h.cases()

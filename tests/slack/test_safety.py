@@ -75,8 +75,8 @@ async def test_a_retried_event_is_applied_once(harness: Harness) -> None:
     assert (first.status, retried.status, again.status) == (200, 200, 200)
     [case] = await h.cases()
     assert case.symptoms == ["Writes failing with ENOSPC"]
-    assert sum("Noted (1 so far)" in c.text() for c in h.thread(root)) == 1
-    assert not any("Noted (2 so far)" in c.text() for c in h.thread(root))
+    assert sum("_1 so far._" in c.text() for c in h.standin.called("chat.update")) == 1
+    assert not any("_2 so far._" in c.text() for c in h.standin.called("chat.update"))
 
 
 async def test_a_retry_that_reaches_another_server_is_applied_once(harness: Harness) -> None:
@@ -96,7 +96,7 @@ async def test_a_retry_that_reaches_another_server_is_applied_once(harness: Harn
     assert (retried.status, fresh.status) == (200, 200)
     [case] = await h.cases()
     assert case.symptoms == ["Writes failing with ENOSPC", "Replica lag alerts"]
-    assert not any("Noted (3 so far)" in c.text() for c in h.thread(root))
+    assert not any("_3 so far._" in c.text() for c in h.standin.called("chat.update"))
 
 
 async def test_a_redelivered_slash_command_opens_one_case(harness: Harness) -> None:
