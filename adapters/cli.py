@@ -28,7 +28,7 @@ SUBCOMMAND_MODULES = (
     "adapters.reminders_cli",
     "adapters.console.insights",
     "adapters.ops.commands",
-    "adapters.trackers.cli",
+    "adapters.trackers_cli",
 )
 
 LONG_RUNNING = {"serve", "clock"}

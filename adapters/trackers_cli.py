@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adapters.trackers.config import TrackerSettings
-from bot.config import Settings
-from bot.parsing import ParseError
-from bot.trackers.commands import describe_tracker, pick_tracker, tracker_off
-from bot.trackers.status import describe, tracker_status
-from bot.trackers.sync import sync_pass
-from storage import repo
-from storage.db import Database
-from storage.models import utcnow
+if TYPE_CHECKING:  # the commands import what they need when they run: `--help` stays fast
+    from bot.config import Settings
+    from storage.db import Database
 
 
 def add_commands(sub: Any) -> None:
@@ -40,8 +35,12 @@ def _database(settings: Settings) -> Database:
 
 
 def run_tracker(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.parsing import ParseError
+    from bot.trackers.commands import describe_tracker, pick_tracker, tracker_off
+    from storage import repo
+
     async def go(db: Database) -> int:
-        now = utcnow()
+        now = dt.datetime.now(dt.UTC)
         async with db.transaction() as session:
             tenant = await repo.tenant(session, platform=args.platform, external_id=args.tenant)
             assert tenant.id is not None
@@ -71,13 +70,17 @@ def run_tracker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_trackers(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.trackers.config import TrackerSettings
+    from bot.trackers.status import describe, tracker_status
+    from bot.trackers.sync import sync_pass
+
     trackers_settings = TrackerSettings.from_env()
 
     async def go(db: Database) -> int:
         from adapters.notifiers import configured_notifiers
         from adapters.trackers import open_trackers
 
-        now = utcnow()
+        now = dt.datetime.now(dt.UTC)
         if args.what == "status":
             async with db.transaction() as session:
                 statuses = await tracker_status(session, available=trackers_settings.kinds, now=now)
