@@ -10,7 +10,7 @@ from bot.messages import Reply
 from bot.notify import SendResult
 from storage import repo
 from storage.db import Database
-from storage.models import ActionStatus, Case, CaseStatus, Person, PreventionAction, utcnow
+from storage.models import ActionStatus, Case, CaseStatus, Person, PreventionAction
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class RecordingNotifier:
         self.attempts += 1
         result = self.results.pop(0) if self.results else SendResult(ok=True)
         if result.ok or (result.uncertain and not self.lost_when_uncertain):
-            at = self.clock.now() if self.clock else utcnow()
+            at = self.clock.now() if self.clock else MONDAY  # a chosen time, never the wall clock
             self.sent.append(Sent(tenant, user_id, tuple(replies), at))
         if self.clock is not None and self.advance_per_send is not None:
             self.clock.current += self.advance_per_send

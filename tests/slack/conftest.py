@@ -4,6 +4,7 @@ a recording stand-in for Slack's Web API out, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from storage.models import Case
 from tests.slack.support import BOT_TOKEN, SIGNING_SECRET, Call, SlackSender, SlackStandIn
 
 CHANNEL = "C0INCIDENTS"
+
+
+# Mid-afternoon on a Friday; times people type ("3 hours ago", "in 2 weeks") count from it.
+SLACK_NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -102,7 +107,10 @@ async def serving(db: Database, standin: SlackStandIn) -> AsyncIterator[Harness]
     try:
         async with aiohttp.ClientSession() as session:
             sender = SlackSender(session, str(server.make_url("/slack/events")), standin)
-            yield Harness(standin, sender, app[SLACK], db, server)
+            service = app[SLACK]
+            # The server's clock is the tests' chosen time: nothing here depends on the day it runs.
+            service.runtime.clock = lambda: SLACK_NOW
+            yield Harness(standin, sender, service, db, server)
     finally:
         await server.close()
 

@@ -9,7 +9,7 @@ import json
 from sqlmodel import col, select
 
 from storage.models import CaseStatus, Person, PreventionAction, RawAnswer
-from tests.slack.conftest import CHANNEL, Harness
+from tests.slack.conftest import CHANNEL, SLACK_NOW, Harness
 
 
 async def run_interview(h: Harness, title: str = "Checkout 502s after the payments deploy") -> str:
@@ -37,7 +37,7 @@ async def run_interview(h: Harness, title: str = "Checkout 502s after the paymen
 async def add_action_with_the_form(h: Harness, root: str) -> None:
     await h.click(h.last_question(root), "📝 Fill in a form")
     opened = h.standin.called("views.open")[-1]
-    due = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    due = (SLACK_NOW.date() + dt.timedelta(days=14)).isoformat()
     response = await h.sender.submit(
         opened,
         {

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from storage.models import Case, Person, PreventionAction
 from tests.conftest import Chat
-from tests.slack.conftest import CHANNEL, Harness
+from tests.slack.conftest import CHANNEL, SLACK_NOW, Harness
 from tests.slack.support import BOT_USER, TEAM, Call
 
 
@@ -52,7 +52,7 @@ async def test_invited_responders_answer_in_their_dm(harness: Harness) -> None:
 async def published_case(h: Harness, title: str = "Queue backlog") -> None:
     """Case #1, led by Alice, with actions 1.1 and 1.2 owned by Bob (written through the core)."""
     chat = Chat(h.db, platform="slack", tenant=TEAM, key=f"{CHANNEL}:1690000000.000100")
-    chat.now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+    chat.now = SLACK_NOW - dt.timedelta(minutes=30)
     await chat.command(f"postmortem {title}", user="UALICE")
     script = ["SEV3", "capacity", "skip", "skip", "skip", "skip", "skip", "Lag grew", "done", "skip", "skip"]
     script += ["Checked consumer lag", "done", "Too few consumers", "skip"]
@@ -125,7 +125,7 @@ async def test_a_listing_only_for_the_caller_and_its_buttons(harness: Harness) -
     assert h.standin.responses[-1]["response_type"] == "ephemeral"
     async with h.db.transaction() as session:
         snoozed = (await session.exec(select(PreventionAction).where(PreventionAction.number == 1))).one()
-    assert snoozed.snoozed_until == dt.date.today() + dt.timedelta(weeks=1)
+    assert snoozed.snoozed_until == SLACK_NOW.date() + dt.timedelta(weeks=1)
 
 
 def mention(text: str, *, ts: str, thread_ts: str | None = None, user: str = "UALICE") -> dict[str, Any]:
