@@ -11,7 +11,6 @@ closes and the answer is applied and delivered as usual.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 from typing import Any
@@ -57,7 +56,7 @@ class Interactions:
         profile = await self.rt.directory.profile(client, team=workspace.tenant, user_id=user)
         viewer = Viewer(PLATFORM, workspace.tenant, user, profile.name, profile.timezone, profile.is_admin)
         home = await load_home(
-            self.rt.db, viewer, now=dt.datetime.now(dt.UTC), default_timezone=self.rt.core.default_timezone
+            self.rt.db, viewer, now=self.rt.clock(), default_timezone=self.rt.core.default_timezone
         )
         view = home_view(home, command=self.rt.slack.command, banner=banner)
         try:
