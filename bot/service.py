@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import interview, invite, links, observe, render
+from bot.capture.intake import account_outcome
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
 from bot.drafting import followup_key
@@ -148,7 +149,9 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
     loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
     state = state_of(conversation)
     ctx = interview_context(turn, case, case_timezone=loaded.lead_timezone)
-    outcome = interview.advance(state, loaded.draft, turn.inbound.text, ctx)
+    outcome = account_outcome(state, loaded.draft, turn.inbound.text, ctx) or interview.advance(
+        state, loaded.draft, turn.inbound.text, ctx
+    )
     if outcome.state == state and outcome.case == loaded.draft and not outcome.accepted:
         return list(outcome.replies)  # help, status, a refused answer: nothing to write
 

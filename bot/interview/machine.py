@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot import parsing
+from bot.capture import sections
 from bot.case import TIMELINE, ActionDraft, CaseDraft
 from bot.interview.state import Context, Outcome, State, Step
 from bot.interview.steps import (
@@ -226,7 +227,12 @@ def _forward(
 def _next_step(state: State, case: CaseDraft) -> str:
     if state.step == "action_risk":
         return "action_description"
-    return ORDER[ORDER.index(state.step) + 1]
+    following = ORDER[ORDER.index(state.step) + 1]
+    if state.return_to:  # an edit walks its section's steps, answered or not
+        return following
+    # Sections an account, a shortcut or the channel's history filled are not asked again.
+    visited = [step for step, _ in state.history] + [state.step]
+    return sections.first_missing(case, ORDER, start=following, visited=visited)
 
 
 def _return_target(state: State) -> str | None:
