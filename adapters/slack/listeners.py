@@ -17,7 +17,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import payloads
+from adapters.slack import payloads, shortcuts
 from adapters.slack.delivery import Target
 from adapters.slack.interactions import Interactions
 from adapters.slack.mrkdwn import from_slack, without_mention_of
@@ -39,6 +39,7 @@ def register(app: AsyncApp, rt: Runtime) -> Interactions:
     app.event("app_home_opened")(interactions.on_home_opened)
     app.action(re.compile(r"^(choice|form):"))(interactions.on_button)
     app.view(re.compile(r"^form:"))(interactions.on_form_submit)
+    shortcuts.register(app, rt)  # "Add to postmortem" on any message
     return interactions
 
 

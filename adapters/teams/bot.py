@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ErrorResponseException
+from botbuilder.schema.teams import MessagingExtensionAction, MessagingExtensionActionResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from adapters.teams import cards, delivery, references
+from adapters.teams import capture, cards, delivery, references
 from adapters.teams.config import TeamsSettings
 from adapters.teams.inbound import (
     PERSONAL,
@@ -274,6 +275,12 @@ class CasebookTeamsBot(TeamsActivityHandler):
             log.info("could not update the answered card %s: %s", update.id, error)
 
     # --- installs and membership ------------------------------------------------------------
+
+    async def on_teams_messaging_extension_submit_action(
+        self, turn_context: TurnContext, action: MessagingExtensionAction
+    ) -> MessagingExtensionActionResponse:
+        """ "Add to postmortem" on a message (adapters/teams/capture.py)."""
+        return await capture.submit_action(self.db, self.settings, turn_context, action)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

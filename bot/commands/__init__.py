@@ -119,6 +119,7 @@ def _clip(text: str) -> str:
 
 def register_all() -> Any:
     # Each module registers its commands on import; order is the order of `help`.
+    from bot.capture import commands as _capture  # noqa: F401
     from bot.commands import (  # noqa: F401
         actions,
         cases,

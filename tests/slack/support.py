@@ -273,6 +273,13 @@ class SlackStandIn:
     def _views_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"view": {"id": f"V{next(self._ts)}", **(params.get("view") or {})}}
 
+    def _chat_getPermalink(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel, ts = params.get("channel"), str(params.get("message_ts") or "")
+        return {
+            "channel": channel,
+            "permalink": f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
     _views_publish = _views_open
     _views_update = _views_open
 
