@@ -39,7 +39,12 @@ async def tick(
 ) -> None:
     try:
         report = await sweep(
-            db, notifiers, settings=reminders, default_timezone=settings.default_timezone, clock=clock
+            db,
+            notifiers,
+            settings=reminders,
+            default_timezone=settings.default_timezone,
+            clock=clock,
+            public_url=settings.public_url,
         )
     except Exception:  # the clock's boundary: log it and let the next tick try again
         log.exception("reminder sweep failed; the next tick will try again")

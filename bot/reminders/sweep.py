@@ -99,6 +99,7 @@ class Sweep:
     dry_run: bool
     token: str
     start: dt.datetime
+    public_url: str | None = None  # CASEBOOK_PUBLIC_URL: digests link each case to its page
     tenants: dict[int, TenantRow] = field(default_factory=dict)
     _capabilities: dict[tuple[str, type], bool] = field(default_factory=dict)
 
@@ -147,6 +148,7 @@ async def sweep(
     clock: Clock = utcnow,
     dry_run: bool = False,
     worker: str | None = None,
+    public_url: str | None = None,
 ) -> SweepReport:
     start = clock()
     run = Sweep(
@@ -158,6 +160,7 @@ async def sweep(
         dry_run,
         claim_token(worker),
         start,
+        public_url,
     )
     async with db.transaction() as session:
         rows = await tenants(session)
@@ -304,7 +307,7 @@ def _digest_job(
 
     async def send() -> SendResult:
         # Rendered at the last moment: 10k digests are never all in memory at once.
-        reply = digest_reply(actions, today=due.local_today, delivery_key=key)
+        reply = digest_reply(actions, today=due.local_today, delivery_key=key, public_url=run.public_url)
         return await notifier.send_direct(tenant=tenant, user_id=owner.user_id, replies=[reply])
 
     job = Job(
@@ -390,7 +393,7 @@ def _escalation_job(run: Sweep, claim: Claim, rows: Sequence[OverdueRow], due: D
     )
 
     async def send() -> SendResult:
-        reply = escalation_reply(rows, today=due.local_today, delivery_key=key)
+        reply = escalation_reply(rows, today=due.local_today, delivery_key=key, public_url=run.public_url)
         if thread and poster is not None:
             job.target = f"thread:{thread}"
             result = await poster.post_in_conversation(

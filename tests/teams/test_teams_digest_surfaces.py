@@ -1,0 +1,47 @@
+"""Teams digests through the real paths: the reminder sweep through TeamsNotifier into the
+stand-in connector, card buttons pressed over /api/messages, and the digest card updated."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.reminders.sweep import sweep
+from tests.reminder_fixtures import FakeClock
+from tests.teams.activities import BOB
+from tests.teams.conftest import Bot
+from tests.teams.standins import Sent
+from tests.teams.test_teams_reminders import _install_and_seed
+
+PUBLIC_URL = "https://casebook.example"
+SWEPT = dt.datetime(2026, 11, 16, 9, 30, tzinfo=dt.UTC)  # Monday's digest, before the bot's NOW
+
+
+async def send_digest(bot: Bot) -> Sent:
+    notifier = bot.runtime.notifier
+    report = await sweep(bot.db, {"teams": notifier}, clock=FakeClock(SWEPT), public_url=PUBLIC_URL)
+    assert [line.status for line in report.lines] == ["sent"], report.describe()
+    [dm] = bot.connector.to(f"a:personal-{BOB.id}")
+    return dm
+
+
+async def test_a_teams_digest_links_each_case_to_its_page(bot: Bot) -> None:
+    await _install_and_seed(bot)
+    dm = await send_digest(bot)
+    assert f"[case #7]({PUBLIC_URL}/cases/7)" in dm.text
+
+
+def test_an_escalation_links_its_case_once() -> None:
+    from bot.reminders.digest import escalation_reply
+    from storage.deliveries.workload import ActionRow, OverdueRow
+
+    action = ActionRow(
+        1, 2, 3, 4, 9, "Checkout 502s", 1, "Alert on pool saturation", dt.date(2026, 10, 1), None
+    )
+    reply = escalation_reply(
+        [OverdueRow(action, "U1", "Bob", "U2", None)],
+        today=dt.date(2026, 11, 16),
+        delivery_key="k",
+        public_url=PUBLIC_URL,
+    )
+    assert reply.text.splitlines()[0].endswith(f"· [open the case]({PUBLIC_URL}/cases/9)")
+    assert "](" not in reply.items[0].text
