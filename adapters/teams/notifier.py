@@ -51,9 +51,9 @@ class TeamsNotifier:
         personal, anchor = await self._addresses(tenant, user_id)
         try:
             if personal is not None:
-                await self._continue(personal, activities)
+                ref = await self._continue(personal, activities)
             elif anchor is not None:
-                await self._open_chat(anchor, tenant=tenant, user_id=user_id, activities=activities)
+                ref = await self._open_chat(anchor, tenant=tenant, user_id=user_id, activities=activities)
             else:
                 return SendResult(
                     ok=False,
@@ -65,7 +65,30 @@ class TeamsNotifier:
             log.warning("Teams DM to %s in %s failed: %s", user_id, tenant, result.error)
             return result
         log.info("Teams DM delivered to %s in %s (%d message(s))", user_id, tenant, len(activities))
-        return SendResult(ok=True)
+        return SendResult(ok=True, ref=ref)
+
+    async def update_direct(self, *, tenant: str, user_id: str, ref: str, reply: Reply) -> SendResult:
+        """Update a card sent in a 1:1 chat (a digest whose actions changed): `ref` is the
+        "conversation|activity" its send returned; the card's activity is replaced in place."""
+        tenant = tenant.lower()
+        conversation_id, _, activity_id = ref.partition("|")
+        personal, _ = await self._addresses(tenant, user_id)
+        if personal is None or personal.conversation_id != conversation_id or not activity_id:
+            return SendResult(ok=False, error=f"no 1:1 chat with {user_id} holds {ref}")
+        names = await delivery.names_for(self.db, tenant=tenant, replies=[reply])
+        [card, *_] = delivery.render_all([reply], names)
+        card.id = activity_id
+
+        async def logic(context: TurnContext) -> None:
+            await context.update_activity(card)
+
+        try:
+            await self.adapter.continue_conversation(
+                references.reference_of(personal), logic, self.bot_app_id
+            )
+        except delivery.SEND_ERRORS as error:
+            return delivery.failure(error)
+        return SendResult(ok=True, ref=ref)
 
     async def _addresses(
         self, tenant: str, user_id: str
@@ -75,15 +98,18 @@ class TeamsNotifier:
             anchor = None if personal else await reach.newest_ref(session, tenant_id=tenant_id)
         return personal, anchor
 
-    async def _continue(self, row: ConversationRef, activities: list[Activity]) -> None:
+    async def _continue(self, row: ConversationRef, activities: list[Activity]) -> str | None:
+        posted: list[str | None] = []
+
         async def logic(context: TurnContext) -> None:
-            await delivery.send(context, activities)
+            posted.append(await delivery.send(context, activities))
 
         await self.adapter.continue_conversation(references.reference_of(row), logic, self.bot_app_id)
+        return _ref(row.conversation_id, posted)
 
     async def _open_chat(
         self, anchor: ConversationRef, *, tenant: str, user_id: str, activities: list[Activity]
-    ) -> None:
+    ) -> str | None:
         bot = references.reference_of(anchor).bot or ChannelAccount(id=f"28:{self.bot_app_id}")
         parameters = ConversationParameters(
             is_group=False,
@@ -93,11 +119,15 @@ class TeamsNotifier:
             channel_data={"tenant": {"id": tenant}},
         )
 
+        posted: list[str | None] = []
+        opened: list[str] = []
+
         async def logic(context: TurnContext) -> None:
             await references.remember_personal(
                 self.db, tenant=tenant, user_id=user_id, activity=context.activity
             )
-            await delivery.send(context, activities)
+            opened.append(references.address_of(context.activity)[0])
+            posted.append(await delivery.send(context, activities))
 
         await self.adapter.create_conversation(
             self.bot_app_id,
@@ -106,3 +136,9 @@ class TeamsNotifier:
             channel_id=TEAMS_CHANNEL,
             service_url=anchor.service_url,
         )
+        return _ref(opened[0], posted) if opened else None
+
+
+def _ref(conversation_id: str, posted: list[str | None]) -> str | None:
+    """Where a card landed, as `update_direct` reads it back: "conversation|activity"."""
+    return f"{conversation_id}|{posted[0]}" if posted and posted[0] else None

@@ -9,6 +9,7 @@ from bot.commands.actions import action_list_item
 from bot.links import case_url
 from bot.messages import ListItem, Reply, ReplyKind
 from storage.deliveries.workload import ActionRow, OverdueRow
+from storage.digests import ListedAction
 
 MAX_ITEMS = 25  # one chat message; `actions` lists the rest
 
@@ -35,6 +36,52 @@ def digest_reply(
         lines.append(f"_Showing the first {MAX_ITEMS}; `actions` lists all {len(ordered)}._")
     items = tuple(_item(a, today=today, public_url=public_url) for a in ordered[:MAX_ITEMS])
     return Reply("\n".join(lines), ReplyKind.LIST, items=items, delivery_key=delivery_key)
+
+
+def redrawn_digest_reply(
+    listed: Sequence[ListedAction],
+    *,
+    owner_user_id: str,
+    today: dt.date,
+    delivery_key: str,
+    public_url: str | None = None,
+) -> Reply:
+    """A digest already posted, drawn again as its actions stand now: closed, snoozed or handed
+    on ones say so and lose the buttons that no longer apply; open ones keep theirs."""
+    live = [a.row for a in listed if a.status == "open" and a.owner_user_id == owner_user_id]
+    awake = [row for row in live if row.awake_on(today)]
+    overdue = sum(1 for a in awake if a.due_date is not None and a.due_date < today)
+    counts = f"{len(awake)} still open" + (f", **{overdue} overdue**" if overdue else "")
+    lines = [
+        f"**Your prevention actions this week** ({counts})",
+        "_Updated as they change: closed, snoozed and handed-on actions say so here._",
+    ]
+    items = tuple(
+        _redrawn_item(a, owner_user_id=owner_user_id, today=today, public_url=public_url)
+        for a in listed[:MAX_ITEMS]
+    )
+    return Reply("\n".join(lines), ReplyKind.LIST, items=items, delivery_key=delivery_key)
+
+
+def _redrawn_item(
+    listed: ListedAction, *, owner_user_id: str, today: dt.date, public_url: str | None
+) -> ListItem:
+    action = listed.row
+    item = _item(action, today=today, public_url=public_url)
+    ref = item.ref or ""
+    case = item.text.rpartition(" · ")[2]  # the last part names the case (linked when it can be)
+    what = f"`{ref}` {action.description}"
+    if listed.status != "open":
+        mark = {"done": "✓", "cancelled": "✗"}.get(listed.status, "•")
+        return ListItem(f"{mark} {what} — **{listed.status}** · {case}", ref=ref)
+    if listed.owner_user_id != owner_user_id:
+        who = f"<@{listed.owner_user_id}>" if listed.owner_user_id else "no one yet"
+        return ListItem(f"→ {what} — now with {who} · {case}", ref=ref)
+    if not action.awake_on(today):
+        # Snoozed: Done and Reassign still apply; another snooze is for when it comes back.
+        choices = tuple(c for c in item.choices if not c.value.startswith("/snooze"))
+        return ListItem(item.text, choices=choices, ref=ref)
+    return item
 
 
 def escalation_reply(

@@ -32,10 +32,11 @@ from bot import observe
 from bot.notify import ConversationPoster, DeliveryCheck, Notifier, SendResult
 from bot.parsing import parse_clock
 from bot.reminders.config import ReminderSettings
-from bot.reminders.digest import digest_reply, escalation_reply
+from bot.reminders.digest import MAX_ITEMS, by_due_date, digest_reply, escalation_reply
 from bot.reminders.quiet import explain_quiet
 from bot.reminders.schedule import Due, WeeklySlot, last_due
 from bot.reminders.sender import Clock, Job, Line, Sender
+from storage import digests
 from storage.db import Database
 from storage.deliveries.ledger import (
     DIGESTS,
@@ -308,7 +309,19 @@ def _digest_job(
     async def send() -> SendResult:
         # Rendered at the last moment: 10k digests are never all in memory at once.
         reply = digest_reply(actions, today=due.local_today, delivery_key=key, public_url=run.public_url)
-        return await notifier.send_direct(tenant=tenant, user_id=owner.user_id, replies=[reply])
+        result = await notifier.send_direct(tenant=tenant, user_id=owner.user_id, replies=[reply])
+        if result.ok and result.ref:  # kept so that a change to one of its actions redraws it
+            async with run.db.transaction() as session:
+                await digests.remember(
+                    session,
+                    tenant_id=claim.tenant_id,
+                    owner_id=owner.owner_id,
+                    delivery_key=key,
+                    ref=result.ref,
+                    action_ids=[a.action_id for a in by_due_date(actions)[:MAX_ITEMS]],
+                    at=run.start,  # read before this: a change since then redraws it
+                )
+        return result
 
     job = Job(
         claim,

@@ -4,13 +4,14 @@ stand-in connector, card buttons pressed over /api/messages, and the digest card
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from bot.reminders.sweep import sweep
 from tests.reminder_fixtures import FakeClock
 from tests.teams.activities import BOB
 from tests.teams.conftest import Bot
 from tests.teams.standins import Sent
-from tests.teams.test_teams_reminders import _install_and_seed
+from tests.teams.test_teams_reminders import _install_and_seed, _press
 
 PUBLIC_URL = "https://casebook.example"
 SWEPT = dt.datetime(2026, 11, 16, 9, 30, tzinfo=dt.UTC)  # Monday's digest, before the bot's NOW
@@ -45,3 +46,36 @@ def test_an_escalation_links_its_case_once() -> None:
     )
     assert reply.text.splitlines()[0].endswith(f"· [open the case]({PUBLIC_URL}/cases/9)")
     assert "](" not in reply.items[0].text
+
+
+def _live_buttons(card: dict[str, Any]) -> dict[str, list[str]]:
+    """Each action ref ("7.1") -> the titles of the buttons its item still has."""
+    found: dict[str, list[str]] = {}
+    for element in card["body"]:
+        if element.get("type") != "Container":
+            continue
+        text = element["items"][0].get("text", "")
+        ref = next((r for r in ("7.1", "7.2") if f"“{r}”" in text or f"{r}" in text), None)
+        actions = [i for i in element["items"] if i.get("type") == "ActionSet"]
+        if ref and actions:
+            found[ref] = [a["title"] for a in actions[-1]["actions"]]
+    return found
+
+
+async def test_done_on_a_teams_digest_updates_its_card_closed(bot: Bot) -> None:
+    await _install_and_seed(bot)
+    dm = await send_digest(bot)
+    assert dm.card is not None
+    assert _live_buttons(dm.card) == {
+        "7.1": ["Done", "Snooze a week", "Reassign"],
+        "7.2": ["Done", "Snooze a week", "Reassign"],
+    }
+
+    said = await _press(bot, dm, "7.1", "Done", evidence="https://ci.example/run/4812")
+    assert any("is done" in t for t in said)
+
+    [update] = [u for u in bot.connector.updates() if u.id == dm.id]
+    assert update.conversation_id == dm.conversation_id and update.card is not None
+    assert _live_buttons(update.card) == {"7.2": ["Done", "Snooze a week", "Reassign"]}
+    assert "✓ “7.1” Alert on pgbouncer cl_waiting — **done** · case #7 Checkout 502s" in update.text
+    assert "(1 still open)" in update.text
