@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,7 @@ TokenLookup = Callable[[str], Awaitable[str | None]]
 DEFAULT_API_URL = "https://slack.com/api/"
 METADATA_EVENT = "casebook_delivery"
 _MAYBE_POSTED = {"internal_error", "fatal_error"}
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _TRANSIENT = {"service_unavailable", "request_timeout", "team_added_to_org"}
 
 
@@ -107,6 +109,59 @@ class SlackNotifier:
             return await self._post_all(client, *thread, replies)
         except _Failed as failed:
             return failed.result
+
+    async def post_to_channel(self, *, tenant: str, channel: str, replies: Sequence[Reply]) -> SendResult:
+        """A new top-level post in a channel (its id from a `<#C…|name>` mention), files included."""
+        try:
+            client = await self._client_for(tenant)
+            channel = await self._channel_id(client, channel)
+            result = await self._post_all(client, channel, None, replies)
+            if not result.ok:
+                return result
+            for reply in replies:
+                if reply.attachment is not None:
+                    await self._upload(client, channel, reply)
+        except _Failed as failed:
+            return failed.result
+        return result
+
+    async def _channel_id(self, client: AsyncWebClient, channel: str) -> str:
+        """A channel id as it is; a name (the core shows `<#C…|name>` mentions by name) looked up
+        in the channels the bot can see: once a month, so paging is affordable."""
+        name = channel.lstrip("#")
+        if _CHANNEL_ID.match(name):
+            return name
+        cursor: str | None = None
+        for _ in range(50):  # at most 50 pages of 200 channels
+            page = await self._call(
+                client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor
+                ),
+                posting=False,
+            )
+            for found in page.get("channels") or []:
+                if found.get("name") == name:
+                    return str(found["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        raise _Failed(SendResult(ok=False, error=f"no channel #{name} that the bot can see: invite it there"))
+
+    async def _upload(self, client: AsyncWebClient, channel: str, reply: Reply) -> None:
+        attachment = reply.attachment
+        assert attachment is not None
+        try:
+            await self._call(
+                client.files_upload_v2(
+                    channel=channel,
+                    file=attachment.payload,
+                    filename=attachment.filename,
+                    title=attachment.content[:200],
+                ),
+                posting=True,
+            )
+        except _Failed as failed:  # the text is in: the file is worth a warning, not a resend
+            log.warning("could not upload %s to %s: %s", attachment.filename, channel, failed.result.error)
 
     async def update_direct(self, *, tenant: str, user_id: str, ref: str, reply: Reply) -> SendResult:
         """Edit a digest DM in place (chat.update on the "channel:ts" its send returned)."""

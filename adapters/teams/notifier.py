@@ -67,6 +67,28 @@ class TeamsNotifier:
         log.info("Teams DM delivered to %s in %s (%d message(s))", user_id, tenant, len(activities))
         return SendResult(ok=True, ref=ref)
 
+    async def post_to_channel(self, *, tenant: str, channel: str, replies: Sequence[Reply]) -> SendResult:
+        """A new post in a channel the bot knows (installed in its team): the monthly report."""
+        tenant = tenant.lower()
+        async with tenant_session(self.db, tenant) as (session, tenant_id):
+            row = await reach.channel_ref(session, tenant_id=tenant_id, channel=channel)
+        if row is None:
+            return SendResult(
+                ok=False, error=f"the bot knows no channel {channel!r} here: add the Casebook app to its team"
+            )
+        names = await delivery.names_for(self.db, tenant=tenant, replies=replies)
+        # A chart is a file; Teams cards carry text: the report's text goes, the chart is described.
+        activities = delivery.render_all(replies, names)
+        if not activities:
+            return SendResult(ok=True)
+        try:
+            ref = await self._new_post(row, tenant=tenant, activities=activities)
+        except delivery.SEND_ERRORS as error:
+            result = delivery.failure(error)
+            log.warning("Teams post to channel %s in %s failed: %s", channel, tenant, result.error)
+            return result
+        return SendResult(ok=True, ref=ref)
+
     async def update_direct(self, *, tenant: str, user_id: str, ref: str, reply: Reply) -> SendResult:
         """Update a card sent in a 1:1 chat (a digest whose actions changed): `ref` is the
         "conversation|activity" its send returned; the card's activity is replaced in place."""
@@ -97,6 +119,29 @@ class TeamsNotifier:
             personal = await reach.personal_ref(session, tenant_id=tenant_id, user_id=user_id)
             anchor = None if personal else await reach.newest_ref(session, tenant_id=tenant_id)
         return personal, anchor
+
+    async def _new_post(self, row: ConversationRef, *, tenant: str, activities: list[Activity]) -> str | None:
+        """A new reply chain in the channel: its first activity opens it, the rest follow in it."""
+        reference = references.reference_of(row)
+        bot = reference.bot or ChannelAccount(id=f"28:{self.bot_app_id}")
+        first, *rest = activities
+        parameters = ConversationParameters(
+            is_group=True,
+            bot=ChannelAccount(id=bot.id, name=bot.name),
+            activity=first,
+            tenant_id=tenant,
+            channel_data={"channel": {"id": row.conversation_id}, "tenant": {"id": tenant}},
+        )
+        opened: list[str] = []
+
+        async def logic(context: TurnContext) -> None:
+            opened.append(context.activity.conversation.id)
+            await delivery.send(context, rest)
+
+        await self.adapter.create_conversation(
+            self.bot_app_id, logic, parameters, channel_id=TEAMS_CHANNEL, service_url=row.service_url
+        )
+        return opened[0] if opened else None
 
     async def _continue(self, row: ConversationRef, activities: list[Activity]) -> str | None:
         posted: list[str | None] = []

@@ -135,3 +135,31 @@ async def test_snooze_and_reassign_typed_in_chat_redraw_the_digest(linked: Harne
 
     surfaces = SlackSurfaces(h.service.runtime.client_for, None)
     assert await refresh_digests(h.db, {"slack": surfaces}, now=SLACK_NOW) == 0
+
+
+async def test_the_monthly_report_is_posted_into_the_chosen_channel_once(linked: Harness) -> None:
+    from bot.insights import monthly
+
+    h = linked
+    response = await h.sender.command("report <#C0REPORTS|sre-reports> monthly", user="UDANA")  # an admin
+    assert response.status == 200
+    await h.settle()
+    assert "The monthly report will be posted #sre-reports" in h.standin.everything_said()
+
+    first, second = (
+        SlackNotifier(StaticToken(BOT_TOKEN).token_for, base_url=h.standin.api_url, timeout=2) for _ in "ab"
+    )
+    try:
+        december = dt.datetime(2026, 12, 1, 0, 5, tzinfo=dt.UTC)
+        sent = await monthly.sweep(h.db, {"slack": first}, now=december)
+        again = await monthly.sweep(h.db, {"slack": second}, now=december + dt.timedelta(minutes=1))
+    finally:
+        for notifier in (first, second):
+            await notifier.aclose()
+    assert [o.status for o in sent] == ["sent"] and again == []  # two clocks: posted once
+
+    report, chart = h.standin.posts(channel="C0REPORTS")  # the channel's id, found from its name
+    assert report.params.get("thread_ts") is None and chart.params.get("thread_ts") is None  # new posts
+    assert report.text().startswith("Casebook monthly report — 2026-11")
+    uploads = h.standin.called("files.completeUploadExternal")
+    assert [u.params.get("channel_id") for u in uploads] == ["C0REPORTS"]

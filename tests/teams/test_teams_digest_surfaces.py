@@ -79,3 +79,30 @@ async def test_done_on_a_teams_digest_updates_its_card_closed(bot: Bot) -> None:
     assert _live_buttons(update.card) == {"7.2": ["Done", "Snooze a week", "Reassign"]}
     assert "✓ “7.1” Alert on pgbouncer cl_waiting — **done** · case #7 Checkout 502s" in update.text
     assert "(1 still open)" in update.text
+
+
+async def test_the_monthly_report_is_posted_into_a_teams_channel_once(bot: Bot) -> None:
+    from bot.insights import monthly
+    from storage import repo, reports
+    from tests.teams.activities import CHANNEL_ID, TENANT
+
+    await _install_and_seed(bot)
+    async with bot.db.transaction() as session:
+        tenant = await repo.tenant(session, platform="teams", external_id=TENANT)
+        assert tenant.id is not None
+        await reports.choose_channel(
+            session,
+            tenant_id=tenant.id,
+            conversation_key=f"channel:{CHANNEL_ID}",
+            person_id=None,
+            now=SWEPT,
+        )
+    december = dt.datetime(2026, 12, 1, 0, 5, tzinfo=dt.UTC)
+    sent = await monthly.sweep(bot.db, {"teams": bot.runtime.notifier}, now=december)
+    again = await monthly.sweep(bot.db, {"teams": bot.runtime.notifier}, now=december)
+    assert [o.status for o in sent] == ["sent"] and again == []
+    [opened] = [c for c in bot.connector.created() if c.body.get("channelData", {}).get("channel")]
+    assert opened.body["channelData"]["channel"] == {"id": CHANNEL_ID} and opened.body["isGroup"] is True
+    assert "Casebook monthly report — 2026-11" in str(opened.body["activity"])  # the new post itself
+    chain = [s for s in bot.connector.sent if s.conversation_id.startswith(f"{CHANNEL_ID};messageid=")]
+    assert chain and "Value ledger chart to 2026-11" in chain[0].text  # the chart's note, in its chain
