@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.insights import monthly
 from bot.notify import Notifier
 from bot.reminders.config import ReminderSettings
+from bot.reminders.refresh import refresh_digests
 from bot.reminders.sender import Clock
 from bot.reminders.sweep import sweep
 from storage.db import Database
@@ -39,14 +40,32 @@ async def tick(
 ) -> None:
     try:
         report = await sweep(
-            db, notifiers, settings=reminders, default_timezone=settings.default_timezone, clock=clock
+            db,
+            notifiers,
+            settings=reminders,
+            default_timezone=settings.default_timezone,
+            clock=clock,
+            public_url=settings.public_url,
         )
     except Exception:  # the clock's boundary: log it and let the next tick try again
         log.exception("reminder sweep failed; the next tick will try again")
         return
     if report.lines:
         log.info("%s", report.describe())
+    await _redraw_digests(db, notifiers, settings=settings, now=clock())
     await _monthly_reports(db, notifiers, now=clock())
+
+
+async def _redraw_digests(
+    db: Database, notifiers: Mapping[str, Notifier], *, settings: Settings, now: dt.datetime
+) -> None:
+    """Digests whose actions changed elsewhere (the web, another process) are redrawn."""
+    try:
+        await refresh_digests(
+            db, notifiers, now=now, default_timezone=settings.default_timezone, public_url=settings.public_url
+        )
+    except Exception:  # the clock's boundary, as for reminders
+        log.exception("redrawing changed digests failed; the next tick will try again")
 
 
 async def _monthly_reports(db: Database, notifiers: Mapping[str, Notifier], *, now: dt.datetime) -> None:

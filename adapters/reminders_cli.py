@@ -43,6 +43,7 @@ def run_remind(args: argparse.Namespace, settings: Settings) -> int:
             settings=reminders,
             default_timezone=settings.default_timezone,
             dry_run=args.dry_run,
+            public_url=settings.public_url,
         )
         print(report.describe())
         if not report.lines:

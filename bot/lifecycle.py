@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.messages import Mention, Reply, ReplyKind
 from bot.parsing import ParseError, parse_snooze
 from bot.refs import parse_action_ref
-from storage import repo
+from storage import digests, repo
 from storage.db import Database
 from storage.models import ActionStatus, Case, Person, PreventionAction
 
@@ -78,6 +78,8 @@ async def _apply(session: AsyncSession, found: Located, *, now: dt.datetime, **v
         )
     for name, value in values.items():
         set_committed_value(action, name, value)
+    assert action.id is not None
+    await digests.mark_changed(session, action_id=action.id)  # its digest DMs are redrawn
 
 
 async def close_action(

@@ -466,10 +466,13 @@ class ReportChannel(SQLModel, table=True):
 
 
 class MonthlyReport(SQLModel, table=True):
-    """One monthly report of a tenant, claimed before it is sent: unique per (tenant, month)."""
+    """One monthly report of a tenant, claimed before it is sent: unique per (tenant, channel,
+    month), so two clocks never post it twice and a channel chosen mid-month still gets its own."""
 
     __tablename__ = "monthly_reports"
-    __table_args__ = (UniqueConstraint("tenant_id", "month", name="uq_monthly_report_month"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "conversation_key", "month", name="uq_monthly_report_channel_month"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)
@@ -492,3 +495,35 @@ class QuestionMessage(SQLModel, table=True):
     step: str = Field(primary_key=True, max_length=64)
     ref: str = Field(max_length=256)
     posted_at: dt.datetime
+
+
+class DigestMessage(SQLModel, table=True):
+    """A weekly digest as it was posted (Slack "channel:ts", Teams "conversation|activity"), so that
+    a later Done / Snooze / Reassign of one of its actions edits it in place (0014_surfaces)."""
+
+    __tablename__ = "digest_messages"
+    __table_args__ = (
+        UniqueConstraint("delivery_key", name="uq_digest_message_key"),
+        Index("ix_digest_message_tenant_posted", "tenant_id", "posted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id")
+    owner_id: int = Field(foreign_key="people.id")
+    delivery_key: str = Field(max_length=128)
+    ref: str = Field(max_length=512)
+    posted_at: dt.datetime
+    # One of its actions changed since it was drawn: set in the change's own transaction, so a
+    # change is never missed whatever order concurrent turns commit in.
+    stale: bool = False
+
+
+class DigestMessageAction(SQLModel, table=True):
+    """Which actions a digest message lists, in order: a change to one finds its messages."""
+
+    __tablename__ = "digest_message_actions"
+    __table_args__ = (Index("ix_digest_message_action", "action_id"),)
+
+    message_id: int = Field(foreign_key="digest_messages.id", primary_key=True)
+    action_id: int = Field(foreign_key="prevention_actions.id", primary_key=True)
+    position: int

@@ -131,3 +131,20 @@ async def display_names(session: AsyncSession, *, tenant_id: int, user_ids: Iter
         select(Person).where(Person.tenant_id == tenant_id, col(Person.platform_user_id).in_(wanted))
     )
     return {p.platform_user_id: p.display_name for p in rows if p.display_name}
+
+
+async def channel_ref(session: AsyncSession, *, tenant_id: int, channel: str) -> ConversationRef | None:
+    """A channel the bot was installed in (or heard from), by its id or its name."""
+    rows = (
+        await session.exec(
+            select(ConversationRef).where(
+                ConversationRef.tenant_id == tenant_id, ConversationRef.scope == "channel"
+            )
+        )
+    ).all()
+    wanted = channel.lstrip("#").lower()
+    for row in rows:
+        name = str((row.reference.get("conversation") or {}).get("name") or "")
+        if row.conversation_id.lower() == wanted or name.lower() == wanted:
+            return row
+    return None

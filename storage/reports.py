@@ -1,6 +1,6 @@
 """The monthly report's rows: where each tenant's report goes, and one claimed row per month.
 
-A report is claimed by inserting (tenant, month) under its unique constraint before anything is
+A report is claimed by inserting (tenant, channel, month) under its unique constraint before anything is
 sent, so two clocks, a restart or a missed tick never post it twice.
 """
 
@@ -80,8 +80,8 @@ async def destinations(session: AsyncSession) -> list[Destination]:
 async def claim(
     session: AsyncSession, *, destination: Destination, month: str, now: dt.datetime
 ) -> int | None:
-    """Claim the tenant's report of `month`: its row id, or None when it was claimed already
-    (then a failed send is claimed again; a sent or uncertain one never)."""
+    """Claim the tenant's report of `month` for its channel: its row id, or None when it was
+    claimed already (then a failed send is claimed again; a sent or uncertain one never)."""
     await session.exec(
         insert_for(session.get_bind().dialect.name)(MonthlyReport)
         .values(
@@ -96,7 +96,9 @@ async def claim(
     row = (
         await session.exec(
             select(MonthlyReport).where(
-                MonthlyReport.tenant_id == destination.tenant_id, MonthlyReport.month == month
+                MonthlyReport.tenant_id == destination.tenant_id,
+                MonthlyReport.conversation_key == destination.conversation_key,
+                MonthlyReport.month == month,
             )
         )
     ).one()
@@ -104,7 +106,7 @@ async def claim(
     taken = await session.exec(
         update(MonthlyReport)
         .where(col(MonthlyReport.id) == row.id, col(MonthlyReport.status).in_(("new", "failed")))
-        .values(status="claimed", claimed_at=now, conversation_key=destination.conversation_key)
+        .values(status="claimed", claimed_at=now)
     )
     return row.id if taken.rowcount == 1 else None
 

@@ -36,6 +36,11 @@ class RecordingPoster:
         self.posts.append((tenant, conversation_key, list(replies)))
         return self.results.pop(0) if self.results else SendResult(ok=True)
 
+    async def post_to_channel(self, *, tenant: str, channel: str, replies: Sequence[Reply]) -> SendResult:
+        return await self.post_in_conversation(
+            tenant=tenant, conversation_key=f"channel:{channel}", replies=replies
+        )
+
 
 def at(day: str) -> dt.datetime:
     return dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)

@@ -28,6 +28,7 @@ from adapters.slack import auth, listeners, payloads
 from adapters.slack.applier import SlackApplier
 from adapters.slack.client import web_client
 from adapters.slack.config import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, SlackSettings
+from adapters.slack.home import SlackSurfaces
 from adapters.slack.runtime import Runtime
 from bot.config import ConfigError, Settings
 from storage.db import Database
@@ -83,7 +84,9 @@ class SlackService:
         )
         if slack.oauth:
             self.bolt.enable_token_revocation_listeners()
-        self.applier.home = listeners.register(self.bolt, self.runtime).publish_home
+        interactions = listeners.register(self.bolt, self.runtime)
+        self.applier.home = interactions.publish_home
+        self.applier.surfaces = SlackSurfaces(self.runtime.client_for, interactions.homes)
         self.socket: AsyncSocketModeHandler | None = None
         # (Socket Mode has no signing secret, and no events route to check it on)
         self.verifier = SignatureVerifier(slack.signing_secret) if slack.signing_secret else None

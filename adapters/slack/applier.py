@@ -20,10 +20,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.conveyor import Conveyor
 from adapters.slack.blocks import answered, reply_messages, root_message
 from adapters.slack.delivery import SEND_ERRORS, Target, update_message
+from adapters.slack.home import SlackSurfaces
 from adapters.slack.places import thread_key
 from adapters.slack.runtime import PLATFORM, Runtime, Workspace
 from bot.messages import Inbound, InboundKind, Reply, ReplyKind
 from bot.outbox import apply_received, reply_from, settle_without_applying
+from bot.reminders.refresh import might_change_actions, refresh_digests
 from storage import inbox, questions
 from storage.models import InboxEntry, OutboxEntry
 
@@ -42,6 +44,7 @@ class SlackApplier:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.home: HomePublisher | None = None  # App Home's page, set by the interactions
+        self.surfaces: SlackSurfaces | None = None  # digest edits and App Homes after a change
         self.conveyor = Conveyor(
             platform=PLATFORM,
             db=rt.db,
@@ -195,6 +198,16 @@ class SlackApplier:
     # --- cosmetic touches once the replies are out ---------------------------------------------
 
     async def after(self, entry: InboxEntry, replies: list[Reply]) -> None:
+        if self.surfaces is not None and not refused(replies) and might_change_actions(entry.payload["text"]):
+            await refresh_digests(
+                self.rt.db,
+                {PLATFORM: self.surfaces},
+                now=self.rt.clock(),
+                default_timezone=self.rt.core.default_timezone,
+                public_url=self.rt.core.public_url,
+                platform=PLATFORM,
+                tenant=entry.tenant,
+            )
         touches: dict[str, Any] = entry.payload["after"]
         if not touches:
             return

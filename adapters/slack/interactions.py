@@ -21,12 +21,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import payloads
 from adapters.slack.applier import refused as _refused
-from adapters.slack.blocks import form_values, form_view, home_view, step_of
+from adapters.slack.blocks import form_values, form_view, step_of
 from adapters.slack.delivery import SEND_ERRORS
+from adapters.slack.home import HomePages
 from adapters.slack.places import Place, place_of_action
 from adapters.slack.runtime import PLATFORM, Runtime, Workspace
 from bot.forms import FORMS
-from bot.home import Viewer, load_home
 from bot.lifecycle import closed_before_form
 from bot.messages import InboundKind, Reply
 
@@ -37,6 +37,13 @@ FORM_DEADLINE = 2.0  # seconds of Slack's three a modal submission may wait for 
 class Interactions:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self.homes = HomePages(
+            rt.db,
+            rt.directory,
+            command=rt.slack.command,
+            default_timezone=rt.core.default_timezone,
+            clock=lambda: rt.clock(),  # (read at each use: tests choose the runtime's clock)
+        )
 
     # --- App Home -----------------------------------------------------------------------
 
@@ -53,16 +60,7 @@ class Interactions:
     async def publish_home(
         self, client: AsyncWebClient, workspace: Workspace, user: str, banner: str | None = None
     ) -> None:
-        profile = await self.rt.directory.profile(client, team=workspace.tenant, user_id=user)
-        viewer = Viewer(PLATFORM, workspace.tenant, user, profile.name, profile.timezone, profile.is_admin)
-        home = await load_home(
-            self.rt.db, viewer, now=self.rt.clock(), default_timezone=self.rt.core.default_timezone
-        )
-        view = home_view(home, command=self.rt.slack.command, banner=banner)
-        try:
-            await client.views_publish(user_id=user, view=view)
-        except SEND_ERRORS as error:
-            log.error("could not publish the App Home of %s: %r", user, error)
+        await self.homes.publish(client, tenant=workspace.tenant, user=user, banner=banner)
 
     # --- buttons ------------------------------------------------------------------------
 

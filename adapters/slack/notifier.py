@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,10 +33,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import auth
 from adapters.slack.blocks import reply_messages
 from adapters.slack.config import SlackSettings
+from adapters.slack.home import HomePages, SlackSurfaces, message_ref
+from adapters.slack.people import Directory
 from adapters.slack.places import thread_of
+from bot.config import Settings
 from bot.messages import Reply
 from bot.notify import SendResult
 from storage.db import Database
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ TokenLookup = Callable[[str], Awaitable[str | None]]
 DEFAULT_API_URL = "https://slack.com/api/"
 METADATA_EVENT = "casebook_delivery"
 _MAYBE_POSTED = {"internal_error", "fatal_error"}
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _TRANSIENT = {"service_unavailable", "request_timeout", "team_added_to_org"}
 
 
@@ -62,12 +68,20 @@ class _Failed(Exception):
 class SlackNotifier:
     platform = "slack"
 
-    def __init__(self, tokens: TokenLookup, *, base_url: str | None = None, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        tokens: TokenLookup,
+        *,
+        base_url: str | None = None,
+        timeout: float = 15.0,
+        homes: HomePages | None = None,
+    ) -> None:
         self._tokens = tokens
         self._base_url = _with_slash(base_url or DEFAULT_API_URL)
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._identities: dict[str, _Identity] = {}
+        self._surfaces = SlackSurfaces(self._checked_client, homes)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -96,6 +110,72 @@ class SlackNotifier:
         except _Failed as failed:
             return failed.result
 
+    async def post_to_channel(self, *, tenant: str, channel: str, replies: Sequence[Reply]) -> SendResult:
+        """A new top-level post in a channel (its id from a `<#C…|name>` mention), files included."""
+        try:
+            client = await self._client_for(tenant)
+            channel = await self._channel_id(client, channel)
+            result = await self._post_all(client, channel, None, replies)
+            if not result.ok:
+                return result
+            for reply in replies:
+                if reply.attachment is not None:
+                    await self._upload(client, channel, reply)
+        except _Failed as failed:
+            return failed.result
+        return result
+
+    async def _channel_id(self, client: AsyncWebClient, channel: str) -> str:
+        """A channel id as it is; a name (the core shows `<#C…|name>` mentions by name) looked up
+        in the channels the bot can see: once a month, so paging is affordable."""
+        name = channel.lstrip("#")
+        if _CHANNEL_ID.match(name):
+            return name
+        cursor: str | None = None
+        for _ in range(50):  # at most 50 pages of 200 channels
+            page = await self._call(
+                client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor
+                ),
+                posting=False,
+            )
+            for found in page.get("channels") or []:
+                if found.get("name") == name:
+                    return str(found["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        raise _Failed(SendResult(ok=False, error=f"no channel #{name} that the bot can see: invite it there"))
+
+    async def _upload(self, client: AsyncWebClient, channel: str, reply: Reply) -> None:
+        attachment = reply.attachment
+        assert attachment is not None
+        try:
+            await self._call(
+                client.files_upload_v2(
+                    channel=channel,
+                    file=attachment.payload,
+                    filename=attachment.filename,
+                    title=attachment.content[:200],
+                ),
+                posting=True,
+            )
+        except _Failed as failed:  # the text is in: the file is worth a warning, not a resend
+            log.warning("could not upload %s to %s: %s", attachment.filename, channel, failed.result.error)
+
+    async def update_direct(self, *, tenant: str, user_id: str, ref: str, reply: Reply) -> SendResult:
+        """Edit a digest DM in place (chat.update on the "channel:ts" its send returned)."""
+        try:
+            return await self._surfaces.update_direct(tenant=tenant, user_id=user_id, ref=ref, reply=reply)
+        except _Failed as failed:
+            return failed.result
+
+    async def refresh_homes(self, *, tenant: str, user_ids: Sequence[str]) -> None:
+        try:
+            await self._surfaces.refresh_homes(tenant=tenant, user_ids=user_ids)
+        except _Failed as failed:
+            log.warning("could not redraw App Homes in %s: %s", tenant, failed.result.error)
+
     async def was_delivered(
         self, *, tenant: str, user_id: str, delivery_key: str, since: dt.datetime
     ) -> bool | None:
@@ -123,6 +203,9 @@ class SlackNotifier:
         return None if history.get("has_more") else False  # more pages than we read: cannot be sure
 
     # --- the wire -----------------------------------------------------------------------
+
+    async def _checked_client(self, tenant: str) -> AsyncWebClient:
+        return await self._client_for(tenant)
 
     async def _client_for(self, tenant: str) -> AsyncWebClient:
         token = await self._tokens(tenant)
@@ -176,16 +259,19 @@ class SlackNotifier:
                         "event_payload": {"delivery_key": reply.delivery_key},
                     }
                 messages.append(message)
+        first: str | None = None
         for posted, message in enumerate(messages):
             try:
-                await self._call(
+                response = await self._call(
                     client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message), posting=True
                 )
             except _Failed as failed:
                 if posted:  # part of it is already in Slack: re-sending would repeat that part
                     return SendResult(ok=False, uncertain=True, error=f"partly sent: {failed.result.error}")
                 return failed.result
-        return SendResult(ok=True)
+            ts = response.get("ts")
+            first = first or (message_ref(str(response.get("channel") or channel), str(ts)) if ts else None)
+        return SendResult(ok=True, ref=first)
 
     async def _call(self, request: Awaitable[Any], *, posting: bool) -> Any:
         """Await one Web API call; a failure becomes a classified SendResult."""
@@ -249,4 +335,11 @@ def slack_notifier(*, db: Database, slack: SlackSettings | None = None) -> Slack
     else:
         assert slack.bot_token is not None
         tokens = auth.StaticToken(slack.bot_token)
-    return SlackNotifier(tokens.token_for, base_url=slack.api_url)
+    homes = HomePages(
+        db,
+        Directory(ttl_seconds=slack.profile_ttl_seconds),
+        command=slack.command,
+        default_timezone=Settings().default_timezone,
+        clock=utcnow,
+    )
+    return SlackNotifier(tokens.token_for, base_url=slack.api_url, homes=homes)

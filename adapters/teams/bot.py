@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.forms import FORMS
 from bot.messages import Inbound, Mention, Reply, ReplyKind
 from bot.outbox import write_replies
+from bot.reminders.refresh import might_change_actions, refresh_digests
 from bot.service import handle
 from storage import outbox, questions, reach
 from storage.db import Database
@@ -111,6 +112,16 @@ class CasebookTeamsBot(TeamsActivityHandler):
         accepted = bool(replies) and not any(r.kind == ReplyKind.ERROR for r in replies)
         if submission is not None and submission.step and activity.reply_to_id and accepted:
             await self._mark_answered(turn_context, submission, inbound)
+        if accepted and might_change_actions(inbound.text):  # digest cards showing it are redrawn
+            await refresh_digests(
+                self.db,
+                {PLATFORM: self.notifier},
+                now=inbound.at,
+                default_timezone=self.settings.default_timezone,
+                public_url=self.settings.public_url,
+                platform=PLATFORM,
+                tenant=tenant,
+            )
         if any(r.followup for r in replies):
             turn_context.turn_state[FOLLOWUPS] = TurnWork(tenant, inbound.conversation_key)
 

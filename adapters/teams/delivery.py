@@ -39,9 +39,13 @@ def render_all(replies: Sequence[Reply], names: Mapping[str, str]) -> list[Activ
     return [activity for reply in replies for activity in cards.render(reply, names=names)]
 
 
-async def send(context: TurnContext, activities: Sequence[Activity]) -> None:
-    if activities:
-        await context.send_activities(list(activities))
+async def send(context: TurnContext, activities: Sequence[Activity]) -> str | None:
+    """Send; the id of the first activity posted (a card that may be updated later), if any."""
+    if not activities:
+        return None
+    responses = await context.send_activities(list(activities))
+    first = responses[0] if responses else None
+    return first.id if first is not None and first.id else None
 
 
 # What a connector call can fail with: the service's answer, the network, or the token.

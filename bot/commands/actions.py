@@ -42,8 +42,10 @@ def action_list_item(
     today: dt.date,
     owner: str | None = None,
     issue_url: str | None = None,
+    case_url: str | None = None,
 ) -> ListItem:
-    """One action with its Done / Snooze a week / Reassign buttons (listings, digests, escalations)."""
+    """One action with its Done / Snooze a week / Reassign buttons (listings, digests, escalations);
+    `case_url` links its case to the case's page in the web library."""
     ref = f"{case_number}.{number}"
     flag = ""
     if due and due < today:
@@ -54,7 +56,8 @@ def action_list_item(
         flag += f", snoozed until {snoozed_until.isoformat()}"
     who = f" · {owner}" if owner else ""
     issue = f" · [issue]({issue_url})" if issue_url else ""
-    text = f"`{ref}` {description}{flag}{who}{issue} · case #{case_number} {case_title or ''}".rstrip()
+    case = f"[case #{case_number}]({case_url})" if case_url else f"case #{case_number}"
+    text = f"`{ref}` {description}{flag}{who}{issue} · {case} {case_title or ''}".rstrip()
     return ListItem(
         text,
         choices=(

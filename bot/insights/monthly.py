@@ -1,11 +1,14 @@
 """The monthly report, posted by the clock to the channel an admin chose (`report #channel monthly`).
 
 From the 1st of a month (UTC), the clock's sweep sends each tenant the report of the month
-before: new cases, repeats, overdue actions by owner, the ledger's six-month trend, and its chart.
-Each (tenant, month) is claimed in `monthly_reports` before the send, so it goes once; a failed
-send is tried again on a later tick if the platform says it is worth it, an uncertain one never
-(it may have been posted). A month
-that ended before the channel was chosen is not reported. Time is an input: the sweep's `now`.
+before: new cases, repeats, overdue actions by owner, the ledger's six-month trend, and its
+chart. It goes as a new post in the chosen channel (the notifier's `ChannelPoster`: Slack
+chat.postMessage with the chart uploaded, Teams a proactive post in a channel the bot is in),
+or into the conversation `report here` was said in. Each (tenant, channel, month) is claimed
+in `monthly_reports` before the send, so it goes once; a failed send is tried again on a later
+tick if the platform says it is worth it, an uncertain one never (it may have been posted).
+A month that ended before the channel was chosen is not reported. Time is an input: the
+sweep's `now`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.insights import chart, ledger, ledger_report
 from bot.insights.reports import build_ledger
 from bot.messages import Attachment, Reply, ReplyKind
-from bot.notify import ConversationPoster, Notifier
+from bot.notify import ChannelPoster, ConversationPoster, Notifier, SendResult
 from storage import history, reports
 from storage.db import Database
 from storage.repo import people_by_ids
@@ -100,7 +103,8 @@ async def sweep(db: Database, notifiers: Mapping[str, Notifier], *, now: dt.date
     outcomes: list[Outcome] = []
     for target in targets:
         poster = notifiers.get(target.platform)
-        if not isinstance(poster, ConversationPoster):
+        channel = _channel_of(target.conversation_key)
+        if not isinstance(poster, ChannelPoster if channel else ConversationPoster):
             continue
         async with db.transaction() as session:
             claimed = await reports.claim(session, destination=target, month=month.label, now=now)
@@ -110,9 +114,25 @@ async def sweep(db: Database, notifiers: Mapping[str, Notifier], *, now: dt.date
     return outcomes
 
 
+def _channel_of(conversation_key: str) -> str | None:
+    """`report #channel monthly` stores "channel:<id or name>"; `report here` a conversation key."""
+    kind, _, channel = conversation_key.partition(":")
+    return channel if kind == "channel" and channel else None
+
+
+async def _post(poster: Notifier, target: reports.Destination, replies: list[Reply]) -> SendResult:
+    channel = _channel_of(target.conversation_key)
+    if channel is not None and isinstance(poster, ChannelPoster):
+        return await poster.post_to_channel(tenant=target.tenant, channel=channel, replies=replies)
+    assert isinstance(poster, ConversationPoster)
+    return await poster.post_in_conversation(
+        tenant=target.tenant, conversation_key=target.conversation_key, replies=replies
+    )
+
+
 async def _send(
     db: Database,
-    poster: ConversationPoster,
+    poster: Notifier,
     target: reports.Destination,
     claimed: int,
     month: ledger.Period,
@@ -120,9 +140,7 @@ async def _send(
 ) -> Outcome:
     async with db.transaction() as session:
         replies = await report_replies(session, tenant_id=target.tenant_id, month=month, today=now.date())
-    result = await poster.post_in_conversation(
-        tenant=target.tenant, conversation_key=target.conversation_key, replies=replies
-    )
+    result = await _post(poster, target, replies)
     # A refusal that will not change (the platform cannot post there) is not retried every tick.
     status = (
         "sent"

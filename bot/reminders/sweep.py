@@ -32,10 +32,11 @@ from bot import observe
 from bot.notify import ConversationPoster, DeliveryCheck, Notifier, SendResult
 from bot.parsing import parse_clock
 from bot.reminders.config import ReminderSettings
-from bot.reminders.digest import digest_reply, escalation_reply
+from bot.reminders.digest import MAX_ITEMS, by_due_date, digest_reply, escalation_reply
 from bot.reminders.quiet import explain_quiet
 from bot.reminders.schedule import Due, WeeklySlot, last_due
 from bot.reminders.sender import Clock, Job, Line, Sender
+from storage import digests
 from storage.db import Database
 from storage.deliveries.ledger import (
     DIGESTS,
@@ -99,6 +100,7 @@ class Sweep:
     dry_run: bool
     token: str
     start: dt.datetime
+    public_url: str | None = None  # CASEBOOK_PUBLIC_URL: digests link each case to its page
     tenants: dict[int, TenantRow] = field(default_factory=dict)
     _capabilities: dict[tuple[str, type], bool] = field(default_factory=dict)
 
@@ -147,6 +149,7 @@ async def sweep(
     clock: Clock = utcnow,
     dry_run: bool = False,
     worker: str | None = None,
+    public_url: str | None = None,
 ) -> SweepReport:
     start = clock()
     run = Sweep(
@@ -158,6 +161,7 @@ async def sweep(
         dry_run,
         claim_token(worker),
         start,
+        public_url,
     )
     async with db.transaction() as session:
         rows = await tenants(session)
@@ -304,8 +308,20 @@ def _digest_job(
 
     async def send() -> SendResult:
         # Rendered at the last moment: 10k digests are never all in memory at once.
-        reply = digest_reply(actions, today=due.local_today, delivery_key=key)
-        return await notifier.send_direct(tenant=tenant, user_id=owner.user_id, replies=[reply])
+        reply = digest_reply(actions, today=due.local_today, delivery_key=key, public_url=run.public_url)
+        result = await notifier.send_direct(tenant=tenant, user_id=owner.user_id, replies=[reply])
+        if result.ok and result.ref:  # kept so that a change to one of its actions redraws it
+            async with run.db.transaction() as session:
+                await digests.remember(
+                    session,
+                    tenant_id=claim.tenant_id,
+                    owner_id=owner.owner_id,
+                    delivery_key=key,
+                    ref=result.ref,
+                    action_ids=[a.action_id for a in by_due_date(actions)[:MAX_ITEMS]],
+                    at=run.start,  # read before this: a change since then redraws it
+                )
+        return result
 
     job = Job(
         claim,
@@ -390,7 +406,7 @@ def _escalation_job(run: Sweep, claim: Claim, rows: Sequence[OverdueRow], due: D
     )
 
     async def send() -> SendResult:
-        reply = escalation_reply(rows, today=due.local_today, delivery_key=key)
+        reply = escalation_reply(rows, today=due.local_today, delivery_key=key, public_url=run.public_url)
         if thread and poster is not None:
             job.target = f"thread:{thread}"
             result = await poster.post_in_conversation(

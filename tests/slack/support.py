@@ -251,6 +251,14 @@ class SlackStandIn:
     def _conversations_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"channel": {"id": "D" + str(params.get("users", "")).lstrip("U")}}
 
+    def _conversations_list(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """The workspace's channels, one page (the report's channel is found by name)."""
+        names = {"C0INCIDENTS": "incidents", "C0REPORTS": "sre-reports"}
+        return {
+            "channels": [{"id": cid, "name": name} for cid, name in names.items()],
+            "response_metadata": {"next_cursor": ""},
+        }
+
     def _conversations_join(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"channel": {"id": params.get("channel")}}
 

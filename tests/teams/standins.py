@@ -113,6 +113,10 @@ class Connector:
         failed = self._failure(request)
         if failed is not None:
             return failed
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        if channel:  # a new post (reply chain) in a channel, its first activity in the body
+            activity_id = f"bot-{next(self._ids)}"
+            return web.json_response({"id": f"{channel};messageid={activity_id}", "activityId": activity_id})
         member = body["members"][0]["id"]
         return web.json_response({"id": f"a:personal-{member}", "activityId": f"bot-{next(self._ids)}"})
 
