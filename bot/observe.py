@@ -12,9 +12,14 @@ from typing import Protocol
 class Meter(Protocol):
     def count(self, name: str, **labels: str) -> None: ...
 
+    def measure(self, name: str, value: float, **labels: str) -> None: ...
+
 
 class _Nowhere:
     def count(self, name: str, **labels: str) -> None:
+        return None
+
+    def measure(self, name: str, value: float, **labels: str) -> None:
         return None
 
 
@@ -30,3 +35,9 @@ def count(name: str, **labels: str) -> None:
     """One event: `interview_turn`, `refusal` (platform); `followup_job` (kind, outcome);
     `reminder` (kind, outcome)."""
     _meter.count(name, **labels)
+
+
+def measure(name: str, value: float, **labels: str) -> None:
+    """One observed amount: `tracker_sync_delay` (tracker): seconds from a change in Casebook
+    to the pass that showed it in the tracker."""
+    _meter.measure(name, value, **labels)

@@ -91,8 +91,9 @@ def is_sealed(value: str) -> bool:
     return value.startswith(PREFIX)
 
 
-# Columns that hold sealed secrets: slack_sdk's installation store (adapters/slack/auth.py).
-# Tracker credentials add their table and columns here.
+# Columns that hold sealed secrets: slack_sdk's installation store (adapters/slack/auth.py),
+# Text since 0014_sealed. Tracker credentials come from the environment and are never stored;
+# a tracker credential kept in a row would add its table and columns here.
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "slack_bots": ("bot_token", "bot_refresh_token"),
     "slack_installations": ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from adapters.console.insights import candidates_from, read_documents
 from bot.insights import cloud
 from bot.insights.importer import import_cases, validate
+from bot.insights.meaning import detection_method, is_detection_text
 from bot.insights.records import CaseRecord
 from storage import repo
 from storage.db import Database
@@ -67,8 +69,11 @@ def test_a_record_maps_onto_the_clinical_case() -> None:
         "HTTP 504 (Gateway Timeout) errors.",
         "HTTP 504 (Gateway Timeout) errors",
         "connectivity",
-        "Detected by automated means (monitoring)",
-    ]
+    ]  # how it was noticed is the detection dimension, not a symptom
+    assert record.extra["detection"] == {
+        "method": "automate",
+        "tool": ["monitoring"],
+    }  # as the source spells it
     assert [s.text for s in record.diagnostic_path] == [
         "roll back the updates",
         "identify root cause",
@@ -159,5 +164,13 @@ async def test_corpus_import_is_idempotent_and_searchable(db: Database, corpus_d
             session, tenant_id=tenant.id, query="gateway timeouts 504 from the Akamai CDN to storage origins"
         )
     assert len(cases) == 355 and {c.source for c in cases} == {"import"}
+    # How each incident was noticed is its own dimension: no imported case holds it as a symptom.
+    assert not [
+        s for c in cases for s in c.symptoms or () if is_detection_text(s) or "detected by" in s.lower()
+    ]
+    # 137 records said how they were noticed; the methods read from extra["detection"] alone are
+    # those the sentences gave when they were still symptoms.
+    methods = Counter(detection_method(c) for c in cases)
+    assert methods == {"not recorded": 201, "alert": 142, "oncall": 7, "dashboard": 4, "customer": 1}
     assert matches[0].case.extra["incident_id"] == "azure-20190808-1"
     assert json.dumps(cases[0].extra)  # the rest of each record is kept, as JSON

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.insights.importer import Candidate, import_cases
+from bot.insights.meaning import detection_method
 from bot.render import case_json
 from bot.store import load_case
 from storage import repo
@@ -59,6 +60,19 @@ async def test_import_maps_every_field_and_publishes(db: Database) -> None:
     assert actions[0].closed_at == dt.datetime(2026, 8, 25, 12, tzinfo=dt.UTC)
     assert actions[0].created_at == dt.datetime(2026, 8, 4, 12, tzinfo=dt.UTC)
     assert await _count(db, Person, platform_user_id="U_OPS") == 1
+
+
+async def test_a_detection_sentence_is_the_detection_dimension_not_a_symptom(db: Database) -> None:
+    record = copy.deepcopy(HISTORY[0])
+    record["id"] = "detected-by"
+    record["symptoms"] = ["Detected by a customer report", "502s from checkout"]
+    report = await import_records(db, [record])
+    assert len(report.created) == 1 and not report.problems
+    async with db.transaction() as session:
+        case = (await session.exec(select(Case).where(col(Case.title) == record["title"]))).one()
+    assert case.symptoms == ["502s from checkout"]
+    assert case.extra["detection"]["noted"] == ["Detected by a customer report"]
+    assert detection_method(case) == "customer"
 
 
 async def test_reimport_is_idempotent_and_updates_in_place(db: Database) -> None:

@@ -2,7 +2,8 @@
 
 Readiness checks that the database answers, that its schema is at the code's head, and that
 every configured platform works (Slack: `auth.test` with the bot token; a Socket Mode
-connection). A 503 lists what is missing, so a probe's log says what to fix.
+connection. Teams: the app's credentials exchanged for a Bot Framework token at its token
+endpoint). A 503 lists what is missing, so a probe's log says what to fix.
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ TIMEOUT_SECONDS = 3
 PLATFORM_CACHE_SECONDS = 30
 
 Check = Callable[[web.Application], Awaitable[str | None]]  # None: fine; else what is missing
+# A Bot Framework token is trusted until shortly before it expires, then asked for again.
+TOKEN_MARGIN_SECONDS = 60
+BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
+# What the token endpoint's error codes mean for the person setting Casebook up.
+TOKEN_ERRORS = {
+    "invalid_client": "check MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (a client secret may have expired)",
+    "unauthorized_client": "check MICROSOFT_APP_ID: the tenant has no such app registration",
+    "invalid_request": "check MICROSOFT_APP_TENANT_ID and MICROSOFT_APP_ID",
+}
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -91,16 +101,20 @@ class SchemaCheck:
 class PlatformChecks:
     def __init__(self) -> None:
         self.ok_until: dict[str, float] = {}
+        self.teams_token = BotFrameworkToken()
 
     async def problems(self, app: web.Application, mounted: list[str]) -> list[str]:
         found = []
         for platform in mounted:
             if self.ok_until.get(platform, 0.0) > time.monotonic():
                 continue
-            check = CHECKS.get(platform)
-            problem = await check(app) if check is not None else None
+            if platform == "teams":
+                problem, good_for = await self.teams_token.problem(app)
+            else:
+                check = CHECKS.get(platform)
+                problem, good_for = (await check(app) if check else None), PLATFORM_CACHE_SECONDS
             if problem is None:
-                self.ok_until[platform] = time.monotonic() + PLATFORM_CACHE_SECONDS
+                self.ok_until[platform] = time.monotonic() + good_for
             else:
                 found.append(problem)
         return found
@@ -124,6 +138,63 @@ async def slack_ready(app: web.Application) -> str | None:
     except (aiohttp.ClientError, OSError, TimeoutError) as error:
         return f"slack: the Web API did not answer auth.test ({type(error).__name__})"
     return None if response.get("ok") else "slack: auth.test did not succeed"
+
+
+class BotFrameworkToken:
+    """Teams works when the app's id, secret and tenant buy a Bot Framework token (OAuth client
+    credentials at the token endpoint). A token is good for its lifetime, so it is asked for
+    once per lifetime, not on every probe."""
+
+    async def problem(self, app: web.Application) -> tuple[str | None, float]:
+        from adapters.teams.routes import TEAMS
+
+        teams = app[TEAMS].teams
+        if not teams.authenticated:
+            return None, PLATFORM_CACHE_SECONDS  # development mode: there is nothing to prove
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": teams.app_id or "",
+            "client_secret": teams.app_password or "",
+            "scope": BOT_FRAMEWORK_SCOPE,
+        }
+        try:
+            async with (
+                asyncio.timeout(TIMEOUT_SECONDS),
+                aiohttp.ClientSession() as http,
+                http.post(teams.token_endpoint, data=form) as response,
+            ):
+                answer = await _json_or_empty(response)
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.debug("readiness: the Bot Framework token endpoint did not answer", exc_info=error)
+            return f"teams: the token endpoint did not answer ({type(error).__name__})", 0.0
+        if response.status != 200 or not answer.get("access_token"):
+            return _refusal(response.status, answer), 0.0
+        lifetime = _seconds(answer.get("expires_in"))
+        return None, max(lifetime - TOKEN_MARGIN_SECONDS, PLATFORM_CACHE_SECONDS)
+
+
+async def _json_or_empty(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    try:
+        answer = await response.json(content_type=None)
+    except (ValueError, aiohttp.ContentTypeError):
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _refusal(status: int, answer: dict[str, Any]) -> str:
+    code = str(answer.get("error") or f"HTTP {status}")
+    # Entra's descriptions start with their AADSTS number, the part worth searching for.
+    described = str(answer.get("error_description") or "").split(":", 1)[0].strip()
+    what = f"{code}, {described}" if described.startswith("AADSTS") else code
+    fix = TOKEN_ERRORS.get(code, "check MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID")
+    return f"teams: the token endpoint refused the bot's credentials ({what}): {fix}"
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 CHECKS: dict[str, Check] = {"slack": slack_ready}

@@ -1,5 +1,6 @@
 """Prometheus metrics: requests and acknowledgement latency by platform, the core's counts,
-and what the database holds (reminder deliveries by status, inbox/outbox depth, pool use).
+and what the database holds (reminder deliveries by status, inbox/outbox depth, pool use, how far
+each tracker lags behind Casebook).
 
 Not public by default: /metrics is served on PORT only to `Authorization: Bearer
 <CASEBOOK_METRICS_TOKEN>`, or on its own METRICS_PORT (to keep private); with neither, not at all.
@@ -8,6 +9,7 @@ Not public by default: /metrics is served on PORT only to `Authorization: Bearer
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hmac
 import logging
 import time
@@ -23,6 +25,8 @@ from bot import observe
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
 
 REQUESTS = Counter(
     "casebook_requests", "HTTP requests served, by platform and status class", ["platform", "status"]
@@ -42,6 +46,20 @@ COUNTERS = {
 DELIVERIES = Gauge("casebook_reminder_deliveries", "Reminder delivery rows by status", ["status"])
 QUEUE_DEPTH = Gauge("casebook_queue_depth", "Rows waiting in the inbox and outbox tables", ["table"])
 POOL = Gauge("casebook_db_pool", "Database connections: pool size, checked out, overflow", ["state"])
+TRACKER_LAG = Gauge(
+    "casebook_tracker_oldest_unsynced_seconds",
+    "Age of the oldest change in Casebook that the tracker does not show yet (0: in sync)",
+    ["tracker"],
+)
+HISTOGRAMS = {
+    "tracker_sync_delay": Histogram(
+        "casebook_tracker_sync_delay_seconds",
+        "Time from a change in Casebook (a published action, a close, snooze or reassignment) to "
+        "the sync pass that showed it in the tracker",
+        ["tracker"],
+        buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600),
+    ),
+}
 # What waits: inbox rows not yet applied, outbox rows (replies, jobs) not yet settled.
 QUEUE_TABLES = {"inbox": "applied_at", "outbox": "settled_at"}
 PLATFORM_PREFIXES = (("/slack/", "slack"), ("/api/messages", "teams"))
@@ -57,6 +75,13 @@ class PrometheusMeter:
             log.debug("no metric for count %r", name)
             return
         counter.labels(**labels).inc()
+
+    def measure(self, name: str, value: float, **labels: str) -> None:
+        histogram = HISTOGRAMS.get(name)
+        if histogram is None:
+            log.debug("no metric for measure %r", name)
+            return
+        histogram.labels(**labels).observe(value)
 
 
 def install() -> None:
@@ -89,7 +114,11 @@ async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
         REQUESTS.labels(platform=platform, status=f"{status // 100}xx").inc()
 
 
-async def refresh(db: Database) -> None:
+def _wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def refresh(db: Database, now: dt.datetime) -> None:
     """Read the database's gauges; a database that does not answer leaves the last values."""
     pool = db.engine.pool
     for state, reader in (("size", "size"), ("checked_out", "checkedout"), ("overflow", "overflow")):
@@ -109,11 +138,23 @@ async def refresh(db: Database) -> None:
                     pending = text(f"SELECT COUNT(*) FROM {table} WHERE {done} IS NULL")
                     number = (await connection.execute(pending)).scalar_one()
                     QUEUE_DEPTH.labels(table=table).set(number)
+        if "tracker_configs" in tables:
+            await _tracker_lag(db, now)
     except (SQLAlchemyError, OSError, TimeoutError) as error:
         log.warning("metrics: the database did not answer: %r", error)
 
 
-def metrics_handler(db: Database, token: str | None) -> Handler:
+async def _tracker_lag(db: Database, now: dt.datetime) -> None:
+    from bot.trackers.status import oldest_unsynced
+
+    async with asyncio.timeout(DB_TIMEOUT_SECONDS), db.transaction() as session:
+        lag = await oldest_unsynced(session, now=now)
+    TRACKER_LAG.clear()  # a tracker no workspace uses any more leaves the scrape
+    for kind, seconds in lag.items():
+        TRACKER_LAG.labels(tracker=kind).set(seconds)
+
+
+def metrics_handler(db: Database, token: str | None, clock: Clock = _wall_clock) -> Handler:
     async def metrics(request: web.Request) -> web.Response:
         if token is not None:
             given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -122,7 +163,7 @@ def metrics_handler(db: Database, token: str | None) -> Handler:
                     text="metrics need Authorization: Bearer <CASEBOOK_METRICS_TOKEN>",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
-        await refresh(db)
+        await refresh(db, clock())
         body = generate_latest(REGISTRY)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

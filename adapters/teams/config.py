@@ -48,6 +48,14 @@ class TeamsSettings(EnvSettings):
     # Where the Bot Framework publishes its token signing keys. None: the public cloud's.
     # Not read from the environment; the tests point it at a local stand-in.
     openid_metadata_url: str | None = Field(None, exclude=True)
+    # Where the app's credentials are exchanged for a token (readiness asks it). None: Entra's
+    # endpoint for the app's tenant. Not read from the environment either.
+    token_url: str | None = Field(None, exclude=True)
+
+    @property
+    def token_endpoint(self) -> str:
+        tenant = self.app_tenant_id or "botframework.com"
+        return self.token_url or f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
 
     @property
     def enabled(self) -> bool:

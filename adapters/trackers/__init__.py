@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
-from adapters.trackers.config import TrackerSettings
+from adapters.trackers.config import TrackerSettings, revealed
 from adapters.trackers.github import GitHubTracker
 from adapters.trackers.http import JsonClient
 from adapters.trackers.jira import JiraTracker
@@ -29,7 +29,7 @@ def build(session: aiohttp.ClientSession, settings: TrackerSettings) -> dict[str
     trackers: dict[str, Tracker] = {}
     if settings.github_token:
         headers = {
-            "Authorization": f"Bearer {settings.github_token}",
+            "Authorization": f"Bearer {revealed(settings.github_token)}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": USER_AGENT,
@@ -38,12 +38,13 @@ def build(session: aiohttp.ClientSession, settings: TrackerSettings) -> dict[str
             JsonClient(session, base_url=settings.github_api_url, headers=headers, name="GitHub")
         )
     if settings.jira_url and settings.jira_email and settings.jira_api_token:
-        basic = base64.b64encode(f"{settings.jira_email}:{settings.jira_api_token}".encode()).decode()
+        credentials = f"{settings.jira_email}:{revealed(settings.jira_api_token)}"
+        basic = base64.b64encode(credentials.encode()).decode()
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT, "Authorization": f"Basic {basic}"}
         client = JsonClient(session, base_url=settings.jira_url, headers=headers, name="Jira")
         trackers["jira"] = JiraTracker(client, site_url=settings.jira_url)
     if settings.linear_api_key:
-        headers = {"Authorization": settings.linear_api_key, "User-Agent": USER_AGENT}
+        headers = {"Authorization": revealed(settings.linear_api_key) or "", "User-Agent": USER_AGENT}
         trackers["linear"] = LinearTracker(
             JsonClient(session, base_url=settings.linear_api_url, headers=headers, name="Linear")
         )

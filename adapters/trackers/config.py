@@ -2,79 +2,73 @@
 
 Credentials decide which trackers this process can reach; webhook secrets decide which
 webhook routes `casebook serve` mounts. A half configuration stops the process with the
-variable's name.
+variable's name. Credentials are SecretStr: a repr or a log line shows `**********`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from dataclasses import dataclass
+from typing import Annotated, Any, Self
 from urllib.parse import urlparse
 
-from bot.config import ConfigError, env_int
+from pydantic import BeforeValidator, Field, SecretStr, model_validator
+
+from bot.config import ConfigError, EnvSettings, Invalid, whole
 from bot.trackers.sync import SyncSettings
 
 GITHUB_API = "https://api.github.com"
 LINEAR_API = "https://api.linear.app/graphql"
 
 
-def _get(name: str) -> str | None:
-    value = (os.environ.get(name) or "").strip()
-    return value or None
-
-
-def _url(name: str, default: str | None = None) -> str | None:
-    value = _get(name) or default
-    if value is None:
-        return None
-    parsed = urlparse(value)
+def _http_url(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    parsed = urlparse(value.strip())
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        raise ConfigError(f"{name} must be an http(s) URL, not {value!r}")
-    return value.rstrip("/")
+        raise Invalid(f"{{name}} must be an http(s) URL, not {value!r}")
+    return value.strip().rstrip("/")
 
 
-@dataclass(frozen=True)
-class TrackerSettings:
-    github_token: str | None = None
-    github_api_url: str = GITHUB_API
-    jira_url: str | None = None
-    jira_email: str | None = None
-    jira_api_token: str | None = None
-    linear_api_key: str | None = None
-    linear_api_url: str = LINEAR_API
-    github_webhook_secret: str | None = None
-    jira_webhook_secret: str | None = None
-    linear_webhook_secret: str | None = None
-    sync_seconds: int = 60
-    timeout_seconds: int = 15
-    public_url: str | None = None  # where issues link back to (the web library, once there)
+HttpUrl = Annotated[str, BeforeValidator(_http_url)]
 
-    @classmethod
-    def from_env(cls) -> TrackerSettings:
-        jira = (_url("JIRA_URL"), _get("JIRA_EMAIL"), _get("JIRA_API_TOKEN"))
-        if any(jira) and not all(jira):
-            missing = [
-                n for n, v in zip(("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"), jira, strict=True) if not v
-            ]
+
+def revealed(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+class TrackerSettings(EnvSettings):
+    github_token: SecretStr | None = Field(None, validation_alias="GITHUB_TOKEN")
+    github_api_url: HttpUrl = Field(GITHUB_API, validation_alias="GITHUB_API_URL")
+    jira_url: HttpUrl | None = Field(None, validation_alias="JIRA_URL")
+    jira_email: str | None = Field(None, validation_alias="JIRA_EMAIL")
+    jira_api_token: SecretStr | None = Field(None, validation_alias="JIRA_API_TOKEN")
+    linear_api_key: SecretStr | None = Field(None, validation_alias="LINEAR_API_KEY")
+    linear_api_url: HttpUrl = Field(LINEAR_API, validation_alias="LINEAR_API_URL")
+    github_webhook_secret: SecretStr | None = Field(None, validation_alias="GITHUB_WEBHOOK_SECRET")
+    jira_webhook_secret: SecretStr | None = Field(None, validation_alias="JIRA_WEBHOOK_SECRET")
+    linear_webhook_secret: SecretStr | None = Field(None, validation_alias="LINEAR_WEBHOOK_SECRET")
+    sync_seconds: Annotated[int, BeforeValidator(whole(5, 3600))] = Field(
+        60, validation_alias="TRACKER_SYNC_SECONDS"
+    )
+    timeout_seconds: Annotated[int, BeforeValidator(whole(1, 120))] = Field(
+        15, validation_alias="TRACKER_TIMEOUT_SECONDS"
+    )
+    # Where issues link back to (the web library's address).
+    public_url: HttpUrl | None = Field(None, validation_alias="CASEBOOK_PUBLIC_URL")
+
+    @model_validator(mode="after")
+    def _jira_whole(self) -> Self:
+        jira = {
+            "JIRA_URL": self.jira_url,
+            "JIRA_EMAIL": self.jira_email,
+            "JIRA_API_TOKEN": self.jira_api_token,
+        }
+        missing = [name for name, value in jira.items() if not value]
+        if missing and len(missing) < len(jira):
             raise ConfigError(
                 f"Jira needs JIRA_URL, JIRA_EMAIL and JIRA_API_TOKEN together; missing {', '.join(missing)}"
             )
-        return cls(
-            github_token=_get("GITHUB_TOKEN"),
-            github_api_url=_url("GITHUB_API_URL", GITHUB_API) or GITHUB_API,
-            jira_url=jira[0],
-            jira_email=jira[1],
-            jira_api_token=jira[2],
-            linear_api_key=_get("LINEAR_API_KEY"),
-            linear_api_url=_url("LINEAR_API_URL", LINEAR_API) or LINEAR_API,
-            github_webhook_secret=_get("GITHUB_WEBHOOK_SECRET"),
-            jira_webhook_secret=_get("JIRA_WEBHOOK_SECRET"),
-            linear_webhook_secret=_get("LINEAR_WEBHOOK_SECRET"),
-            sync_seconds=env_int("TRACKER_SYNC_SECONDS", 60, low=5, high=3600),
-            timeout_seconds=env_int("TRACKER_TIMEOUT_SECONDS", 15, low=1, high=120),
-            public_url=_url("CASEBOOK_PUBLIC_URL"),
-        )
+        return self
 
     @property
     def kinds(self) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.trackers.config import TrackerSettings
+from adapters.trackers.config import TrackerSettings, revealed
 from bot.config import Settings
 from bot.notify import Notifier
 from bot.trackers.inbound import apply_closed
@@ -44,9 +44,9 @@ def add_routes(app: web.Application, *, db: Database, settings: Settings) -> boo
     trackers = TrackerSettings.from_env()
     install(trackers)  # the nudge jobs this process runs after a publish can reach the trackers
     routes = {
-        "github": (trackers.github_webhook_secret, _github),
-        "jira": (trackers.jira_webhook_secret, _jira(trackers.jira_url or "")),
-        "linear": (trackers.linear_webhook_secret, _linear),
+        "github": (revealed(trackers.github_webhook_secret), _github),
+        "jira": (revealed(trackers.jira_webhook_secret), _jira(trackers.jira_url or "")),
+        "linear": (revealed(trackers.linear_webhook_secret), _linear),
     }
     mounted = [kind for kind, (secret, _) in routes.items() if secret]
     if not mounted:

@@ -1,4 +1,4 @@
-"""The actions page, and its forms: close with evidence, snooze, reassign.
+"""The actions page, and its forms: close with evidence, snooze, reassign, cancel with a reason.
 
 A form becomes the same command a person would type in chat (`done 12.3`, with the form's
 values), handed to bot.service.handle as the signed-in person: the permission rules, the
@@ -36,7 +36,8 @@ from storage import library
 log = logging.getLogger(__name__)
 
 _REF = re.compile(r"^(\d{1,9})\.(\d{1,4})$")
-VERBS = {"done": "evidence", "snooze": "until", "reassign": "owner"}
+# The chat command each form is, and the form field the command reads its note or value from.
+VERBS = {"done": "evidence", "snooze": "until", "reassign": "owner", "cancel": "reason"}
 
 
 async def actions_page(request: web.Request) -> web.Response:
@@ -119,6 +120,9 @@ async def action_form(request: web.Request) -> web.Response:
     mentions: tuple[Mention, ...] = ()
     if verb == "reassign":
         mentions = await _owner_mention(request, who, value)
+        # The command reads the form's owner as a platform user id, as a chat form's user picker
+        # gives it; the page's picker gives our person id.
+        value = mentions[0].user_id
     web_state = state(request)
     replies = await handle(
         web_state.db,

@@ -10,7 +10,7 @@ beside `service_name`, `verificatio`). What maps onto the clinical case:
 | title | title |
 | time (MM/DD/YYYY) + first clock time of the summary | started (provider's zone when none is said) |
 | detection time / duration / fix time (minutes) | detected, mitigated (end of impact), resolved |
-| summary, manifestation, detection | symptoms (impact first, then the KPIs, then how it was noticed) |
+| summary, manifestation | symptoms (impact first, then the KPIs) |
 | mitigation.troubleshooting (numbered) | diagnostic path (else the mitigation labels) |
 | root cause details | root cause |
 | root cause labels (3 layers) | area (see `area_for`), and kept in extra |
@@ -206,13 +206,8 @@ def _symptoms(record: Mapping[str, Any]) -> list[str]:
         elif isinstance(item, dict):  # {"business kpi": [...], "system kpi": [...]}: kind kept in extra
             for values in item.values():
                 found += _strings(values)
-    detection = record.get("detection")
-    if isinstance(detection, dict):  # how it was noticed: an alert is an observation too
-        method = str(detection.get("method") or "").lower()
-        tools = ", ".join(_strings(detection.get("tool")))
-        how = "automated" if method.startswith("autom") else "manual" if method == "manual" else None
-        if how or tools:
-            found.append(f"Detected by {how or 'unrecorded'} means" + (f" ({tools})" if tools else ""))
+    # How it was noticed (`detection`) is not what was seen: it is kept in extra["detection"], the
+    # capability map's detection dimension.
     return _unique([_clip(s, 4000) for s in found if s.strip()])
 
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.insights.meaning import is_detection_text
 from bot.insights.records import FORMAT_NAME, CaseRecord, describe_error
 from bot.render import render_case_markdown
 from bot.store import draft_from_rows, risk_columns
@@ -278,7 +279,10 @@ async def _fill_case(
     case.detected_at = timeline.utc("detected")
     case.mitigated_at = timeline.utc("mitigated")
     case.resolved_at = timeline.utc("resolved")
-    case.symptoms = list(record.symptoms)
+    # "Detected by a customer report" says how the incident was noticed, not what was seen: it
+    # goes to the detection dimension, so neither the map nor search counts it as a symptom.
+    noticed = [s for s in record.symptoms if is_detection_text(s)]
+    case.symptoms = [s for s in record.symptoms if not is_detection_text(s)]
     case.misjudgments = [m.model_dump() for m in record.misjudgments]
     case.diagnostic_path = [s.model_dump() for s in record.diagnostic_path]
     case.root_cause = record.root_cause
@@ -292,8 +296,19 @@ async def _fill_case(
     case.updated_at = now
     case.extra = {
         **record.extra,
+        **_detection_noted(record.extra, noticed),
         "import": {"id": record.key, "format": source_format, "original_number": record.number},
     }
+
+
+def _detection_noted(extra: dict[str, Any], noticed: list[str]) -> dict[str, Any]:
+    """extra["detection"] with the record's detection sentences under `noted`."""
+    if not noticed:
+        return {}
+    recorded = extra.get("detection")
+    detection = dict(recorded) if isinstance(recorded, dict) else {}
+    detection["noted"] = [*(detection.get("noted") or []), *noticed]
+    return {"detection": detection}
 
 
 async def _assignments(

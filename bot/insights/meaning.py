@@ -70,6 +70,7 @@ def detection_method(case: Case) -> str:
         tools = recorded.get("tool") or []
         texts += [str(t) for t in (tools if isinstance(tools, list) else [tools])]
         texts.append(str(recorded.get("method") or ""))
+        texts += [str(t) for t in recorded.get("noted") or ()]  # detection sentences an import moved
     texts += [s for s in case.symptoms or ()]
     found = {c.key for text in texts if text for c in concepts(text, "detection")}
     return next((method for method in DETECTION_ORDER if method in found), NOT_RECORDED)

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.trackers.port import KINDS, LABELS
-from bot.trackers.sync import wanted
+from bot.trackers.sync import waiting_since, wanted
 from storage import trackers as store
-from storage.models import ActionStatus, PreventionAction, TrackerIssue
+from storage.models import ActionStatus, Case, PreventionAction, TrackerIssue
 from storage.trackers import Destination, IssueState, Synced
 
 
@@ -79,3 +79,30 @@ def describe(statuses: list[DestinationStatus]) -> str:
     if not statuses:
         return "No workspace has a tracker: `tracker github owner/repo` (or jira, linear) picks one."
     return "\n\n".join(s.describe() for s in statuses)
+
+
+async def oldest_unsynced(session: AsyncSession, *, now: dt.datetime) -> dict[str, float]:
+    """Per tracker kind in use: the age in seconds of the oldest change Casebook has that its
+    tracker does not show yet (0 when every destination of that kind is in sync)."""
+    oldest: dict[str, float] = {}
+    for destination in await store.destinations(session, kinds=KINDS):
+        ages = [
+            (now - since).total_seconds()
+            for action, case, row in await store.published_actions(session, destination=destination)
+            if (since := unsynced_since(action, case, row, destination)) is not None
+        ]
+        oldest[destination.kind] = max([oldest.get(destination.kind, 0.0), *ages, 0.0])
+    return oldest
+
+
+def unsynced_since(
+    action: PreventionAction, case: Case, row: TrackerIssue | None, destination: Destination
+) -> dt.datetime | None:
+    """Since when the tracker has lagged behind this action, or None when it shows it as it is."""
+    if row is None or row.state != IssueState.LINKED:
+        return waiting_since(case, destination) if action.status == ActionStatus.OPEN else None
+    if row.synced_status != ActionStatus.OPEN:
+        return None
+    if wanted(action) == Synced(row.synced_status, row.synced_due, row.synced_owner_id):
+        return None
+    return action.updated_at

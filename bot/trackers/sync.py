@@ -26,13 +26,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot import observe
 from bot.notify import Notifier
 from bot.trackers import content
 from bot.trackers.inbound import apply_closed
 from bot.trackers.port import LABELS, Failure, Issue, Tracker, TrackerError
 from storage import trackers as store
 from storage.db import Database
-from storage.models import ActionStatus, PreventionAction
+from storage.models import ActionStatus, Case, PreventionAction
 from storage.trackers import Destination, Synced, WorkItem
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,7 @@ class Pass:
                 synced=synced,
                 now=self.now,
             )
+        self._synced(waiting_since(item.case, self.destination))
         self.line("linked" if found else "created", item, issue.url)
 
     # --- pushes ----------------------------------------------------------------------------
@@ -235,6 +237,7 @@ class Pass:
             return
         async with self.db.transaction() as session:
             await store.record_pushed(session, row_id=row.id or 0, synced=target, now=self.now)
+        self._synced(action.updated_at)
         self.line("updated", item, _what_changed(row, target))
 
     # --- pull ------------------------------------------------------------------------------
@@ -262,6 +265,12 @@ class Pass:
             )
 
     # --- shared ----------------------------------------------------------------------------
+
+    def _synced(self, since: dt.datetime | None) -> None:
+        """How long the tracker lagged behind Casebook for one change it now shows."""
+        if since is not None:
+            delay = max((self.now - since).total_seconds(), 0.0)
+            observe.measure("tracker_sync_delay", delay, tracker=self.destination.kind)
 
     async def _each(self, items: Sequence[WorkItem], work: Callable[[WorkItem], Awaitable[None]]) -> None:
         """Bounded concurrency; once the tracker stops answering, the rest wait for a later pass."""
@@ -309,6 +318,14 @@ def claim_token(worker: str | None = None) -> str:
     """Unique per pass, so the leases of a pass that died can be told from ours."""
     base = worker or f"{socket.gethostname()}:{os.getpid()}"
     return f"{base[:100]}:{uuid.uuid4().hex[:12]}"
+
+
+def waiting_since(case: Case, destination: Destination) -> dt.datetime | None:
+    """Since when an action of a published case has wanted its issue: its publication, or the
+    pick of the tracker when that came later."""
+    if case.published_at is None:
+        return None
+    return max(case.published_at, destination.set_at)
 
 
 def wanted(action: PreventionAction) -> Synced:

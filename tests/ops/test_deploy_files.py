@@ -15,6 +15,7 @@ from adapters.cli import build_parser
 from adapters.ops.settings import ServeSettings
 from adapters.slack.config import SlackSettings
 from adapters.teams.config import TeamsSettings
+from adapters.trackers.config import TrackerSettings
 from adapters.web.config import WebSettings
 from bot.config import EnvSettings, Settings
 from bot.drafting.config import DraftingConfig
@@ -29,6 +30,7 @@ MODELS: tuple[type[EnvSettings], ...] = (
     ReminderSettings,
     DraftingConfig,
     WebSettings,
+    TrackerSettings,
 )
 # Read by the compose file itself (its PostgreSQL password), never by Casebook.
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}

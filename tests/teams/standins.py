@@ -206,3 +206,35 @@ def _handler(keys: bytes) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+@dataclass
+class TokenService:
+    """Entra's token endpoint for one app: client credentials in, a Bot Framework token out
+    (or Entra's refusal). Records every request it got."""
+
+    client_id: str
+    client_secret: str
+    lifetime_seconds: int = 3599
+    requests: list[dict[str, str]] = field(default_factory=list)
+    url: str = ""
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        return app
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = {key: str(value) for key, value in (await request.post()).items()}
+        self.requests.append({"tenant": request.match_info["tenant"], **form})
+        if form.get("grant_type") != "client_credentials" or not form.get("scope"):
+            return web.json_response({"error": "invalid_request"}, status=400)
+        if (form.get("client_id"), form.get("client_secret")) != (self.client_id, self.client_secret):
+            description = "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent ..."
+            return web.json_response(
+                {"error": "invalid_client", "error_description": description}, status=401
+            )
+        token = f"standin-token-{len(self.requests)}"
+        return web.json_response(
+            {"token_type": "Bearer", "expires_in": self.lifetime_seconds, "access_token": token}
+        )

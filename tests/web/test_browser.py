@@ -96,6 +96,15 @@ async def test_sign_in_tenancy_sessions_and_csrf(
             }
             await page.click("text=Sign in with Slack")
             assert await page.is_visible("h1:has-text('First team second outage')")
+            # bob owns 2.1 but not carol's 2.2, and is neither lead nor admin: the core refuses.
+            await page.locator("#action-2").locator("input[name=reason]").fill("not needed")
+            await page.locator("#action-2 button:has-text('Cancel action')").click()
+            notice = page.locator("p.flash")
+            assert await notice.get_attribute("class") == "flash error"
+            assert (
+                await notice.inner_text() == "Only the owner of 2.2, the case lead or an admin can cancel it."
+            )
+            assert await page.locator("#action-2 button:has-text('Cancel action')").is_visible()
             refused = await page.request.post(base + "/actions/2.1/done", form={"evidence": "no token"})
             assert refused.status == 403
 
@@ -121,3 +130,41 @@ async def test_sign_in_tenancy_sessions_and_csrf(
     finally:
         assert standin.server is not None
         await standin.server.close()
+
+
+async def test_every_action_form_says_what_happened(db: Database, browser: Any, shots: Path) -> None:
+    """Snooze, reassign and cancel from the page, each answered by the core's own words in the
+    notice the page shows next; a refused form is an error notice and changes nothing."""
+    await seed_demo(db)
+    async with serving(db) as (base, _):
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        page.set_default_timeout(10_000)
+        await page.goto(base + "/actions")
+        notice = page.locator("p.flash")
+
+        await page.locator("#action-1-1").locator("select[name=until]").select_option("2w")
+        await page.locator("#action-1-1").locator("button:has-text('Snooze')").click()
+        assert await notice.get_attribute("class") == "flash info"
+        assert re.search(r"1\.1.*snoozed", await notice.inner_text()), await notice.inner_text()
+
+        await page.locator("#action-1-2").locator("select[name=owner]").select_option(label="bob")
+        await page.locator("#action-1-2").locator("button:has-text('Reassign')").click()
+        assert await notice.get_attribute("class") == "flash info"
+        assert re.search(r"1\.2.*@?bob", await notice.inner_text()), await notice.inner_text()
+
+        cancel = page.locator("#action-1-3")
+        await cancel.locator("button:has-text('Cancel action')").click()  # no reason given
+        assert await notice.get_attribute("class") == "flash error"
+        assert "Say why it is no longer needed" in await notice.inner_text()
+        assert await page.locator("#action-1-3 button:has-text('Cancel action')").is_visible()  # still open
+
+        await cancel.locator("input[name=reason]").fill("covered by the alert in 1.1")
+        await cancel.locator("button:has-text('Cancel action')").click()
+        assert await notice.get_attribute("class") == "flash info"
+        assert await notice.inner_text() == "1.3 cancelled: covered by the alert in 1.1"
+        await page.screenshot(path=str(shots / "actions-cancelled.png"), full_page=True)
+        await page.goto(base + "/actions")
+        assert not await page.locator("p.flash").count()  # a notice is shown once
+    listed = await say(db, "actions #1", platform="console", tenant="local", user="alice", admin=True)
+    assert re.search(r"`1\.3` .* · cancelled", listed), listed
+    assert re.search(r"`1\.2` .*@bob", listed), listed
