@@ -1,7 +1,7 @@
 """surfaces: digest messages kept for editing in place; monthly reports claimed per channel
 
 Revision ID: 0014_surfaces
-Revises: 0013_quiet
+Revises: 0014_sealed
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0014_surfaces"
-down_revision: str | Sequence[str] | None = "0013_quiet"
+down_revision: str | Sequence[str] | None = "0014_sealed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
