@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import interview, invite, links, observe, render
 from bot.capture.intake import account_outcome
+from bot.capture.reading import with_history_followup
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
 from bot.drafting import followup_key
@@ -245,4 +246,4 @@ async def start_interview(turn: Turn, title: str | None) -> list[Reply]:
         turn.person.platform_user_id,
         turn.inbound.conversation_key,
     )
-    return list(outcome.replies)
+    return with_history_followup(list(outcome.replies), turn=turn, number=number)
