@@ -53,6 +53,7 @@ def register_all() -> None:
     # "ledger-chart" and "trackers". Listed here so that a process running follow-ups knows them all.
     from bot import drafting  # noqa: F401
     from bot.capture import mapping as _capture  # noqa: F401  ("account": a free-text account)
+    from bot.capture import reading as _reading  # noqa: F401  ("history": a channel's history)
     from bot.commands import insights  # noqa: F401
     from bot.trackers import job as _trackers  # noqa: F401  ("trackers": a tracker sync nudge)
 

@@ -131,3 +131,7 @@ class Reply:
     # posting; `text` is what a platform without reactions shows.
     records_step: str | None = None
     react: str | None = None
+    # Lines a person may tick (label, value), shown with the reply's choices: a choice whose
+    # value holds `{picked}` is sent with the ticked values in its place, comma-separated
+    # (Slack: checkboxes; where a platform cannot, the person types the numbers).
+    picks: tuple[Choice, ...] = ()

@@ -41,6 +41,7 @@ def reply_from(data: dict[str, Any]) -> Reply:
         fields["attachment"] = Attachment(**{**attachment, "data": base64.b64decode(raw) if raw else None})
     fields["kind"] = ReplyKind(fields["kind"])
     fields["choices"] = tuple(Choice(**c) for c in fields.get("choices") or ())
+    fields["picks"] = tuple(Choice(**c) for c in fields.get("picks") or ())
     fields["sections"] = tuple(Section(**s) for s in fields.get("sections") or ())
     fields["items"] = tuple(
         ListItem(text=i["text"], choices=tuple(Choice(**c) for c in i["choices"]), ref=i.get("ref"))

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import interview, invite, links, observe, render
-from bot.capture.intake import account_outcome
+from bot.capture.intake import account_outcome, with_account_answer
+from bot.capture.reading import with_history_followup
 from bot.commands import CommandContext, dispatch, parse_command
 from bot.config import Settings
 from bot.drafting import followup_key
@@ -155,8 +156,9 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
     if outcome.state == state and outcome.case == loaded.draft and not outcome.accepted:
         return list(outcome.replies)  # help, status, a refused answer: nothing to write
 
+    answer = None
     if outcome.accepted:
-        await repo.add_raw_answer(
+        answer = await repo.add_raw_answer(
             session,
             tenant_id=turn.tenant_id,
             case_id=conversation.case_id,
@@ -168,7 +170,7 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
     await save_draft(
         session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case, now=turn.inbound.at
     )
-    replies = list(outcome.replies)
+    replies = await with_account_answer(session, list(outcome.replies), answer)
     if similar.leaves_symptoms(state.step, outcome.state.step):
         # Past cases like this one, just before the next question.
         replies[-1:-1] = await similar.suggestions_for(
@@ -245,4 +247,4 @@ async def start_interview(turn: Turn, title: str | None) -> list[Reply]:
         turn.person.platform_user_id,
         turn.inbound.conversation_key,
     )
-    return list(outcome.replies)
+    return with_history_followup(list(outcome.replies), turn=turn, number=number)

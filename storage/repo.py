@@ -338,17 +338,17 @@ async def add_raw_answer(
     responder_id: int,
     text: str,
     at: dt.datetime,
-) -> None:
-    session.add(
-        RawAnswer(
-            tenant_id=tenant_id,
-            case_id=case_id,
-            question_key=question_key,
-            responder_id=responder_id,
-            text=text,
-            at=at,
-        )
+) -> RawAnswer:
+    row = RawAnswer(
+        tenant_id=tenant_id,
+        case_id=case_id,
+        question_key=question_key,
+        responder_id=responder_id,
+        text=text,
+        at=at,
     )
+    session.add(row)
+    return row
 
 
 async def raw_answers(session: AsyncSession, *, tenant_id: int, case_id: int) -> list[RawAnswer]:

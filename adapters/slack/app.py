@@ -28,8 +28,10 @@ from adapters.slack import auth, listeners, payloads
 from adapters.slack.applier import SlackApplier
 from adapters.slack.client import web_client
 from adapters.slack.config import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, SlackSettings
+from adapters.slack.history import SlackHistory
 from adapters.slack.home import SlackSurfaces
-from adapters.slack.runtime import Runtime
+from adapters.slack.runtime import PLATFORM, Runtime
+from bot.capture.reading import PORTS, register_port
 from bot.config import ConfigError, Settings
 from storage.db import Database
 
@@ -99,6 +101,7 @@ class SlackService:
         self.bolt.client.session = session  # every per-request client copies it: one connection pool
         await self._check_token()
         await self.applier.conveyor.recover()
+        register_port(PLATFORM, SlackHistory(self.runtime))  # channel history for the core's job
         if self.slack.socket_mode:
             assert self.slack.app_token is not None
             self.socket = AsyncSocketModeHandler(self.bolt, app_token=self.slack.app_token)
@@ -124,6 +127,7 @@ class SlackService:
             )
 
     async def stop(self, app: web.Application) -> None:
+        PORTS.pop(PLATFORM, None)
         if self.socket is not None:
             await self.socket.close_async()
         if not await self.runtime.work.drain(grace_seconds=SHUTDOWN_GRACE_SECONDS):

@@ -23,6 +23,7 @@ MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_SECTION = 3000
 MAX_ELEMENTS = 25
+MAX_OPTIONS = 10  # checkboxes in one element
 MAX_LABEL = 75
 MAX_HEADER = 150
 MAX_VALUE = 2000
@@ -130,6 +131,39 @@ def choice_blocks(choices: Sequence[Choice], *, block_id: str, form: str | None 
     ]
 
 
+def pick_blocks(picks: Sequence[Choice]) -> list[Block]:
+    """Lines to tick as checkboxes (10 a group, Slack's most); a button's `{picked}` gets them."""
+    groups = [picks[start : start + MAX_OPTIONS] for start in range(0, len(picks), MAX_OPTIONS)]
+    return [
+        {
+            "type": "actions",
+            "block_id": f"picks:{n}",
+            "elements": [
+                {
+                    "type": "checkboxes",
+                    "action_id": f"pick:{n}",
+                    "options": [
+                        {"text": {"type": "plain_text", "text": _clip(p.label, MAX_LABEL)}, "value": p.value}
+                        for p in group
+                    ],
+                }
+            ],
+        }
+        for n, group in enumerate(groups)
+    ]
+
+
+def picked(state: dict[str, Any]) -> list[str]:
+    """The ticked values in a message's state (`body["state"]["values"]` of a button press)."""
+    ticked: list[str] = []
+    for block_id, actions in (state or {}).items():
+        if not str(block_id).startswith("picks:"):
+            continue
+        for element in actions.values():
+            ticked += [str(o.get("value")) for o in element.get("selected_options") or []]
+    return ticked
+
+
 def step_of(block_id: str | None) -> str | None:
     """The interview step a question's buttons answer (their block id is `step:<key>:<n>`)."""
     if block_id and block_id.startswith("step:"):
@@ -155,6 +189,7 @@ def reply_messages(reply: Reply) -> list[Message]:
     if reply.kind == ReplyKind.ERROR:
         text = "⚠️ " + text
     blocks = text_blocks(to_mrkdwn(text))
+    blocks += pick_blocks(reply.picks)
     if reply.choices or reply.form:
         prefix = f"step:{reply.step}" if reply.step else "act"
         blocks += choice_blocks(reply.choices, block_id=prefix, form=reply.form)

@@ -7,6 +7,7 @@ over Socket Mode when `SLACK_APP_TOKEN` is set. With none of these, Slack is off
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 from urllib.parse import urlparse
@@ -75,6 +76,9 @@ class SlackSettings(EnvSettings):
     scopes: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_scopes)] = Field(
         BOT_SCOPES, validation_alias="SLACK_SCOPES"
     )
+    # Channels whose history is read when an interview starts in them (a regex on the name);
+    # empty: only `postmortem from #channel` reads one.
+    incident_channels: str = Field(r"^(inc|incident|sev)[-_]", validation_alias="SLACK_INCIDENT_CHANNELS")
     profile_ttl_seconds: int = 900
 
     @property
@@ -127,6 +131,12 @@ class SlackSettings(EnvSettings):
                 "Slack: SLACK_SIGNING_SECRET is required to verify requests over HTTP "
                 "(Basic Information > App Credentials), or set SLACK_APP_TOKEN for Socket Mode."
             )
+        try:
+            re.compile(self.incident_channels)
+        except re.error as error:
+            raise ConfigError(
+                f"Slack: SLACK_INCIDENT_CHANNELS is not a regular expression ({error})."
+            ) from error
         if self.oauth and not self.signing_secret and not self.socket_mode:
             raise ConfigError("Slack: OAuth over HTTP needs SLACK_SIGNING_SECRET too.")
         if not self.command.startswith("/") or " " in self.command:

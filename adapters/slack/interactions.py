@@ -21,11 +21,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import payloads
 from adapters.slack.applier import refused as _refused
-from adapters.slack.blocks import form_values, form_view, step_of
+from adapters.slack.blocks import form_values, form_view, picked, step_of
 from adapters.slack.delivery import SEND_ERRORS
 from adapters.slack.home import HomePages
 from adapters.slack.places import Place, place_of_action
 from adapters.slack.runtime import PLATFORM, Runtime, Workspace
+from bot.capture.review import PICKED
 from bot.forms import FORMS
 from bot.lifecycle import closed_before_form
 from bot.messages import InboundKind, Reply
@@ -64,6 +65,10 @@ class Interactions:
 
     # --- buttons ------------------------------------------------------------------------
 
+    async def on_tick(self, ack: AsyncAck) -> None:
+        """A checkbox ticked: nothing to do until a button sends the ticked lines."""
+        await ack()
+
     async def on_button(
         self,
         ack: AsyncAck,
@@ -96,10 +101,13 @@ class Interactions:
                 "blocks": message.get("blocks") or [],
                 "label": action["text"]["text"],
             }
+        value = action.get("value") or ""
+        if PICKED in value:  # "Accept selected": the lines ticked in the same message
+            value = value.replace(PICKED, ",".join(picked((body.get("state") or {}).get("values") or {})))
         await self.rt.receive(
             workspace,
             place.target,
-            text=action.get("value") or "",
+            text=value,
             kind=InboundKind.ACTION,
             key=place.key,
             event_id=f"action:{body.get('trigger_id') or action.get('action_ts')}",

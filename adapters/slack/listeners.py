@@ -38,6 +38,7 @@ def register(app: AsyncApp, rt: Runtime) -> Interactions:
     interactions = Interactions(rt)
     app.event("app_home_opened")(interactions.on_home_opened)
     app.action(re.compile(r"^(choice|form):"))(interactions.on_button)
+    app.action(re.compile(r"^pick:"))(interactions.on_tick)
     app.view(re.compile(r"^form:"))(interactions.on_form_submit)
     shortcuts.register(app, rt)  # "Add to postmortem" on any message
     return interactions

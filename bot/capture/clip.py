@@ -14,10 +14,12 @@ from dataclasses import dataclass, replace
 from bot.case import TIMELINE, CaseDraft, DiagnosticStep, Misjudgment
 from bot.messages import Reply, ReplyKind
 from bot.parsing import ParseError, split_cost
-from bot.render import when_text
+from bot.parsing import zone as zone_of
+from bot.render import render_case_markdown, when_text
 from storage import capture as queries
 from storage import repo
 from storage.db import Database
+from storage.models import Case
 
 # What the person picks, in the order the menu shows it.
 SECTIONS: dict[str, str] = {
@@ -82,11 +84,11 @@ def added(case: CaseDraft, section: str, clip: Clip) -> CaseDraft:
     if section == "root_cause":
         return replace(case, root_cause=f"{case.root_cause}; {text}" if case.root_cause else text)
     if section in TIMELINE:
-        return _timed(case, section, clip.at)
+        return with_point(case, section, clip.at)
     raise ParseError("Pick one of the sections: " + ", ".join(SECTIONS.values()) + ".")
 
 
-def _timed(case: CaseDraft, point: str, at: dt.datetime) -> CaseDraft:
+def with_point(case: CaseDraft, point: str, at: dt.datetime) -> CaseDraft:
     index = TIMELINE.index(point)
     for earlier in TIMELINE[:index]:
         other = case.time(earlier)
@@ -105,3 +107,16 @@ def added_reply(number: int, section: str, clip: Clip, *, published: bool) -> Re
     if published:
         text += " The case was already published: its published copy is marked as changed."
     return Reply(text, ReplyKind.INFO, ephemeral=True, case_number=number)
+
+
+def mark_amended(
+    case: Case, updated: CaseDraft, *, section: str, link: str | None, now: dt.datetime, tz_name: str
+) -> None:
+    """A published case changed: the addition is listed in `extra["amended"]` and its Markdown
+    says so (the caller saves the row)."""
+    amended = [*case.extra.get("amended", []), {"at": now.isoformat(), "section": section, "link": link}]
+    case.extra = {**case.extra, "amended": amended}
+    case.draft_md = render_case_markdown(updated, tz=zone_of(tz_name))
+    case.draft_md += (
+        f"\n_Changed after publication ({len(amended)} addition(s), last {now:%Y-%m-%d %H:%M} UTC)._\n"
+    )

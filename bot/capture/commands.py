@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from bot import render
-from bot.capture.clip import SECTIONS, Clip, added, added_reply
+from bot.capture.clip import SECTIONS, Clip, added, added_reply, mark_amended
 from bot.commands import CommandContext, command, find_case
 from bot.messages import Reply, ReplyKind
 from bot.parsing import ParseError
-from bot.parsing import zone as zone_of
 from bot.store import load_case, save_draft
 from storage import repo
 from storage.models import CaseStatus
@@ -59,14 +57,13 @@ async def clip_command(ctx: CommandContext, args: str) -> list[Reply]:
     )
     published = case.status == CaseStatus.PUBLISHED
     if published:
-        amended = [
-            *case.extra.get("amended", []),
-            {"at": now.isoformat(), "section": section, "link": clip.link},
-        ]
-        case.extra = {**case.extra, "amended": amended}
-        case.draft_md = render.render_case_markdown(updated, tz=zone_of(loaded.lead_timezone or turn.tz_name))
-        case.draft_md += (
-            f"\n_Changed after publication ({len(amended)} addition(s), last {now:%Y-%m-%d %H:%M} UTC)._\n"
+        mark_amended(
+            case,
+            updated,
+            section=section,
+            link=clip.link,
+            now=now,
+            tz_name=loaded.lead_timezone or turn.tz_name,
         )
         turn.session.add(case)
     return [added_reply(case.number, section, clip, published=published)]

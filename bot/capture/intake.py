@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot import interview
 from bot.capture.account import Account, account_text, parse_account, timeline_line
 from bot.capture.sections import first_missing
@@ -18,8 +20,10 @@ from bot.case import TIMELINE, CaseDraft
 from bot.interview import ORDER, STEPS, Context, Outcome, State
 from bot.messages import Reply, ReplyKind
 from bot.parsing import ParseError, check_length
+from storage.models import RawAnswer
 
 MAX_ITEM = 1000
+MAPPING_JOB = "account"  # bot.capture.mapping's follow-up job
 # The sections as people read them, in the interview's order.
 NAMES = {
     "title": "title",
@@ -181,7 +185,7 @@ def account_outcome(state: State, case: CaseDraft, text: str, ctx: Context) -> O
         records_step=state.step,
         step=state.step,
         case_number=case.number,
-        followup=f"account:{case.number}" if mapped else None,
+        followup=f"{MAPPING_JOB}:{case.number}" if mapped else None,
     )
     return Outcome(moved, taken.case, (record, interview.ask(taken.case, moved, ctx)), accepted=True)
 
@@ -211,3 +215,19 @@ def _summary(taken: Taken, *, free: str, mapped: bool, sender: str) -> str:
 def _refused(state: State, case: CaseDraft, message: str) -> Outcome:
     reply = Reply(message, ReplyKind.ERROR, ephemeral=True, case_number=case.number, step=state.step)
     return Outcome(state, case, (reply,))
+
+
+async def with_account_answer(
+    session: AsyncSession, replies: list[Reply], answer: RawAnswer | None
+) -> list[Reply]:
+    """The `account:<case>` follow-up names the raw answer it maps (`account:<case>:<answer id>`),
+    so the job reads exactly that account, whatever was said after it."""
+    if answer is None or not any(r.followup and r.followup.startswith(f"{MAPPING_JOB}:") for r in replies):
+        return replies
+    await session.flush()
+    return [
+        replace(r, followup=f"{r.followup}:{answer.id}")
+        if r.followup and r.followup.startswith(f"{MAPPING_JOB}:")
+        else r
+        for r in replies
+    ]

@@ -63,7 +63,9 @@ async def ask_for_map(config: DraftingConfig, *, case_number: int, text: str) ->
         await client.close()
     content = completion.choices[0].message.content or "{}" if completion.choices else "{}"
     start, end = content.find("{"), content.rfind("}")
-    return AccountMap.model_validate(json.loads(content[start : end + 1] if 0 <= start < end else "{}"))
+    if not 0 <= start < end:  # a refusal or prose: a failure to say, not an empty mapping
+        raise ValueError("the model's answer holds no JSON object")
+    return AccountMap.model_validate(json.loads(content[start : end + 1]))
 
 
 def grounded(mapped: AccountMap, case: CaseDraft, *, text: str, by: str) -> tuple[CaseDraft, list[str], int]:
@@ -102,8 +104,10 @@ def grounded(mapped: AccountMap, case: CaseDraft, *, text: str, by: str) -> tupl
 
 @job("account")
 async def account_job(db: Database, tenant_key: str, argument: str, settings: Settings) -> list[Reply]:
+    """`account:<case>:<raw answer id>` (older keys without the id: the newest account)."""
     platform, _, tenant_id_text = tenant_key.partition(":")
-    number = int(argument)
+    number_text, _, answer_text = argument.partition(":")
+    number = int(number_text)
     async with db.sessions() as session:
         tenant = await repo.tenant(session, platform=platform, external_id=tenant_id_text)
         assert tenant.id is not None
@@ -111,7 +115,11 @@ async def account_job(db: Database, tenant_key: str, argument: str, settings: Se
         if case_row is None or case_row.id is None:
             return []
         answers = await repo.raw_answers(session, tenant_id=tenant.id, case_id=case_row.id)
-    written = next((w for a in reversed(answers) if (w := account_text(a.text, "title"))), None)
+    if answer_text:
+        author = next((a for a in answers if str(a.id) == answer_text), None)
+    else:
+        author = next((a for a in reversed(answers) if account_text(a.text, "title")), None)
+    written = account_text(author.text, "title") if author else None
     free = parse_account(written).free_text if written else ""
     if not free:
         return []
@@ -129,7 +137,6 @@ async def account_job(db: Database, tenant_key: str, argument: str, settings: Se
         if fresh is None:
             return []
         loaded = await load_case(session, tenant_id=tenant.id, case=fresh)
-        author = next((a for a in reversed(answers) if account_text(a.text, "title")), None)
         people = await repo.people_by_ids(
             session, tenant_id=tenant.id, ids=[author.responder_id] if author else []
         )

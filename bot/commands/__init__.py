@@ -120,6 +120,7 @@ def _clip(text: str) -> str:
 def register_all() -> Any:
     # Each module registers its commands on import; order is the order of `help`.
     from bot.capture import commands as _capture  # noqa: F401
+    from bot.capture import reading as _reading  # noqa: F401  (`from #channel`, `history …`)
     from bot.commands import (  # noqa: F401
         actions,
         cases,

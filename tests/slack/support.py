@@ -90,6 +90,7 @@ class SlackStandIn:
     holds: dict[str, asyncio.Event] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     http_errors: dict[str, int] = field(default_factory=dict)  # method -> how many HTTP 500s to answer
+    rate_limited: dict[str, int] = field(default_factory=dict)  # method -> how many 429s (Retry-After: 1)
     tokens: dict[str, str] = field(default_factory=lambda: {BOT_TOKEN: TEAM})  # token -> team
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     record: bool = True  # keep every call (tests); the benchmark only counts
@@ -198,6 +199,11 @@ class SlackStandIn:
             await self.holds[method].wait()
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
+        if self.rate_limited.get(method, 0) > 0:
+            self.rate_limited[method] -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
         if self.http_errors.get(method, 0) > 0:
             self.http_errors[method] -= 1
             return web.Response(
@@ -459,7 +465,7 @@ class SlackSender:
         blocks = call.params.get("blocks") or (call.params.get("view") or {}).get("blocks") or []
         for block in blocks:
             for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                if element["text"]["text"] == label:
+                if element.get("type") == "button" and element["text"]["text"] == label:
                     return self._action_payload(call, block, element, user=user, ephemeral=ephemeral)
         raise AssertionError(f"no button {label!r} in {call.method}: {call.text()[:300]}")
 

@@ -104,7 +104,11 @@ async def test_a_reply_left_unsent_is_sent_once_after_a_restart(
         async with serving(db, standin) as again:
             await again.settle()
     assert sum("Left in the outbox" in c.text() for c in standin.posts(thread_ts=root)) == 1
-    [row] = [r for r in await rows(db, OutboxEntry) if r.payload["reply"]["text"] == "Left in the outbox"]
+    [row] = [
+        r
+        for r in await rows(db, OutboxEntry)
+        if r.payload.get("reply", {}).get("text") == "Left in the outbox"
+    ]
     assert row.outcome == "sent"
 
 
@@ -148,13 +152,17 @@ async def test_a_follow_up_job_cut_off_by_a_crash_runs_again(
             at=NOW,
         )
         await session.flush()
-        [job] = [r for r in (await session.exec(select(OutboxEntry))).all() if r.kind == outbox.JOB]
+        [job] = [
+            r
+            for r in (await session.exec(select(OutboxEntry))).all()
+            if r.kind == outbox.JOB and r.payload["job"].startswith("ledger-chart")
+        ]
         assert job.id is not None
         assert await outbox.claim(session, entry_id=job.id, at=NOW)
 
     async with serving(db, standin) as again:
         await again.settle()
         await again.settle()
-    [job] = [r for r in await rows(db, OutboxEntry) if r.kind == outbox.JOB]
+    [job] = [r for r in await rows(db, OutboxEntry) if r.kind == outbox.JOB and "ledger" in r.payload["job"]]
     assert job.outcome == "done"
     assert len(standin.called("files.completeUploadExternal")) == 1  # the chart, once
