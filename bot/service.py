@@ -85,7 +85,7 @@ async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) ->
     tenant = turn.tenant
     assert tenant.id is not None
     if inbound.event_id and not await repo.record_event(
-        session, tenant_id=tenant.id, event_id=inbound.event_id
+        session, tenant_id=tenant.id, event_id=inbound.event_id, now=turn.now
     ):
         log.info("event %s already applied; ignoring the retry", inbound.event_id)
         return []
@@ -143,7 +143,9 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
     case = await repo.case_by_id(session, tenant_id=turn.tenant_id, case_id=conversation.case_id)
     if case is None:  # the case row is gone: nothing to resume
         conversation.active = False
-        await repo.save_conversation(session, conversation, expected_version=conversation.version)
+        await repo.save_conversation(
+            session, conversation, expected_version=conversation.version, now=turn.now
+        )
         return [Reply("This interview's case no longer exists.", ReplyKind.ERROR)]
     loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
     state = state_of(conversation)
@@ -182,7 +184,7 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
             then = await nudge(session, tenant_id=turn.tenant_id, then=followup_key(outcome.case.number))
             replies += publication_replies(outcome.case, followup=then, tz=ctx.tz)
     set_state(conversation, outcome.state)
-    await repo.save_conversation(session, conversation, expected_version=conversation.version)
+    await repo.save_conversation(session, conversation, expected_version=conversation.version, now=turn.now)
     return replies
 
 

@@ -140,6 +140,7 @@ async def save_draft(
                 tenant_id=tenant_id,
                 user_id=action.owner.user_id,
                 display_name=action.owner.display_name,
+                now=now,
             )
             owner_id = owner.id
         values: dict[str, Any] = {

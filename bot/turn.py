@@ -21,6 +21,7 @@ async def resolve_person(
     platform: str,
     tenant: str,
     user_id: str,
+    now: dt.datetime,
     display_name: str | None = None,
     timezone: str | None = None,
     is_admin: bool = False,
@@ -28,7 +29,7 @@ async def resolve_person(
 ) -> tuple[Tenant, Person]:
     """The tenant and the person speaking, created on first sight and refreshed from what the
     platform says now (admin rights included: a demotion applies too)."""
-    found = await repo.tenant(session, platform=platform, external_id=tenant, name=tenant_name)
+    found = await repo.tenant(session, platform=platform, external_id=tenant, name=tenant_name, now=now)
     assert found.id is not None
     person = await repo.person(
         session,
@@ -37,6 +38,7 @@ async def resolve_person(
         display_name=display_name,
         timezone=timezone,
         is_admin=is_admin,
+        now=now,
     )
     return found, person
 
@@ -55,6 +57,11 @@ class Turn:
     def tenant_id(self) -> int:
         assert self.tenant.id is not None
         return self.tenant.id
+
+    @property
+    def now(self) -> dt.datetime:
+        """The turn's one moment (the adapter stamped it on arrival): every write takes it."""
+        return self.inbound.at
 
     @property
     def tz_name(self) -> str:
@@ -76,6 +83,7 @@ async def begin_turn(session: AsyncSession, inbound: Inbound, settings: Settings
         timezone=inbound.user_timezone,
         is_admin=inbound.user_is_admin,
         tenant_name=inbound.tenant_name,
+        now=inbound.at,
     )
     return Turn(session, inbound, tenant, person, settings)
 

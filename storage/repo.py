@@ -23,7 +23,6 @@ from storage.models import (
     ProcessedEvent,
     RawAnswer,
     Tenant,
-    utcnow,
 )
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -55,11 +54,12 @@ async def first_or_insert(
 
 
 async def tenant(
-    session: AsyncSession, *, platform: str, external_id: str, name: str | None = None
+    session: AsyncSession, *, platform: str, external_id: str, now: dt.datetime, name: str | None = None
 ) -> Tenant:
+    """The tenant with this external id, created at `now` on first sight."""
     query = select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)
     found = await first_or_insert(
-        session, query, Tenant, platform=platform, external_id=external_id, name=name, created_at=utcnow()
+        session, query, Tenant, platform=platform, external_id=external_id, name=name, created_at=now
     )
     if name and found.name != name:
         found.name = name
@@ -72,12 +72,13 @@ async def person(
     *,
     tenant_id: int,
     user_id: str,
+    now: dt.datetime,
     display_name: str | None = None,
     timezone: str | None = None,
     is_admin: bool | None = None,
 ) -> Person:
     """The person with this platform id, created on first sight; names, zones and admin
-    rights refreshed from what the platform says now (None: not said, left as is)."""
+    rights refreshed from what the platform says at `now` (None: not said, left as is)."""
     query = select(Person).where(Person.tenant_id == tenant_id, Person.platform_user_id == user_id)
     found = await first_or_insert(
         session,
@@ -88,8 +89,8 @@ async def person(
         display_name=display_name,
         timezone=timezone,
         is_admin=bool(is_admin),
-        created_at=utcnow(),
-        updated_at=utcnow(),
+        created_at=now,
+        updated_at=now,
     )
     changed = False
     if display_name and found.display_name != display_name:
@@ -99,7 +100,7 @@ async def person(
     if is_admin is not None and found.is_admin != is_admin:
         found.is_admin, changed = is_admin, True
     if changed:
-        found.updated_at = utcnow()
+        found.updated_at = now
         session.add(found)
     return found
 
@@ -113,12 +114,12 @@ async def people_by_ids(session: AsyncSession, *, tenant_id: int, ids: Sequence[
     return {p.id: p for p in rows if p.id is not None}
 
 
-async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str) -> bool:
+async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str, now: dt.datetime) -> bool:
     """True the first time an event id is seen in this tenant, False for a retry."""
     # RETURNING, not rowcount: psycopg reports rowcount -1 here, which read as "new" every time.
     stmt = (
         _insert(session)(ProcessedEvent)
-        .values(tenant_id=tenant_id, event_id=event_id, at=utcnow())
+        .values(tenant_id=tenant_id, event_id=event_id, at=now)
         .on_conflict_do_nothing()
         .returning(col(ProcessedEvent.id))
     )
@@ -306,7 +307,7 @@ async def active_conversation_for_case(
 
 
 async def save_conversation(
-    session: AsyncSession, conversation: Conversation, *, expected_version: int
+    session: AsyncSession, conversation: Conversation, *, expected_version: int, now: dt.datetime
 ) -> None:
     """Compare-and-set on the version: two answers racing on one thread cannot both win."""
     values = {
@@ -317,7 +318,7 @@ async def save_conversation(
         "pending": conversation.pending,
         "active": conversation.active,
         "version": expected_version + 1,
-        "updated_at": utcnow(),
+        "updated_at": now,
     }
     result = await session.exec(
         update(Conversation)

@@ -36,7 +36,7 @@ from bot.outbox import write_replies
 from bot.service import handle
 from storage import outbox, questions, reach
 from storage.db import Database
-from storage.models import OutboxEntry
+from storage.models import OutboxEntry, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +259,7 @@ class CasebookTeamsBot(TeamsActivityHandler):
                 alias=chosen.lower(),
                 user_id=member.id,
                 display_name=member.name,
+                now=utcnow(),
             )
         return Mention(member.id, member.name)
 

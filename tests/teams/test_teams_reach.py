@@ -9,12 +9,12 @@ from sqlmodel import select
 from storage import reach, repo
 from storage.db import Database
 from storage.models import ConversationRef, UserAlias
-from tests.teams.activities import BOB, CAROL, TENANT
+from tests.teams.activities import BOB, CAROL, NOW, TENANT
 
 
 async def _tenant_id(db: Database) -> int:
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="teams", external_id=TENANT)
+        tenant = await repo.tenant(session, now=NOW, platform="teams", external_id=TENANT)
         assert tenant.id is not None
         return tenant.id
 
@@ -64,11 +64,11 @@ async def test_an_alias_follows_the_person_it_names_now(db: Database) -> None:
     tenant_id = await _tenant_id(db)
     async with db.transaction() as session:
         await reach.save_alias(
-            session, tenant_id=tenant_id, alias=BOB.aad, user_id=BOB.id, display_name="Bob Smith"
+            session, now=NOW, tenant_id=tenant_id, alias=BOB.aad, user_id=BOB.id, display_name="Bob Smith"
         )
     async with db.transaction() as session:
         await reach.save_alias(
-            session, tenant_id=tenant_id, alias=BOB.aad, user_id=CAROL.id, display_name=None
+            session, now=NOW, tenant_id=tenant_id, alias=BOB.aad, user_id=CAROL.id, display_name=None
         )
     async with db.transaction() as session:
         alias = await reach.user_by_alias(session, tenant_id=tenant_id, alias=BOB.aad)
