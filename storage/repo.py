@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import and_, delete, func, update
+from sqlalchemy import select as select_many
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -92,6 +94,20 @@ async def person(
         created_at=now,
         updated_at=now,
     )
+    refresh_person(session, found, display_name=display_name, timezone=timezone, is_admin=is_admin, now=now)
+    return found
+
+
+def refresh_person(
+    session: AsyncSession,
+    found: Person,
+    *,
+    display_name: str | None,
+    timezone: str | None,
+    is_admin: bool | None,
+    now: dt.datetime,
+) -> None:
+    """What the platform says of a person now, written only where it differs (None: not said)."""
     changed = False
     if display_name and found.display_name != display_name:
         found.display_name, changed = display_name, True
@@ -102,6 +118,48 @@ async def person(
     if changed:
         found.updated_at = now
         session.add(found)
+
+
+class TurnRows(NamedTuple):
+    """What one inbound message needs, read at once (None: not there)."""
+
+    tenant: Tenant | None
+    person: Person | None
+    conversation: Conversation | None
+    case: Case | None
+    lead: Person | None
+
+
+async def turn_rows(
+    session: AsyncSession, *, platform: str, external_id: str, user_id: str, key: str
+) -> TurnRows:
+    """One statement for a turn: the tenant, the speaker, the live conversation under `key`,
+    its case and the case's lead. The conversation comes detached: it is written only by
+    `save_conversation`'s compare-and-set, never by a flush of the object."""
+    lead = aliased(Person)
+    query = (
+        # sqlalchemy's select: sqlmodel's is typed for up to four entities
+        select_many(Tenant, Person, Conversation, Case, lead)
+        .select_from(Tenant)
+        .outerjoin(Person, and_(col(Person.tenant_id) == Tenant.id, col(Person.platform_user_id) == user_id))
+        .outerjoin(
+            Conversation,
+            and_(
+                col(Conversation.tenant_id) == Tenant.id,
+                col(Conversation.conversation_key) == key,
+                col(Conversation.active).is_(True),
+            ),
+        )
+        .outerjoin(Case, and_(col(Case.id) == Conversation.case_id, col(Case.tenant_id) == Tenant.id))
+        .outerjoin(lead, col(lead.id) == Case.lead_id)
+        .where(col(Tenant.platform) == platform, col(Tenant.external_id) == external_id)
+    )
+    row = (await session.exec(query)).first()  # type: ignore[call-overload]  # five entities, see above
+    if row is None:
+        return TurnRows(None, None, None, None, None)
+    found = TurnRows(*row)
+    if found.conversation is not None:
+        session.expunge(found.conversation)
     return found
 
 
@@ -139,6 +197,19 @@ async def case_by_number(session: AsyncSession, *, tenant_id: int, number: int) 
 
 async def case_by_id(session: AsyncSession, *, tenant_id: int, case_id: int) -> Case | None:
     return (await session.exec(select(Case).where(Case.tenant_id == tenant_id, Case.id == case_id))).first()
+
+
+async def actions_with_owners(
+    session: AsyncSession, *, tenant_id: int, case_id: int
+) -> list[tuple[PreventionAction, Person | None]]:
+    """A case's actions in order, each with its owner: one statement."""
+    rows = await session.exec(
+        select(PreventionAction, Person)
+        .outerjoin(Person, col(Person.id) == PreventionAction.owner_id)
+        .where(PreventionAction.tenant_id == tenant_id, PreventionAction.case_id == case_id)
+        .order_by(col(PreventionAction.number))
+    )
+    return [(action, owner) for action, owner in rows]
 
 
 async def actions_of_case(session: AsyncSession, *, tenant_id: int, case_id: int) -> list[PreventionAction]:
