@@ -14,8 +14,8 @@ import asyncio
 import datetime as dt
 import statistics
 import tempfile
-from dataclasses import replace
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
