@@ -1,8 +1,9 @@
 """SQL statements per interview answer: how many round trips one turn makes to the database.
 
 Plays the demo's whole interview (three responders, 40 messages) through `bot.service.handle`
-on a fresh SQLite file (or the PostgreSQL URL given), counts what the driver executes per
-message with a `before_cursor_execute` listener, and prints the figures per answer.
+on a fresh SQLite file (or the URL given: a throwaway database, it is migrated and written),
+counts what the driver executes per message with a `before_cursor_execute` listener, and
+prints the figures per answer.
 
     .venv/bin/python -m bench.turn_statements [--database-url postgresql://...] [--show 3]
 """
@@ -85,7 +86,7 @@ async def play(url: str, show: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--database-url", help="a throwaway database (default: a fresh SQLite file)")
     parser.add_argument("--show", type=int, default=0, help="print the statements of the first N answers")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
