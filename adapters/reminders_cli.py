@@ -35,6 +35,7 @@ def run_remind(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     from bot.reminders.sweep import sweep
+    from storage.models import utcnow
 
     async def remind(db: Database, notifiers: Mapping[str, Notifier], reminders: ReminderSettings) -> int:
         report = await sweep(
@@ -42,6 +43,7 @@ def run_remind(args: argparse.Namespace, settings: Settings) -> int:
             notifiers,
             settings=reminders,
             default_timezone=settings.default_timezone,
+            clock=utcnow,  # the command line's clock: the sweep reads it once per run
             dry_run=args.dry_run,
             public_url=settings.public_url,
         )

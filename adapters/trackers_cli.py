@@ -42,7 +42,7 @@ def run_tracker(args: argparse.Namespace, settings: Settings) -> int:
     async def go(db: Database) -> int:
         now = dt.datetime.now(dt.UTC)
         async with db.transaction() as session:
-            tenant = await repo.tenant(session, platform=args.platform, external_id=args.tenant)
+            tenant = await repo.tenant(session, platform=args.platform, external_id=args.tenant, now=now)
             assert tenant.id is not None
             try:
                 if args.kind is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import statistics
 import tempfile
@@ -26,6 +27,8 @@ from bot.jobs import run_followup
 from bot.service import handle
 from storage.db import Database, connect, migrate
 from tests.fake_openai import FakeOpenAI, slow
+
+NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
 
 
 async def one_case(db: Database, key: str) -> tuple[float, str | None]:
@@ -47,7 +50,7 @@ async def series(db: Database, label: str, runs: int) -> None:
         acks.append(ack * 1000)
         if followup:
             started = time.perf_counter()
-            await run_followup(db, followup, platform=PLATFORM, tenant=TENANT, settings=Settings())
+            await run_followup(db, followup, now=NOW, platform=PLATFORM, tenant=TENANT, settings=Settings())
             drafts.append(time.perf_counter() - started)
     line = f"{label:<28} publish ack: median {statistics.median(acks):6.1f} ms, max {max(acks):6.1f} ms"
     if drafts:

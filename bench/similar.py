@@ -182,7 +182,7 @@ def queries(candidates: list[Candidate], rng: random.Random) -> dict[str, list[t
 
 async def tenant_id(db: Database, name: str) -> int:
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="bench", external_id=name)
+        tenant = await repo.tenant(session, now=NOW, platform="bench", external_id=name)
         assert tenant.id is not None
         return tenant.id
 

@@ -38,8 +38,8 @@ PER_CASE = 100
 
 async def seed(db: Database, actions: int) -> None:
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="bench")
-        lead = await repo.person(session, tenant_id=tenant.id or 0, user_id="lead")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="bench")
+        lead = await repo.person(session, now=NOW, tenant_id=tenant.id or 0, user_id="lead")
         session.add(TrackerConfig(tenant_id=tenant.id or 0, kind="github", target="acme/ops", set_at=NOW))
         for c in range(0, actions, PER_CASE):
             case = Case(
@@ -49,6 +49,8 @@ async def seed(db: Database, actions: int) -> None:
                 lead_id=lead.id,
                 status=CaseStatus.PUBLISHED,
                 published_at=NOW,
+                created_at=NOW,
+                updated_at=NOW,
             )
             session.add(case)
             await session.flush()

@@ -36,6 +36,8 @@ from storage import repo
 from storage.db import Database, connect, migrate
 from storage.models import ActionStatus, Case, CaseStatus, PreventionAction
 
+NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+
 AREAS = ("network", "storage", "compute", "deploy", "dependency", "data", "capacity", "security", "code")
 WORDS = [
     "checkout",
@@ -96,8 +98,10 @@ def sentence(rng: random.Random, n: int) -> str:
 
 async def seed(db: Database, total: int, rng: random.Random) -> None:
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="local")
-        lead = await repo.person(session, tenant_id=tenant.id or 0, user_id="bench", display_name="bench")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="local")
+        lead = await repo.person(
+            session, now=NOW, tenant_id=tenant.id or 0, user_id="bench", display_name="bench"
+        )
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     for first in range(0, total, 1000):
         async with db.transaction() as session:
@@ -123,6 +127,8 @@ async def seed(db: Database, total: int, rng: random.Random) -> None:
                         lead_id=lead.id,
                         status=CaseStatus.PUBLISHED,
                         published_at=began + dt.timedelta(days=1),
+                        created_at=began,
+                        updated_at=began + dt.timedelta(days=1),
                     )
                 )
             session.add_all(cases)
@@ -137,6 +143,8 @@ async def seed(db: Database, total: int, rng: random.Random) -> None:
                     owner_id=lead.id,
                     due_date=(case.started_at or start).date() + dt.timedelta(days=30),
                     status=ActionStatus.OPEN if n == 1 else ActionStatus.DONE,
+                    created_at=case.created_at,
+                    updated_at=case.updated_at,
                 )
                 for case in cases
                 for n in (1, 2, 3)

@@ -7,7 +7,7 @@ and from the storage rows, so the state machine never touches a database.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.messages import Mention
@@ -67,7 +67,7 @@ class CaseDraft:
     actions: tuple[ActionDraft, ...] = ()
     lead: Mention | None = None
     status: str = "interviewing"
-    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    created_at: dt.datetime | None = None  # the case row's, once it has one
 
     def time(self, point: str) -> dt.datetime | None:
         value: dt.datetime | None = getattr(self, point)

@@ -48,6 +48,7 @@ async def load_home(db: Database, viewer: Viewer, *, now: dt.datetime, default_t
             display_name=viewer.display_name,
             timezone=viewer.timezone,
             is_admin=viewer.is_admin,
+            now=now,
         )
         assert tenant.id is not None
         assert person.id is not None

@@ -127,6 +127,7 @@ async def invite(turn: Turn, *, case: Case, invitees: list[Mention]) -> list[Rep
             tenant_id=turn.tenant_id,
             user_id=mention.user_id,
             display_name=mention.display_name,
+            now=turn.now,
         )
         busy = await repo.active_conversation(
             turn.session, tenant_id=turn.tenant_id, key=dm_key(mention.user_id)
@@ -144,6 +145,8 @@ async def invite(turn: Turn, *, case: Case, invitees: list[Mention]) -> list[Rep
                 case_id=case.id,
                 flow=FLOW,
                 step=KEYS[0],
+                created_at=turn.now,
+                updated_at=turn.now,
             )
         )
         invited.append(_name(person))
@@ -235,7 +238,9 @@ async def responder_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
     case = await repo.case_by_id(session, tenant_id=turn.tenant_id, case_id=conversation.case_id)
     if case is None:
         conversation.active = False
-        await repo.save_conversation(session, conversation, expected_version=conversation.version)
+        await repo.save_conversation(
+            session, conversation, expected_version=conversation.version, now=turn.now
+        )
         return [Reply("The case you were invited to no longer exists.", ReplyKind.ERROR)]
     move = decide(conversation.step, turn.inbound.text, max_chars=turn.settings.max_answer_chars)
     if move.refused:
@@ -253,7 +258,7 @@ async def responder_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
     else:
         conversation.step = move.next_step
         replies.append(question_reply(case, move.next_step))
-    await repo.save_conversation(session, conversation, expected_version=conversation.version)
+    await repo.save_conversation(session, conversation, expected_version=conversation.version, now=turn.now)
     return replies
 
 
@@ -297,7 +302,7 @@ async def _bump_interview(turn: Turn, case: Case) -> None:
     assert case.id is not None
     running = await repo.active_conversation_for_case(turn.session, tenant_id=turn.tenant_id, case_id=case.id)
     if running is not None:
-        await repo.save_conversation(turn.session, running, expected_version=running.version)
+        await repo.save_conversation(turn.session, running, expected_version=running.version, now=turn.now)
 
 
 async def _finish(turn: Turn, case: Case) -> list[Reply]:

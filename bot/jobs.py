@@ -7,8 +7,10 @@ same conversation. Modules register kinds with `@job("kind")`.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from bot import observe
 from bot.config import Settings
@@ -17,7 +19,15 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-JobHandler = Callable[[Database, str, str, Settings], Awaitable[list[Reply]]]
+
+class JobHandler(Protocol):
+    """A job kind's work. `now` is the job's one moment (its run's clock), for every write."""
+
+    def __call__(
+        self, db: Database, tenant_key: str, argument: str, settings: Settings, /, *, now: dt.datetime
+    ) -> Awaitable[list[Reply]]: ...
+
+
 JOBS: dict[str, JobHandler] = {}
 
 
@@ -30,7 +40,13 @@ def job(kind: str) -> Callable[[JobHandler], JobHandler]:
 
 
 async def run_followup(
-    db: Database, key: str, *, platform: str, tenant: str, settings: Settings | None = None
+    db: Database,
+    key: str,
+    *,
+    platform: str,
+    tenant: str,
+    now: dt.datetime,
+    settings: Settings | None = None,
 ) -> list[Reply]:
     """Run the job named by `key` for a tenant; a failure becomes a short note, never a crash."""
     kind, _, argument = key.partition(":")
@@ -39,7 +55,9 @@ async def run_followup(
         log.error("unknown follow-up job %r", key)
         return []
     try:
-        replies = await handler(db, f"{platform}:{tenant}", argument, settings or Settings.from_env())
+        replies = await handler(
+            db, f"{platform}:{tenant}", argument, settings or Settings.from_env(), now=now
+        )
     except Exception:  # one boundary for background work: log it, tell the people, move on
         log.exception("follow-up job %r failed", key)
         observe.count("followup_job", kind=kind, outcome="failed")

@@ -213,7 +213,11 @@ async def reassign_action(
     if new_owner.user_id == previous:
         raise LifecycleError(f"{ref(found)} is already theirs.")
     owner = await repo.person(
-        session, tenant_id=tenant_id, user_id=new_owner.user_id, display_name=new_owner.display_name
+        session,
+        tenant_id=tenant_id,
+        user_id=new_owner.user_id,
+        display_name=new_owner.display_name,
+        now=now,
     )
     await _apply(session, found, now=now, owner_id=owner.id, assigned_at=now, snoozed_until=None)
     return Reassigned(owner, previous)

@@ -41,7 +41,9 @@ class Inbound:
     form: dict[str, str] | None = None
     mentions: tuple[Mention, ...] = ()  # the `<@id>` tokens in `text`, resolved by the adapter
     event_id: str | None = None  # the platform's id for this delivery, for deduplication
-    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # When it arrived, stamped once by the adapter: the turn's `now` for every write (required,
+    # so a forgotten stamp fails loudly instead of reading the wall clock here).
+    at: dt.datetime = field(kw_only=True)
     tenant_name: str | None = None
     # The interview step a button or form answered (the Reply.step it came with): a press
     # on a question that has since moved on is refused instead of answering the next one.

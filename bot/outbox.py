@@ -117,7 +117,7 @@ async def run_job(db: Database, row: OutboxEntry, *, now: dt.datetime, settings:
         if not await outbox.claim(session, entry_id=row.id, at=now):
             return False
     results = await run_followup(
-        db, str(row.payload["job"]), platform=row.platform, tenant=row.tenant, settings=settings
+        db, str(row.payload["job"]), platform=row.platform, tenant=row.tenant, now=now, settings=settings
     )
     async with db.transaction() as session:
         outbox.add(

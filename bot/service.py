@@ -25,7 +25,7 @@ from bot.drafting import followup_key
 from bot.insights import similar
 from bot.messages import Inbound, InboundKind, Reply, ReplyKind
 from bot.publish import publication_replies
-from bot.store import load_case, save_draft, set_state, state_of
+from bot.store import Answer, load_case, save_turn, state_of
 from bot.trackers.nudge import nudge
 from bot.turn import Turn, begin_turn, interview_context
 from storage import repo
@@ -83,11 +83,9 @@ CROWDED = Reply(
 
 
 async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) -> list[Reply]:
-    turn = await begin_turn(session, inbound, settings)
-    tenant = turn.tenant
-    assert tenant.id is not None
+    turn = await begin_turn(session, inbound, settings)  # the one read: who, where, which case
     if inbound.event_id and not await repo.record_event(
-        session, tenant_id=tenant.id, event_id=inbound.event_id
+        session, tenant_id=turn.tenant_id, event_id=inbound.event_id, now=turn.now
     ):
         log.info("event %s already applied; ignoring the retry", inbound.event_id)
         return []
@@ -95,9 +93,7 @@ async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) ->
     text = inbound.text.strip()
     is_command = inbound.kind == InboundKind.COMMAND or text.startswith("/")
     if not is_command:
-        conversation = await repo.active_conversation(
-            session, tenant_id=tenant.id, key=inbound.conversation_key
-        )
+        conversation = turn.conversation
         if conversation is not None:
             if turn.inbound.step and turn.inbound.step != conversation.step:
                 return [stale_press(conversation.step)]
@@ -140,14 +136,18 @@ async def has_active_conversation(db: Database, *, platform: str, tenant: str, k
 
 
 async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
+    """Load (the turn read the conversation and its case; here its actions), decide with the
+    pure transition, save once. Only then the reads that shape the replies."""
     observe.count("interview_turn", platform=turn.inbound.platform)  # a retried turn counts again
     session = turn.session
-    case = await repo.case_by_id(session, tenant_id=turn.tenant_id, case_id=conversation.case_id)
+    case = turn.case
     if case is None:  # the case row is gone: nothing to resume
         conversation.active = False
-        await repo.save_conversation(session, conversation, expected_version=conversation.version)
+        await repo.save_conversation(
+            session, conversation, expected_version=conversation.version, now=turn.now
+        )
         return [Reply("This interview's case no longer exists.", ReplyKind.ERROR)]
-    loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
+    loaded = await load_case(session, tenant_id=turn.tenant_id, case=case, known=(turn.person, turn.lead))
     state = state_of(conversation)
     ctx = interview_context(turn, case, case_timezone=loaded.lead_timezone)
     outcome = account_outcome(state, loaded.draft, turn.inbound.text, ctx) or interview.advance(
@@ -156,19 +156,15 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
     if outcome.state == state and outcome.case == loaded.draft and not outcome.accepted:
         return list(outcome.replies)  # help, status, a refused answer: nothing to write
 
-    answer = None
-    if outcome.accepted:
-        answer = await repo.add_raw_answer(
-            session,
-            tenant_id=turn.tenant_id,
-            case_id=conversation.case_id,
-            question_key=state.step,
-            responder_id=turn.person.id or 0,
-            text=_raw_text(turn.inbound),
-            at=turn.inbound.at,
-        )
-    await save_draft(
-        session, tenant_id=turn.tenant_id, loaded=loaded, draft=outcome.case, now=turn.inbound.at
+    published = outcome.finished == "published"
+    answer = await save_turn(
+        session,
+        loaded=loaded,
+        conversation=conversation,
+        outcome=outcome,
+        answer=Answer(state.step, turn.person.id or 0, _raw_text(turn.inbound)) if outcome.accepted else None,
+        published_md=render.render_case_markdown(outcome.case, tz=ctx.tz) if published else None,
+        now=turn.now,
     )
     replies = await with_account_answer(session, list(outcome.replies), answer)
     if similar.leaves_symptoms(state.step, outcome.state.step):
@@ -176,18 +172,9 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
         replies[-1:-1] = await similar.suggestions_for(
             session, tenant_id=turn.tenant_id, case_id=case.id, draft=outcome.case
         )
-    if outcome.finished:
-        conversation.active = False
-        if outcome.finished == "published":
-            case.published_at = turn.inbound.at
-            case.draft_md = render.render_case_markdown(outcome.case, tz=ctx.tz)
-            case.draft_method = "template"
-            case.drafted_at = turn.inbound.at
-            session.add(case)
-            then = await nudge(session, tenant_id=turn.tenant_id, then=followup_key(outcome.case.number))
-            replies += publication_replies(outcome.case, followup=then, tz=ctx.tz)
-    set_state(conversation, outcome.state)
-    await repo.save_conversation(session, conversation, expected_version=conversation.version)
+    if published:
+        then = await nudge(session, tenant_id=turn.tenant_id, then=followup_key(outcome.case.number))
+        replies += publication_replies(outcome.case, followup=then, tz=ctx.tz)
     return replies
 
 
@@ -200,12 +187,8 @@ def _raw_text(inbound: Inbound) -> str:
 async def start_interview(turn: Turn, title: str | None) -> list[Reply]:
     """Open a case and its interview in the inbound's conversation."""
     session = turn.session
-    busy = await repo.active_conversation(
-        session, tenant_id=turn.tenant_id, key=turn.inbound.conversation_key
-    )
-    if busy is not None:
-        running = await repo.case_by_id(session, tenant_id=turn.tenant_id, case_id=busy.case_id)
-        number = running.number if running else "?"
+    if turn.conversation is not None:  # read with the turn: the live conversation under this key
+        number = turn.case.number if turn.case else "?"
         return [
             Reply(
                 f"A postmortem (#{number}) is already being written here. Answer its current "
@@ -215,7 +198,7 @@ async def start_interview(turn: Turn, title: str | None) -> list[Reply]:
             )
         ]
     number = await repo.next_case_number(session, tenant_id=turn.tenant_id)
-    now = turn.inbound.at
+    now = turn.now
     case = Case(
         tenant_id=turn.tenant_id,
         number=number,
@@ -227,7 +210,7 @@ async def start_interview(turn: Turn, title: str | None) -> list[Reply]:
     session.add(case)
     await session.flush()
     assert case.id is not None
-    loaded = await load_case(session, tenant_id=turn.tenant_id, case=case)
+    loaded = await load_case(session, tenant_id=turn.tenant_id, case=case, known=(turn.person,))
     outcome = interview.start(loaded.draft, interview_context(turn, case, case_timezone=loaded.lead_timezone))
     session.add(
         Conversation(

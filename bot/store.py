@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.case import ActionDraft, CaseDraft, DiagnosticStep, Misjudgment
-from bot.interview import State
+from bot.interview import Outcome, State
 from bot.messages import Mention
 from storage import repo
-from storage.models import ActionStatus, Case, Conversation, Person, PreventionAction
+from storage.models import ActionStatus, Case, Conversation, Person, PreventionAction, RawAnswer
 
 
 @dataclass
@@ -88,11 +89,17 @@ def draft_from_rows(case: Case, actions: list[PreventionAction], people: dict[in
     )
 
 
-async def load_case(session: AsyncSession, *, tenant_id: int, case: Case) -> LoadedCase:
+async def load_case(
+    session: AsyncSession, *, tenant_id: int, case: Case, known: Iterable[Person | None] = ()
+) -> LoadedCase:
+    """The case's actions with their owners in one read; the lead too unless `known` has them
+    (a turn already read the speaker and the lead)."""
     assert case.id is not None
-    actions = await repo.actions_of_case(session, tenant_id=tenant_id, case_id=case.id)
-    ids = [a.owner_id for a in actions if a.owner_id] + ([case.lead_id] if case.lead_id else [])
-    people = await repo.people_by_ids(session, tenant_id=tenant_id, ids=ids)
+    rows = await repo.actions_with_owners(session, tenant_id=tenant_id, case_id=case.id)
+    actions = [action for action, _ in rows]
+    people = {p.id: p for p in (*known, *(owner for _, owner in rows)) if p is not None and p.id is not None}
+    if case.lead_id and case.lead_id not in people:
+        people |= await repo.people_by_ids(session, tenant_id=tenant_id, ids=[case.lead_id])
     return LoadedCase(case, actions, people, draft_from_rows(case, actions, people))
 
 
@@ -135,13 +142,7 @@ async def save_draft(
     for action in draft.actions:
         owner_id = None
         if action.owner is not None:
-            owner = await repo.person(
-                session,
-                tenant_id=tenant_id,
-                user_id=action.owner.user_id,
-                display_name=action.owner.display_name,
-            )
-            owner_id = owner.id
+            owner_id = await _owner_id(session, tenant_id, loaded, action.owner, now=now)
         values: dict[str, Any] = {
             "description": action.description,
             "kind": action.kind,
@@ -172,6 +173,22 @@ async def save_draft(
             session.add(existing)
 
 
+async def _owner_id(
+    session: AsyncSession, tenant_id: int, loaded: LoadedCase, owner: Mention, *, now: dt.datetime
+) -> int | None:
+    """The owner's row id: from the people the case was loaded with when they are known as
+    named, else found or created (and their name refreshed)."""
+    for person in loaded.people.values():
+        same_name = owner.display_name is None or owner.display_name == person.display_name
+        if person.platform_user_id == owner.user_id and same_name:
+            return person.id
+    found = await repo.person(
+        session, tenant_id=tenant_id, user_id=owner.user_id, display_name=owner.display_name, now=now
+    )
+    loaded.people[found.id or 0] = found
+    return found.id
+
+
 def _assigned_at(
     existing: PreventionAction | None, values: dict[str, Any], now: dt.datetime
 ) -> dt.datetime | None:
@@ -189,6 +206,56 @@ def risk_columns(risks: dict[str, bool] | None) -> dict[str, bool | None]:
     """The five risk-check columns of an action (None: not checked)."""
     keys = ("complexity", "coupling", "recovery", "spof", "diagnosability")
     return {f"risk_{k}": (risks.get(k) if risks is not None else None) for k in keys}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The raw text of an accepted answer, kept beside the case as it was given."""
+
+    question_key: str
+    responder_id: int
+    text: str
+
+
+async def save_turn(
+    session: AsyncSession,
+    *,
+    loaded: LoadedCase,
+    conversation: Conversation,
+    outcome: Outcome,
+    answer: Answer | None,
+    published_md: str | None,
+    now: dt.datetime,
+) -> RawAnswer | None:
+    """Write what one interview turn decided, at `now`: the raw answer, the case's fields, a
+    publication, and the conversation's new state last, by compare-and-set (a turn that lost
+    the race raises StaleConversation and the whole transaction is applied again). Returns
+    the raw answer's row, for follow-ups that must name it."""
+    case = loaded.row
+    assert case.id is not None
+    row = None
+    if answer is not None:
+        row = await repo.add_raw_answer(
+            session,
+            tenant_id=case.tenant_id,
+            case_id=case.id,
+            question_key=answer.question_key,
+            responder_id=answer.responder_id,
+            text=answer.text,
+            at=now,
+        )
+    await save_draft(session, tenant_id=case.tenant_id, loaded=loaded, draft=outcome.case, now=now)
+    if published_md is not None:
+        case.published_at = now
+        case.draft_md = published_md
+        case.draft_method = "template"
+        case.drafted_at = now
+        session.add(case)
+    if outcome.finished:
+        conversation.active = False
+    set_state(conversation, outcome.state)
+    await repo.save_conversation(session, conversation, expected_version=conversation.version, now=now)
+    return row
 
 
 def local_today(now: dt.datetime, tz: dt.tzinfo) -> dt.date:

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention
 from bot.parsing import zone
 from storage import repo
-from storage.models import Case, Person, Tenant
+from storage.models import Case, Conversation, Person, Tenant
 
 
 async def resolve_person(
@@ -21,6 +21,7 @@ async def resolve_person(
     platform: str,
     tenant: str,
     user_id: str,
+    now: dt.datetime,
     display_name: str | None = None,
     timezone: str | None = None,
     is_admin: bool = False,
@@ -28,7 +29,7 @@ async def resolve_person(
 ) -> tuple[Tenant, Person]:
     """The tenant and the person speaking, created on first sight and refreshed from what the
     platform says now (admin rights included: a demotion applies too)."""
-    found = await repo.tenant(session, platform=platform, external_id=tenant, name=tenant_name)
+    found = await repo.tenant(session, platform=platform, external_id=tenant, name=tenant_name, now=now)
     assert found.id is not None
     person = await repo.person(
         session,
@@ -37,6 +38,7 @@ async def resolve_person(
         display_name=display_name,
         timezone=timezone,
         is_admin=is_admin,
+        now=now,
     )
     return found, person
 
@@ -50,11 +52,21 @@ class Turn:
     tenant: Tenant
     person: Person
     settings: Settings
+    # The live conversation under the inbound's key, its case and the case's lead, read with
+    # the speaker (None: no interview or responder DM runs there). Detached: saved by CAS only.
+    conversation: Conversation | None = None
+    case: Case | None = None
+    lead: Person | None = None
 
     @property
     def tenant_id(self) -> int:
         assert self.tenant.id is not None
         return self.tenant.id
+
+    @property
+    def now(self) -> dt.datetime:
+        """The turn's one moment (the adapter stamped it on arrival): every write takes it."""
+        return self.inbound.at
 
     @property
     def tz_name(self) -> str:
@@ -67,17 +79,51 @@ class Turn:
 
 
 async def begin_turn(session: AsyncSession, inbound: Inbound, settings: Settings) -> Turn:
-    tenant, person = await resolve_person(
+    """Load what the turn needs in one read: tenant, speaker, live conversation, case, lead.
+    A first sight (no tenant or no person yet) creates them, then reads again."""
+    rows = await _turn_rows(session, inbound)
+    if rows.tenant is None or rows.person is None:
+        await resolve_person(
+            session,
+            platform=inbound.platform,
+            tenant=inbound.tenant,
+            user_id=inbound.user_id,
+            display_name=inbound.user_name,
+            timezone=inbound.user_timezone,
+            is_admin=inbound.user_is_admin,
+            tenant_name=inbound.tenant_name,
+            now=inbound.at,
+        )
+        rows = await _turn_rows(session, inbound)
+        assert rows.tenant is not None and rows.person is not None
+    else:
+        _refresh(session, rows.tenant, rows.person, inbound)
+    return Turn(session, inbound, rows.tenant, rows.person, settings, rows.conversation, rows.case, rows.lead)
+
+
+async def _turn_rows(session: AsyncSession, inbound: Inbound) -> repo.TurnRows:
+    return await repo.turn_rows(
         session,
         platform=inbound.platform,
-        tenant=inbound.tenant,
+        external_id=inbound.tenant,
         user_id=inbound.user_id,
+        key=inbound.conversation_key,
+    )
+
+
+def _refresh(session: AsyncSession, tenant: Tenant, person: Person, inbound: Inbound) -> None:
+    """What the platform says now of the workspace and the speaker (admin rights included)."""
+    if inbound.tenant_name and tenant.name != inbound.tenant_name:
+        tenant.name = inbound.tenant_name
+        session.add(tenant)
+    repo.refresh_person(
+        session,
+        person,
         display_name=inbound.user_name,
         timezone=inbound.user_timezone,
         is_admin=inbound.user_is_admin,
-        tenant_name=inbound.tenant_name,
+        now=inbound.at,
     )
-    return Turn(session, inbound, tenant, person, settings)
 
 
 def interview_context(

@@ -45,7 +45,7 @@ class Tenant(SQLModel, table=True):
     platform: str = Field(max_length=32)
     external_id: str = Field(max_length=128)
     name: str | None = Field(default=None, max_length=256)
-    created_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime
 
 
 class Person(SQLModel, table=True):
@@ -60,8 +60,8 @@ class Person(SQLModel, table=True):
     is_admin: bool = Field(default=False)
     # For a tracker's assignee (0008_trackers): given with `tracker email`, matched by address.
     email: str | None = Field(default=None, max_length=320)
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class Case(SQLModel, table=True):
@@ -97,8 +97,8 @@ class Case(SQLModel, table=True):
     model_draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
     source: str = Field(default="interview", max_length=32)
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime
+    updated_at: dt.datetime
     published_at: dt.datetime | None = None
 
 
@@ -111,7 +111,7 @@ class RawAnswer(SQLModel, table=True):
     question_key: str = Field(max_length=64)
     responder_id: int = Field(foreign_key="people.id")
     text: str = Field(sa_column=Column(Text, nullable=False))
-    at: dt.datetime = Field(default_factory=utcnow)
+    at: dt.datetime
 
 
 class Conversation(SQLModel, table=True):
@@ -142,8 +142,8 @@ class Conversation(SQLModel, table=True):
     pending: str | None = Field(default=None, max_length=32)
     active: bool = Field(default=True)
     version: int = Field(default=1)
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class PreventionAction(SQLModel, table=True):
@@ -177,8 +177,8 @@ class PreventionAction(SQLModel, table=True):
     suggested: bool = Field(default=False)
     # The action's issue in the workspace's tracker, once created (0008_trackers).
     issue_url: str | None = Field(default=None, max_length=512)
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class SuggestionStatus(StrEnum):
@@ -209,7 +209,7 @@ class ActionSuggestion(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="people.id")
     decided_at: dt.datetime | None = None
     reason: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime
 
 
 class ClaimedSend(SQLModel):
@@ -225,7 +225,7 @@ class ClaimedSend(SQLModel):
     status: str = Field(default="claimed", max_length=16)
     attempts: int = Field(default=0)
     claimed_by: str | None = Field(default=None, max_length=128)
-    claimed_at: dt.datetime = Field(default_factory=utcnow)
+    claimed_at: dt.datetime
     sent_at: dt.datetime | None = None
     # sa_type, not sa_column: a Column object cannot be shared by the tables inheriting it.
     last_error: str | None = Field(default=None, sa_type=Text)
@@ -268,7 +268,7 @@ class ReminderSchedule(SQLModel, table=True):
     weekday: int  # 0 = Monday ... 6 = Sunday
     at_time: str = Field(max_length=5)  # "HH:MM", local to each person
     updated_by_id: int | None = Field(default=None, foreign_key="people.id")
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -280,7 +280,7 @@ class ProcessedEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id")
     event_id: str = Field(max_length=256)
-    at: dt.datetime = Field(default_factory=utcnow)
+    at: dt.datetime
 
 
 class ConversationRef(SQLModel, table=True):
@@ -305,8 +305,8 @@ class ConversationRef(SQLModel, table=True):
     team_id: str | None = Field(default=None, max_length=256)
     service_url: str = Field(max_length=512)
     reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class UserAlias(SQLModel, table=True):
@@ -321,7 +321,7 @@ class UserAlias(SQLModel, table=True):
     alias: str = Field(max_length=128)
     user_id: str = Field(max_length=128)
     display_name: str | None = Field(default=None, max_length=256)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime
 
 
 class CaseImport(SQLModel, table=True):
@@ -336,8 +336,8 @@ class CaseImport(SQLModel, table=True):
     external_id: str = Field(max_length=256)
     source_format: str = Field(max_length=32)  # "casebook" | "cloud"
     digest: str = Field(max_length=64)  # sha256 of the validated record: unchanged means skip
-    imported_at: dt.datetime = Field(default_factory=utcnow)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    imported_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class ApiToken(SQLModel, table=True):

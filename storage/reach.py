@@ -3,6 +3,7 @@ user aliases. Tenant-scoped like every query; the references stay opaque here.""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.models import ConversationRef, Person, UserAlias, utcnow
+from storage.models import ConversationRef, Person, UserAlias
 from storage.repo import first_or_insert
 
 
@@ -33,10 +34,11 @@ async def save_conversation_ref(
     scope: str,
     service_url: str,
     reference: dict[str, Any],
+    now: dt.datetime,
     user_id: str | None = None,
     team_id: str | None = None,
 ) -> ConversationRef:
-    """Insert or refresh one reference; writes only when something changed."""
+    """Insert or refresh one reference at `now`; writes only when something changed."""
     values = {
         "scope": scope,
         "service_url": service_url,
@@ -44,7 +46,6 @@ async def save_conversation_ref(
         "user_id": user_id,
         "team_id": team_id,
     }
-    now = utcnow()
     found = await first_or_insert(
         session,
         _ref_query(tenant_id, conversation_id),
@@ -60,7 +61,7 @@ async def save_conversation_ref(
     if changed:
         for key, value in changed.items():
             setattr(found, key, value)
-        found.updated_at = utcnow()
+        found.updated_at = now
         session.add(found)
     return found
 
@@ -99,7 +100,13 @@ async def newest_ref(session: AsyncSession, *, tenant_id: int) -> ConversationRe
 
 
 async def save_alias(
-    session: AsyncSession, *, tenant_id: int, alias: str, user_id: str, display_name: str | None
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    alias: str,
+    user_id: str,
+    display_name: str | None,
+    now: dt.datetime,
 ) -> None:
     found = await first_or_insert(
         session,
@@ -109,12 +116,12 @@ async def save_alias(
         alias=alias,
         user_id=user_id,
         display_name=display_name,
-        updated_at=utcnow(),
+        updated_at=now,
     )
     if found.user_id != user_id or (display_name and found.display_name != display_name):
         found.user_id = user_id
         found.display_name = display_name or found.display_name
-        found.updated_at = utcnow()
+        found.updated_at = now
         session.add(found)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import and_, delete, func, update
+from sqlalchemy import select as select_many
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -23,7 +25,6 @@ from storage.models import (
     ProcessedEvent,
     RawAnswer,
     Tenant,
-    utcnow,
 )
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -55,11 +56,12 @@ async def first_or_insert(
 
 
 async def tenant(
-    session: AsyncSession, *, platform: str, external_id: str, name: str | None = None
+    session: AsyncSession, *, platform: str, external_id: str, now: dt.datetime, name: str | None = None
 ) -> Tenant:
+    """The tenant with this external id, created at `now` on first sight."""
     query = select(Tenant).where(Tenant.platform == platform, Tenant.external_id == external_id)
     found = await first_or_insert(
-        session, query, Tenant, platform=platform, external_id=external_id, name=name, created_at=utcnow()
+        session, query, Tenant, platform=platform, external_id=external_id, name=name, created_at=now
     )
     if name and found.name != name:
         found.name = name
@@ -72,12 +74,13 @@ async def person(
     *,
     tenant_id: int,
     user_id: str,
+    now: dt.datetime,
     display_name: str | None = None,
     timezone: str | None = None,
     is_admin: bool | None = None,
 ) -> Person:
     """The person with this platform id, created on first sight; names, zones and admin
-    rights refreshed from what the platform says now (None: not said, left as is)."""
+    rights refreshed from what the platform says at `now` (None: not said, left as is)."""
     query = select(Person).where(Person.tenant_id == tenant_id, Person.platform_user_id == user_id)
     found = await first_or_insert(
         session,
@@ -88,9 +91,23 @@ async def person(
         display_name=display_name,
         timezone=timezone,
         is_admin=bool(is_admin),
-        created_at=utcnow(),
-        updated_at=utcnow(),
+        created_at=now,
+        updated_at=now,
     )
+    refresh_person(session, found, display_name=display_name, timezone=timezone, is_admin=is_admin, now=now)
+    return found
+
+
+def refresh_person(
+    session: AsyncSession,
+    found: Person,
+    *,
+    display_name: str | None,
+    timezone: str | None,
+    is_admin: bool | None,
+    now: dt.datetime,
+) -> None:
+    """What the platform says of a person now, written only where it differs (None: not said)."""
     changed = False
     if display_name and found.display_name != display_name:
         found.display_name, changed = display_name, True
@@ -99,8 +116,50 @@ async def person(
     if is_admin is not None and found.is_admin != is_admin:
         found.is_admin, changed = is_admin, True
     if changed:
-        found.updated_at = utcnow()
+        found.updated_at = now
         session.add(found)
+
+
+class TurnRows(NamedTuple):
+    """What one inbound message needs, read at once (None: not there)."""
+
+    tenant: Tenant | None
+    person: Person | None
+    conversation: Conversation | None
+    case: Case | None
+    lead: Person | None
+
+
+async def turn_rows(
+    session: AsyncSession, *, platform: str, external_id: str, user_id: str, key: str
+) -> TurnRows:
+    """One statement for a turn: the tenant, the speaker, the live conversation under `key`,
+    its case and the case's lead. The conversation comes detached: it is written only by
+    `save_conversation`'s compare-and-set, never by a flush of the object."""
+    lead = aliased(Person)
+    query = (
+        # sqlalchemy's select: sqlmodel's is typed for up to four entities
+        select_many(Tenant, Person, Conversation, Case, lead)
+        .select_from(Tenant)
+        .outerjoin(Person, and_(col(Person.tenant_id) == Tenant.id, col(Person.platform_user_id) == user_id))
+        .outerjoin(
+            Conversation,
+            and_(
+                col(Conversation.tenant_id) == Tenant.id,
+                col(Conversation.conversation_key) == key,
+                col(Conversation.active).is_(True),
+            ),
+        )
+        .outerjoin(Case, and_(col(Case.id) == Conversation.case_id, col(Case.tenant_id) == Tenant.id))
+        .outerjoin(lead, col(lead.id) == Case.lead_id)
+        .where(col(Tenant.platform) == platform, col(Tenant.external_id) == external_id)
+    )
+    row = (await session.exec(query)).first()  # type: ignore[call-overload]  # five entities, see above
+    if row is None:
+        return TurnRows(None, None, None, None, None)
+    found = TurnRows(*row)
+    if found.conversation is not None:
+        session.expunge(found.conversation)
     return found
 
 
@@ -113,12 +172,12 @@ async def people_by_ids(session: AsyncSession, *, tenant_id: int, ids: Sequence[
     return {p.id: p for p in rows if p.id is not None}
 
 
-async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str) -> bool:
+async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str, now: dt.datetime) -> bool:
     """True the first time an event id is seen in this tenant, False for a retry."""
     # RETURNING, not rowcount: psycopg reports rowcount -1 here, which read as "new" every time.
     stmt = (
         _insert(session)(ProcessedEvent)
-        .values(tenant_id=tenant_id, event_id=event_id, at=utcnow())
+        .values(tenant_id=tenant_id, event_id=event_id, at=now)
         .on_conflict_do_nothing()
         .returning(col(ProcessedEvent.id))
     )
@@ -138,6 +197,19 @@ async def case_by_number(session: AsyncSession, *, tenant_id: int, number: int) 
 
 async def case_by_id(session: AsyncSession, *, tenant_id: int, case_id: int) -> Case | None:
     return (await session.exec(select(Case).where(Case.tenant_id == tenant_id, Case.id == case_id))).first()
+
+
+async def actions_with_owners(
+    session: AsyncSession, *, tenant_id: int, case_id: int
+) -> list[tuple[PreventionAction, Person | None]]:
+    """A case's actions in order, each with its owner: one statement."""
+    rows = await session.exec(
+        select(PreventionAction, Person)
+        .outerjoin(Person, col(Person.id) == PreventionAction.owner_id)
+        .where(PreventionAction.tenant_id == tenant_id, PreventionAction.case_id == case_id)
+        .order_by(col(PreventionAction.number))
+    )
+    return [(action, owner) for action, owner in rows]
 
 
 async def actions_of_case(session: AsyncSession, *, tenant_id: int, case_id: int) -> list[PreventionAction]:
@@ -306,7 +378,7 @@ async def active_conversation_for_case(
 
 
 async def save_conversation(
-    session: AsyncSession, conversation: Conversation, *, expected_version: int
+    session: AsyncSession, conversation: Conversation, *, expected_version: int, now: dt.datetime
 ) -> None:
     """Compare-and-set on the version: two answers racing on one thread cannot both win."""
     values = {
@@ -317,7 +389,7 @@ async def save_conversation(
         "pending": conversation.pending,
         "active": conversation.active,
         "version": expected_version + 1,
-        "updated_at": utcnow(),
+        "updated_at": now,
     }
     result = await session.exec(
         update(Conversation)

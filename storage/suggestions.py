@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ActionSuggestion, Case, PreventionAction, SuggestionStatus, utcnow
+from storage.models import ActionSuggestion, Case, PreventionAction, SuggestionStatus
 
 
 async def of_case(
@@ -39,7 +40,7 @@ async def by_ref(
     return (row[0], row[1]) if row else None
 
 
-async def supersede_pending(session: AsyncSession, *, tenant_id: int, case_id: int) -> None:
+async def supersede_pending(session: AsyncSession, *, tenant_id: int, case_id: int, now: dt.datetime) -> None:
     """A new draft replaces the suggestions nobody has decided on yet."""
     await session.exec(
         update(ActionSuggestion)
@@ -48,7 +49,7 @@ async def supersede_pending(session: AsyncSession, *, tenant_id: int, case_id: i
             col(ActionSuggestion.case_id) == case_id,
             col(ActionSuggestion.status) == SuggestionStatus.PENDING,
         )
-        .values(status=SuggestionStatus.SUPERSEDED, decided_at=utcnow())
+        .values(status=SuggestionStatus.SUPERSEDED, decided_at=now)
         .execution_options(synchronize_session=False)
     )
 
@@ -77,6 +78,7 @@ async def decide(
     *,
     status: str,
     by_id: int | None,
+    now: dt.datetime,
     reason: str | None = None,
 ) -> bool:
     """Pending -> accepted | dropped, compare-and-set: of two clicks at once, one wins."""
@@ -86,7 +88,7 @@ async def decide(
             col(ActionSuggestion.id) == suggestion.id,
             col(ActionSuggestion.status) == SuggestionStatus.PENDING,
         )
-        .values(status=status, decided_by_id=by_id, decided_at=utcnow(), reason=reason)
+        .values(status=status, decided_by_id=by_id, decided_at=now, reason=reason)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)

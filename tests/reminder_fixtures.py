@@ -122,12 +122,13 @@ async def seed_case(
     """A published case whose actions are open since `since`, owned by `owners` (user id, due date)."""
     timezones = timezones or {}
     async with db.transaction() as session:
-        t = await repo.tenant(session, platform=platform, external_id=tenant)
+        t = await repo.tenant(session, now=since, platform=platform, external_id=tenant)
         assert t.id is not None
         people: dict[str, Person] = {}
         for user in {lead, *(o for o, _ in owners)}:
             people[user] = await repo.person(
                 session,
+                now=since,
                 tenant_id=t.id,
                 user_id=user,
                 display_name=user.capitalize(),
@@ -174,6 +175,8 @@ async def seed_case(
                     case_id=case.id,
                     step="done",
                     active=False,
+                    created_at=since,
+                    updated_at=since,
                 )
             )
         await session.flush()

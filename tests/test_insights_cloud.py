@@ -157,7 +157,7 @@ async def test_corpus_import_is_idempotent_and_searchable(db: Database, corpus_d
     second = await import_cases(db, found, platform="console", tenant="corpus", now=NOW)
     assert len(second.unchanged) == 355 and not second.created and not second.updated
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="corpus")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="corpus")
         assert tenant.id is not None
         cases = await published_cases(session, tenant_id=tenant.id)
         matches = await similar_cases(

@@ -22,13 +22,13 @@ from bot.insights.similar import find_similar
 from bot.messages import ReplyKind
 from storage import repo
 from storage.db import Database
-from tests.conftest import Chat
+from tests.conftest import NOW, Chat
 from tests.insight_cases import TODAY, action, at, load_history, timeline
 
 
 async def _ledger(db: Database, window: str = "2026-10 3") -> Ledger:
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="T1")
         assert tenant.id is not None
         return await build_ledger(
             session, tenant_id=tenant.id, window=parse_window(window, today=TODAY), today=TODAY
@@ -175,7 +175,7 @@ TERSE_CASES: list[dict[str, Any]] = [
 async def test_terse_queries(db: Database, query: str, expected: list[str]) -> None:
     numbers = await load_history(db, records=TERSE_CASES)
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="T1")
         assert tenant.id is not None
         found = await find_similar(session, tenant_id=tenant.id, text=query)
     by_number = {v: k for k, v in numbers.items()}
@@ -190,7 +190,7 @@ async def test_a_persons_ledger(db: Database, chat: Chat) -> None:
     D.1 not due yet, E.1 on time; network's first closure (A.1, 08-25) has 1 incident before it."""
     await load_history(db)
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="T1")
         assert tenant.id is not None
         found = await build_person_ledger(session, tenant_id=tenant.id, who="u_ops", today=TODAY)
         nobody = await build_person_ledger(session, tenant_id=tenant.id, who="nobody", today=TODAY)

@@ -32,7 +32,7 @@ async def _count(db: Database, model: type, **where: object) -> int:
 
 async def _case(db: Database, number: int, tenant: str = "T1") -> tuple[Case, list[PreventionAction]]:
     async with db.transaction() as session:
-        owner = await repo.tenant(session, platform="console", external_id=tenant)
+        owner = await repo.tenant(session, now=NOW, platform="console", external_id=tenant)
         assert owner.id is not None
         case = await repo.case_by_number(session, tenant_id=owner.id, number=number)
         assert case is not None and case.id is not None

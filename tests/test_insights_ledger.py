@@ -26,13 +26,13 @@ from bot.jobs import run_followup
 from bot.parsing import ParseError
 from storage import repo
 from storage.db import Database
-from tests.conftest import Chat
+from tests.conftest import NOW, Chat
 from tests.insight_cases import HISTORY, TODAY, at, cli_with_history, load_history
 
 
 async def _ledger(db: Database, window: str = "2026-10 3") -> Ledger:
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="T1")
         assert tenant.id is not None
         return await build_ledger(
             session, tenant_id=tenant.id, window=parse_window(window, today=TODAY), today=TODAY
@@ -196,7 +196,7 @@ async def test_ledger_in_chat_with_chart_followup(db: Database, chat: Chat) -> N
     assert reply.attachment is not None and reply.attachment.filename.endswith(".csv")
     assert reply.followup is not None and reply.followup.startswith("ledger-chart:")
 
-    (chart,) = await run_followup(db, reply.followup, platform="console", tenant="T1")
+    (chart,) = await run_followup(db, reply.followup, now=NOW, platform="console", tenant="T1")
     assert chart.attachment is not None and chart.attachment.mime == "image/png"
     assert chart.attachment.data is not None and chart.attachment.payload == chart.attachment.data
     assert _png_size(chart.attachment.data) == (1200, 800)

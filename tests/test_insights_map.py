@@ -12,13 +12,13 @@ from bot.insights.reports import build_map
 from bot.messages import ReplyKind
 from storage import repo
 from storage.db import Database
-from tests.conftest import Chat
+from tests.conftest import NOW, Chat
 from tests.insight_cases import HISTORY, cli_with_history, load_history
 
 
 async def _map(db: Database, area: str | None = None):  # type: ignore[no-untyped-def]
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="T1")
         assert tenant.id is not None
         return await build_map(session, tenant_id=tenant.id, area=area)
 

@@ -15,6 +15,7 @@ from storage.db import Database, alembic_config, migrate, sync_url
 from storage.migrations_filter import include_object
 from storage.models import Case, CaseStatus, Tenant
 from storage.search import similar_cases
+from tests.conftest import NOW
 
 
 def test_models_and_migrations_agree(db_url: str) -> None:
@@ -67,11 +68,18 @@ def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
 
 async def _case(db: Database, **values: object) -> int:
     async with db.transaction() as session:
-        tenant = Tenant(platform="console", external_id="T-index")
+        tenant = Tenant(platform="console", external_id="T-index", created_at=NOW)
         session.add(tenant)
         await session.flush()
         assert tenant.id is not None
-        case = Case(tenant_id=tenant.id, number=1, status=CaseStatus.PUBLISHED, **values)  # type: ignore[arg-type]
+        case = Case(
+            tenant_id=tenant.id,
+            number=1,
+            status=CaseStatus.PUBLISHED,
+            created_at=NOW,
+            updated_at=NOW,
+            **values,  # type: ignore[arg-type]
+        )
         session.add(case)
         await session.flush()
         assert case.id is not None

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from bot.messages import ReplyKind
 from storage import repo
 from storage.db import Database
-from tests.conftest import Chat
+from tests.conftest import NOW, Chat
 from tests.insight_cases import HISTORY, cli_with_history, load_history
 
 
@@ -74,7 +74,7 @@ async def test_a_failing_lookup_never_costs_the_answer(db: Database, chat: Chat)
     replies = await chat.send("done")
     assert replies[-1].step == "hypotheses"
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="T1")
         assert tenant.id is not None
         case = await repo.case_by_number(session, tenant_id=tenant.id, number=7)
         assert case is not None and case.symptoms == ["502s from checkout"]

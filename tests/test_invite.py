@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import re
 from dataclasses import replace
 
@@ -17,7 +16,7 @@ from bot.service import handle, has_active_conversation
 from storage import repo
 from storage.db import Database
 from storage.models import Case, Conversation, RawAnswer, Tenant
-from tests.conftest import Chat
+from tests.conftest import NOW, Chat
 
 
 async def _case(db: Database, number: int = 1) -> Case:
@@ -167,14 +166,14 @@ async def test_home_lists_my_actions_and_recent_cases(chat: Chat, db: Database) 
 
 
 async def test_home_follows_the_platform_on_admin_rights_both_ways(db: Database) -> None:
-    now = dt.datetime.now(dt.UTC)
+    now = NOW
     await load_home(db, Viewer("console", "T1", "dana", "Dana", is_admin=True), now=now)
     await load_home(db, Viewer("console", "T1", "dana", "Dana", is_admin=False), now=now)
 
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="T1")
         assert tenant.id is not None
-        dana = await repo.person(session, tenant_id=tenant.id, user_id="dana")
+        dana = await repo.person(session, now=NOW, tenant_id=tenant.id, user_id="dana")
     assert dana.is_admin is False
 
 

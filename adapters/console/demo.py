@@ -88,13 +88,20 @@ async def run(
             out(_indent("   casebook: ", render(reply)))
         # With a model configured, publishing names the drafting job: run it, as an adapter would.
         await run_followups(
-            db, replies, platform=PLATFORM, tenant=TENANT, settings=settings, out=out, prefix="   casebook: "
+            db,
+            replies,
+            platform=PLATFORM,
+            tenant=TENANT,
+            settings=settings,
+            now=at,
+            out=out,
+            prefix="   casebook: ",
         )
         out("")
     out("=" * 72)
     out("Open prevention actions, per owner:")
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform=PLATFORM, external_id=TENANT)
+        tenant = await repo.tenant(session, platform=PLATFORM, external_id=TENANT, now=start)
         assert tenant.id is not None
         rows = await repo.open_actions(session, tenant_id=tenant.id)
         owners = await repo.people_by_ids(

@@ -14,6 +14,7 @@ from bot.render import case_json, render_case_markdown
 from bot.store import load_case
 from storage import repo
 from storage.db import Database
+from storage.models import utcnow
 
 
 async def run(db: Database, args: argparse.Namespace) -> int:
@@ -23,7 +24,7 @@ async def run(db: Database, args: argparse.Namespace) -> int:
         print(f"casebook export: {error}", file=sys.stderr)
         return 2
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform=args.platform, external_id=args.tenant)
+        tenant = await repo.tenant(session, platform=args.platform, external_id=args.tenant, now=utcnow())
         assert tenant.id is not None
         case = await repo.case_by_number(session, tenant_id=tenant.id, number=number)
         if case is None:

@@ -6,6 +6,7 @@ background; a terminal has nothing to acknowledge, so it runs them in turn.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 
 from adapters.console.render import render
@@ -22,6 +23,7 @@ async def run_followups(
     platform: str,
     tenant: str,
     settings: Settings,
+    now: dt.datetime,
     out: Callable[[str], None],
     prefix: str = "",
 ) -> list[Reply]:
@@ -32,7 +34,7 @@ async def run_followups(
             continue
         out(f"{prefix}(working on `{reply.followup}` in the background…)")
         for extra in await run_followup(
-            db, reply.followup, platform=platform, tenant=tenant, settings=settings
+            db, reply.followup, platform=platform, tenant=tenant, now=now, settings=settings
         ):
             out(prefix + render(extra).replace("\n", "\n" + " " * len(prefix)))
             produced.append(extra)

@@ -171,7 +171,10 @@ async def run_similar(db: Database, args: argparse.Namespace) -> int:
 async def _tenant_id(session: AsyncSession, args: argparse.Namespace) -> int:
     from storage import repo
 
-    tenant = await repo.tenant(session, platform=args.platform, external_id=args.tenant)
+    # A read command: the tenant row is made (at the command's moment) only when it is new.
+    tenant = await repo.tenant(
+        session, platform=args.platform, external_id=args.tenant, now=dt.datetime.now(dt.UTC)
+    )
     assert tenant.id is not None
     return tenant.id
 

@@ -73,11 +73,13 @@ async def run(
         line = line.rstrip("\n")
         if not line.strip():
             continue
-        replies: list[Reply] = await handle(
-            db, inbound_for(line, user=user, timezone=timezone), settings=settings
-        )
+        inbound = inbound_for(line, user=user, timezone=timezone)
+        replies: list[Reply] = await handle(db, inbound, settings=settings)
         for reply in replies:
             out(render(reply))
             out("")
-        if await run_followups(db, replies, platform=PLATFORM, tenant=TENANT, settings=settings, out=out):
+        followups = await run_followups(
+            db, replies, platform=PLATFORM, tenant=TENANT, settings=settings, now=inbound.at, out=out
+        )
+        if followups:
             out("")

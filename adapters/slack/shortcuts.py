@@ -72,7 +72,9 @@ class Shortcuts:
         message: dict[str, Any],
     ) -> None:
         ts = str(message["ts"])
-        choices = await picker(self.rt.db, platform=PLATFORM, tenant=workspace.tenant, place=f"{channel}:")
+        choices = await picker(
+            self.rt.db, platform=PLATFORM, tenant=workspace.tenant, place=f"{channel}:", now=self.rt.clock()
+        )
         link = await self._permalink(client, workspace, channel, ts)
         metadata = {
             "channel": channel,

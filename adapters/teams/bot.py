@@ -38,7 +38,7 @@ from bot.reminders.refresh import might_change_actions, refresh_digests
 from bot.service import handle
 from storage import outbox, questions, reach
 from storage.db import Database
-from storage.models import OutboxEntry
+from storage.models import OutboxEntry, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +271,7 @@ class CasebookTeamsBot(TeamsActivityHandler):
                 alias=chosen.lower(),
                 user_id=member.id,
                 display_name=member.name,
+                now=utcnow(),
             )
         return Mention(member.id, member.name)
 

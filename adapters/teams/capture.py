@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention
 from bot.service import handle
 from storage.db import Database
+from storage.models import utcnow
 
 COMMAND_ID = "addToPostmortem"
 _TAG = re.compile(r"<[^<>]{0,500}>")
@@ -50,7 +51,7 @@ async def submit_action(
     channel = (activity.conversation.id or "").split(";")[0]
     case = str(data.get("case") or "").strip().lstrip("#")
     if not case:
-        choices = await picker(db, platform=PLATFORM, tenant=tenant, place=channel)
+        choices = await picker(db, platform=PLATFORM, tenant=tenant, place=channel, now=utcnow())
         if not choices.cases:
             return answer("There is no case yet: start one with `@Casebook postmortem <title>`.")
         case = str(choices.preselected or choices.cases[0][0])

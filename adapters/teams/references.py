@@ -9,6 +9,7 @@ needs to open a 1:1 chat with someone the bot has never talked to.
 
 from __future__ import annotations
 
+import datetime as dt
 from copy import copy
 
 from botbuilder.core import TurnContext
@@ -19,7 +20,7 @@ from adapters.teams.inbound import CHANNEL, PERSONAL, PLATFORM, channel_base, sc
 from adapters.teams.tenancy import tenant_session
 from storage import reach
 from storage.db import Database
-from storage.models import ConversationRef
+from storage.models import ConversationRef, utcnow
 
 
 def address_of(activity: Activity) -> tuple[str, ConversationReference]:
@@ -41,6 +42,7 @@ async def remember(db: Database, activity: Activity, *, tenant: str) -> None:
     conversation_id, reference = address_of(activity)
     scope = scope_of(activity)
     sender = activity.from_property
+    now = utcnow()  # the activity's one moment, for every row it refreshes
     async with tenant_session(db, tenant) as (session, tenant_id):
         await reach.save_conversation_ref(
             session,
@@ -50,11 +52,12 @@ async def remember(db: Database, activity: Activity, *, tenant: str) -> None:
             scope=scope,
             service_url=activity.service_url,
             reference=reference.serialize(),
+            now=now,
             user_id=sender.id if scope == PERSONAL and sender else None,
             team_id=team_id_of(activity),
         )
         for account in (sender, *(activity.members_added or ())):
-            await _remember_alias(session, tenant_id, account)
+            await _remember_alias(session, tenant_id, account, now=now)
 
 
 async def forget(db: Database, activity: Activity, *, tenant: str) -> None:
@@ -77,11 +80,14 @@ async def remember_personal(db: Database, *, tenant: str, user_id: str, activity
             scope=PERSONAL,
             service_url=activity.service_url,
             reference=reference.serialize(),
+            now=utcnow(),
             user_id=user_id,
         )
 
 
-async def _remember_alias(session: AsyncSession, tenant_id: int, account: ChannelAccount | None) -> None:
+async def _remember_alias(
+    session: AsyncSession, tenant_id: int, account: ChannelAccount | None, *, now: dt.datetime
+) -> None:
     if account is None or not account.id or not account.aad_object_id:
         return
     await reach.save_alias(
@@ -90,6 +96,7 @@ async def _remember_alias(session: AsyncSession, tenant_id: int, account: Channe
         alias=account.aad_object_id.lower(),
         user_id=account.id,
         display_name=account.name or None,
+        now=now,
     )
 
 

@@ -100,11 +100,12 @@ async def viewer(request: web.Request) -> Viewer:
     web_state = state(request)
     if web_state.config.local:
         async with web_state.db.transaction() as session:
-            tenant = await repo.tenant(session, platform=LOCAL_PLATFORM, external_id=LOCAL_TENANT)
+            moment = now()
+            tenant = await repo.tenant(session, platform=LOCAL_PLATFORM, external_id=LOCAL_TENANT, now=moment)
             assert tenant.id is not None
             user = web_state.config.local_user
             person = await repo.person(
-                session, tenant_id=tenant.id, user_id=user, display_name=user, is_admin=True
+                session, tenant_id=tenant.id, user_id=user, display_name=user, is_admin=True, now=moment
             )
         return Viewer(tenant, person, local=True)
     current = request.get(SESSION_KEY)

@@ -25,7 +25,7 @@ from joserfc.jwk import KeySet
 
 from adapters.web.actions import _safe_next, check_csrf
 from adapters.web.config import Provider
-from adapters.web.context import WEB, BadInput, NotFound, set_session, state
+from adapters.web.context import WEB, BadInput, NotFound, now, set_session, state
 from adapters.web.render import render
 from adapters.web.session import new_session, sign, unsign
 from storage import library, repo
@@ -268,7 +268,9 @@ async def callback(request: web.Request) -> web.Response:
             user_id = (
                 await library.user_id_for_alias(session, tenant_id=tenant.id, alias=who.alias) or user_id
             )
-        person = await repo.person(session, tenant_id=tenant.id, user_id=user_id, display_name=who.name)
+        person = await repo.person(
+            session, tenant_id=tenant.id, user_id=user_id, display_name=who.name, now=now()
+        )
     log.info("sign-in: %s user %s of %s", who.platform, user_id, who.tenant)
     set_session(request, new_session(hours=config.session_hours, tenant_id=tenant.id, person_id=person.id))
     response = web.HTTPSeeOther(str(flow.get("next") or "/"))

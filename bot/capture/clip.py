@@ -53,10 +53,10 @@ class Picker:
     preselected: int | None
 
 
-async def picker(db: Database, *, platform: str, tenant: str, place: str) -> Picker:
+async def picker(db: Database, *, platform: str, tenant: str, place: str, now: dt.datetime) -> Picker:
     """The cases to choose from, the place's running (else latest) case first and preselected."""
     async with db.sessions() as session:
-        found = await repo.tenant(session, platform=platform, external_id=tenant)
+        found = await repo.tenant(session, platform=platform, external_id=tenant, now=now)
         assert found.id is not None
         cases = await queries.recent_cases(session, tenant_id=found.id, limit=PICKER_SIZE)
         here = await queries.case_of_place(session, tenant_id=found.id, place=place)

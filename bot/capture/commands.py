@@ -43,7 +43,11 @@ async def clip_command(ctx: CommandContext, args: str) -> list[Reply]:
     now = turn.inbound.at
     await save_draft(turn.session, tenant_id=turn.tenant_id, loaded=loaded, draft=updated, now=now)
     author = await repo.person(
-        turn.session, tenant_id=turn.tenant_id, user_id=clip.author_id, display_name=clip.author_name
+        turn.session,
+        tenant_id=turn.tenant_id,
+        user_id=clip.author_id,
+        display_name=clip.author_name,
+        now=now,
     )
     raw = clip.text + (f"\n\n{clip.link}" if clip.link else "")
     await repo.add_raw_answer(

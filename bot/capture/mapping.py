@@ -9,6 +9,7 @@ only the sections still empty (what the labelled part or the interview gave stan
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import secrets
@@ -103,13 +104,15 @@ def grounded(mapped: AccountMap, case: CaseDraft, *, text: str, by: str) -> tupl
 
 
 @job("account")
-async def account_job(db: Database, tenant_key: str, argument: str, settings: Settings) -> list[Reply]:
+async def account_job(
+    db: Database, tenant_key: str, argument: str, settings: Settings, *, now: dt.datetime
+) -> list[Reply]:
     """`account:<case>:<raw answer id>` (older keys without the id: the newest account)."""
     platform, _, tenant_id_text = tenant_key.partition(":")
     number_text, _, answer_text = argument.partition(":")
     number = int(number_text)
     async with db.sessions() as session:
-        tenant = await repo.tenant(session, platform=platform, external_id=tenant_id_text)
+        tenant = await repo.tenant(session, platform=platform, external_id=tenant_id_text, now=now)
         assert tenant.id is not None
         case_row = await repo.case_by_number(session, tenant_id=tenant.id, number=number)
         if case_row is None or case_row.id is None:
@@ -142,8 +145,7 @@ async def account_job(db: Database, tenant_key: str, argument: str, settings: Se
         )
         by = next((p.display_name or p.platform_user_id for p in people.values()), None) or "responder"
         case, added, dropped = grounded(mapped, loaded.draft, text=free, by=by)
-        at = author.at if author else fresh.updated_at
-        await save_draft(session, tenant_id=tenant.id, loaded=loaded, draft=case, now=at)
+        await save_draft(session, tenant_id=tenant.id, loaded=loaded, draft=case, now=now)
     text = f"From the free text of the account (#{number}), the model added: " + (
         ", ".join(added) or "nothing new"
     )

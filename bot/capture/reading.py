@@ -120,7 +120,9 @@ def with_history_followup(replies: list[Reply], *, turn: Turn, number: int) -> l
 
 
 @job(KIND)
-async def history_job(db: Database, tenant_key: str, argument: str, settings: Settings) -> list[Reply]:
+async def history_job(
+    db: Database, tenant_key: str, argument: str, settings: Settings, *, now: dt.datetime
+) -> list[Reply]:
     platform, _, tenant = tenant_key.partition(":")
     request = Request.parse(argument)
     port = PORTS.get(platform)
@@ -159,6 +161,7 @@ async def history_job(db: Database, tenant_key: str, argument: str, settings: Se
         history=history,
         proposal=proposal,
         default_timezone=settings.default_timezone,
+        now=now,
     )
 
 

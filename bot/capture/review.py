@@ -70,10 +70,11 @@ async def open_review(
     history: History,
     proposal: Proposal,
     default_timezone: str,
+    now: dt.datetime,
 ) -> list[Reply]:
     """Keep the proposal on the case and return the review message (nothing enters the case)."""
     async with db.transaction() as session:
-        found = await repo.tenant(session, platform=platform, external_id=tenant)
+        found = await repo.tenant(session, platform=platform, external_id=tenant, now=now)
         assert found.id is not None
         case = await repo.case_by_number(session, tenant_id=found.id, number=number)
         if case is None:
@@ -248,6 +249,7 @@ async def _accept(
             tenant_id=turn.tenant_id,
             user_id=candidate.author_id,
             display_name=candidate.author_name,
+            now=now,
         )
         await repo.add_raw_answer(
             turn.session,

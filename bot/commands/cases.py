@@ -137,5 +137,7 @@ async def cancel_command(ctx: CommandContext, args: str) -> list[Reply]:
     if conversation is not None:
         conversation.active = False
         set_state(conversation, outcome.state)
-        await repo.save_conversation(turn.session, conversation, expected_version=conversation.version)
+        await repo.save_conversation(
+            turn.session, conversation, expected_version=conversation.version, now=turn.now
+        )
     return list(outcome.replies)

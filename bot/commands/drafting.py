@@ -155,7 +155,7 @@ async def _drop(ctx: CommandContext, ref_text: str, reason: str) -> list[Reply]:
     turn = ctx.turn
     found = await suggestions.locate(turn.session, tenant_id=turn.tenant_id, ref_text=ref_text)
     await suggestions.drop(
-        turn.session, actor=turn.person, tenant_id=turn.tenant_id, found=found, reason=reason
+        turn.session, actor=turn.person, tenant_id=turn.tenant_id, found=found, reason=reason, now=turn.now
     )
     because = f" ({reason.strip()})" if reason.strip() else ""
     return [Reply(f"🗑 {found.ref} dropped{because}.", ReplyKind.INFO, case_number=found.case.number)]

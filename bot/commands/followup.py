@@ -79,6 +79,7 @@ async def reminders_command(ctx: CommandContext, args: str) -> list[Reply]:
                 weekday=slot.weekday,
                 at_time=f"{slot.at:%H:%M}",
                 person_id=turn.person.id,
+                now=turn.now,
             )
         else:
             raise ParseError("Say a day and a time, e.g. `reminders monday 09:00`, or `reminders default`.")

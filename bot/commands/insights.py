@@ -143,14 +143,16 @@ async def report_command(ctx: CommandContext, args: str) -> list[Reply]:
 
 
 @job("ledger-chart")
-async def ledger_chart_job(db: Database, tenant_key: str, argument: str, settings: Settings) -> list[Reply]:
+async def ledger_chart_job(
+    db: Database, tenant_key: str, argument: str, settings: Settings, *, now: dt.datetime
+) -> list[Reply]:
     """Draw the ledger's chart: `argument` is "<as-of date> <window words>"."""
     platform, _, external_id = tenant_key.partition(":")
     as_of, _, window_text = argument.partition(" ")
     today = dt.date.fromisoformat(as_of)
     window = parse_window(window_text, today=today)
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform=platform, external_id=external_id)
+        tenant = await repo.tenant(session, platform=platform, external_id=external_id, now=now)
         assert tenant.id is not None
         built = await build_ledger(session, tenant_id=tenant.id, window=window, today=today)
     png = await asyncio.to_thread(chart.render_png, built)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -13,7 +14,6 @@ from bot.drafting.grounding import GroundedDraft, ground
 from bot.drafting.material import Material
 from bot.drafting.model import DraftFailure, ask_model
 from bot.drafting.prompt import Prompt
-from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class Attempt:
     meta: dict[str, Any]  # what wrote it, how long it took, what was dropped and why
 
 
-async def compose(config: DraftingConfig, prompt: Prompt, material: Material) -> Attempt:
+async def compose(config: DraftingConfig, prompt: Prompt, material: Material, *, now: dt.datetime) -> Attempt:
     started = time.monotonic()
     meta: dict[str, Any] = {
         "model": config.model,
@@ -35,7 +35,7 @@ async def compose(config: DraftingConfig, prompt: Prompt, material: Material) ->
         "server": config.server,
         "answers_sent": len(material.answers),
         "truncated": material.truncated,
-        "at": utcnow().isoformat(),
+        "at": now.isoformat(),
     }
     try:
         answer = await ask_model(config, prompt, material)

@@ -7,6 +7,7 @@ draft that stands (the template, or an earlier model draft) stays as it is.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from sqlalchemy.exc import IntegrityError
@@ -47,7 +48,9 @@ def failure_note(case_number: int, note: str, *, model_draft_stands: bool) -> Re
 
 
 @job("draft")
-async def draft_job(db: Database, tenant_key: str, argument: str, settings: Settings) -> list[Reply]:
+async def draft_job(
+    db: Database, tenant_key: str, argument: str, settings: Settings, *, now: dt.datetime
+) -> list[Reply]:
     platform, _, external_id = tenant_key.partition(":")
     try:
         number = refs.parse_case_ref(argument)
@@ -64,22 +67,22 @@ async def draft_job(db: Database, tenant_key: str, argument: str, settings: Sett
         ]
     if not config.enabled:
         return []
-    loaded = await _material(db, platform, external_id, number)
+    loaded = await _material(db, platform, external_id, number, now=now)
     if loaded is None:
         return []
     tenant_id, case_id, material = loaded
-    attempt = await compose(config, prompt, material)
+    attempt = await compose(config, prompt, material, now=now)
     try:
-        return await _store(db, tenant_id, case_id, material, attempt)
+        return await _store(db, tenant_id, case_id, material, attempt, now=now)
     except IntegrityError:
         # Two drafts of one case finished together and took the same suggestion numbers: the
         # first is stored; store this one after it (it supersedes the other's suggestions).
         log.info("case #%d was drafted twice at once; storing the later draft again", number)
-        return await _store(db, tenant_id, case_id, material, attempt)
+        return await _store(db, tenant_id, case_id, material, attempt, now=now)
 
 
 async def _store(
-    db: Database, tenant_id: int, case_id: int, material: Material, attempt: Attempt
+    db: Database, tenant_id: int, case_id: int, material: Material, attempt: Attempt, *, now: dt.datetime
 ) -> list[Reply]:
     async with db.transaction() as session:
         case = await repo.case_by_id(session, tenant_id=tenant_id, case_id=case_id)
@@ -100,6 +103,7 @@ async def _store(
             grounded=attempt.grounded,
             material=material,
             meta=attempt.meta,
+            now=now,
         )
         log.info(
             "case #%d drafted by %s in %.1f s (%d suggestion(s), %d statement(s) dropped)",
@@ -113,10 +117,10 @@ async def _store(
 
 
 async def _material(
-    db: Database, platform: str, external_id: str, number: int
+    db: Database, platform: str, external_id: str, number: int, *, now: dt.datetime
 ) -> tuple[int, int, Material] | None:
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform=platform, external_id=external_id)
+        tenant = await repo.tenant(session, platform=platform, external_id=external_id, now=now)
         assert tenant.id is not None
         case = await repo.case_by_number(session, tenant_id=tenant.id, number=number)
         if case is None or case.id is None or case.status != CaseStatus.PUBLISHED:

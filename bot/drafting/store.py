@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.publish import markdown_reply
 from bot.store import load_case, mention_of
 from storage import repo
 from storage import suggestions as suggestion_rows
-from storage.models import ActionSuggestion, Case, SuggestionStatus, utcnow
+from storage.models import ActionSuggestion, Case, SuggestionStatus
 
 DECIDED = (SuggestionStatus.ACCEPTED, SuggestionStatus.DROPPED)
 
@@ -57,10 +58,11 @@ async def save_model_draft(
     grounded: GroundedDraft,
     material: Material,
     meta: dict[str, Any],
+    now: dt.datetime,
 ) -> list[ActionSuggestion]:
     """The new draft replaces the last one; undecided suggestions give way to the new ones."""
     assert case.id is not None
-    await suggestion_rows.supersede_pending(session, tenant_id=tenant_id, case_id=case.id)
+    await suggestion_rows.supersede_pending(session, tenant_id=tenant_id, case_id=case.id, now=now)
     number = await suggestion_rows.next_number(session, case_id=case.id)
     added = []
     for offset, s in enumerate(grounded.suggestions):
@@ -74,6 +76,7 @@ async def save_model_draft(
             based_on=list(s.based_on),
             model=str(meta.get("model")),
             prompt_version=str(meta.get("prompt")),
+            created_at=now,
         )
         session.add(row)
         added.append(row)
@@ -83,7 +86,7 @@ async def save_model_draft(
     case.model_draft = stored
     case.draft_method = "model"
     case.draft_meta = meta
-    case.drafted_at = utcnow()
+    case.drafted_at = now
     await session.flush()
     return added
 

@@ -84,10 +84,12 @@ async def accept(
     now: dt.datetime,
 ) -> tuple[PreventionAction, Person]:
     _require_pending(actor, found)
-    if not await rows.decide(session, found.suggestion, status=SuggestionStatus.ACCEPTED, by_id=actor.id):
+    if not await rows.decide(
+        session, found.suggestion, status=SuggestionStatus.ACCEPTED, by_id=actor.id, now=now
+    ):
         raise SuggestionError(f"{found.ref} was decided by someone else a moment ago.")
     owner_row = await repo.person(
-        session, tenant_id=tenant_id, user_id=owner.user_id, display_name=owner.display_name
+        session, tenant_id=tenant_id, user_id=owner.user_id, display_name=owner.display_name, now=now
     )
     case = found.case
     assert case.id is not None
@@ -119,12 +121,18 @@ async def accept(
 
 
 async def drop(
-    session: AsyncSession, *, actor: Person, tenant_id: int, found: Found, reason: str | None
+    session: AsyncSession,
+    *,
+    actor: Person,
+    tenant_id: int,
+    found: Found,
+    reason: str | None,
+    now: dt.datetime,
 ) -> None:
     _require_pending(actor, found)
     reason = (reason or "").strip()[:2000] or None
     if not await rows.decide(
-        session, found.suggestion, status=SuggestionStatus.DROPPED, by_id=actor.id, reason=reason
+        session, found.suggestion, status=SuggestionStatus.DROPPED, by_id=actor.id, reason=reason, now=now
     ):
         raise SuggestionError(f"{found.ref} was decided by someone else a moment ago.")
     found.suggestion.status = SuggestionStatus.DROPPED

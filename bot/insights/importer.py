@@ -147,11 +147,11 @@ async def import_cases(
     valid, problems = validate(candidates)
     report = ImportReport(problems=problems, notes=list(notes), dry_run=dry_run, atomic=atomic)
     # Oldest first, so case numbers follow the order the incidents happened.
-    valid.sort(key=lambda pair: (pair[1].published_at, pair[1].key))
+    valid.sort(key=lambda pair: (pair[1].entered_at(now), pair[1].key))
     if dry_run or atomic:
         try:
             async with db.transaction() as session:
-                owner = await repo.tenant(session, platform=platform, external_id=tenant)
+                owner = await repo.tenant(session, platform=platform, external_id=tenant, now=now)
                 await _write_batch(session, owner, valid, report, now=now)
                 if dry_run or report.problems:
                     raise _Rollback
@@ -160,7 +160,7 @@ async def import_cases(
     else:
         for start in range(0, len(valid), BATCH):
             async with db.transaction() as session:
-                owner = await repo.tenant(session, platform=platform, external_id=tenant)
+                owner = await repo.tenant(session, platform=platform, external_id=tenant, now=now)
                 await _write_batch(session, owner, valid[start : start + BATCH], report, now=now)
     log.info("import into %s/%s: %s", platform, tenant, report.summary().splitlines()[0])
     return report
@@ -225,7 +225,7 @@ async def _write_record(
             tenant_id=tenant_id,
             number=number,
             source="import",
-            created_at=record.published_at,
+            created_at=record.entered_at(now),
             updated_at=now,
         )
     people: dict[int, Person] = {}
@@ -252,10 +252,14 @@ async def _write_record(
     return ("updated" if existing is not None else "created"), case.number
 
 
-async def _person(session: AsyncSession, tenant_id: int, ref: Any, people: dict[int, Person]) -> int | None:
+async def _person(
+    session: AsyncSession, tenant_id: int, ref: Any, people: dict[int, Person], *, now: dt.datetime
+) -> int | None:
     if ref is None:
         return None
-    found = await repo.person(session, tenant_id=tenant_id, user_id=ref.user_id, display_name=ref.name)
+    found = await repo.person(
+        session, tenant_id=tenant_id, user_id=ref.user_id, display_name=ref.name, now=now
+    )
     assert found.id is not None
     people[found.id] = found
     return found.id
@@ -287,10 +291,10 @@ async def _fill_case(
     case.diagnostic_path = [s.model_dump() for s in record.diagnostic_path]
     case.root_cause = record.root_cause
     case.contributing_factors = list(record.contributing_factors)
-    case.lead_id = await _person(session, case.tenant_id, record.lead, people)
+    case.lead_id = await _person(session, case.tenant_id, record.lead, people, now=now)
     case.status = CaseStatus.PUBLISHED
     case.source = "import"
-    case.published_at = record.published_at
+    case.published_at = record.entered_at(now)
     case.draft_method = "import"
     case.drafted_at = now
     case.updated_at = now
@@ -335,8 +339,8 @@ async def _add_actions(
     assert case.id is not None
     rows = []
     for number, action in enumerate(record.actions, start=1):
-        owner_id = await _person(session, tenant_id, action.owner, people)
-        created = (action.created or record.published_at).astimezone(dt.UTC)
+        owner_id = await _person(session, tenant_id, action.owner, people, now=now)
+        created = (action.created or record.entered_at(now)).astimezone(dt.UTC)
         # An imported open action is its owner's from when the source says it was made; a
         # re-import keeps what the previous import recorded for the same owner.
         assigned = held_since.get((number, owner_id), created) if owner_id is not None else None

@@ -178,13 +178,13 @@ class CaseRecord(_Strict):
         """The stable identity of the record: a re-import with the same key updates the case."""
         return self.id if self.id is not None else f"case-{self.number}"
 
-    @property
-    def published_at(self) -> dt.datetime:
-        """When the case entered the casebook: given, or the end of its timeline."""
+    def entered_at(self, now: dt.datetime) -> dt.datetime:
+        """When the case entered the casebook: given, or the end of its timeline, or the
+        import's `now` when the record says no time at all."""
         for value in (self.published, self.timeline.resolved, self.timeline.mitigated, self.timeline.started):
             if value is not None:
                 return value.astimezone(dt.UTC)
-        return dt.datetime.now(dt.UTC)
+        return now
 
 
 def describe_error(error: ValidationError) -> str:

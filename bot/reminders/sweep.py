@@ -59,7 +59,6 @@ from storage.deliveries.workload import (
     overdue_actions,
     owners_with_open_actions,
 )
-from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +145,7 @@ async def sweep(
     *,
     settings: ReminderSettings | None = None,
     default_timezone: str = "UTC",
-    clock: Clock = utcnow,
+    clock: Clock,
     dry_run: bool = False,
     worker: str | None = None,
     public_url: str | None = None,

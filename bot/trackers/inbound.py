@@ -88,7 +88,7 @@ async def _close_one(
             synced = Synced(action.status, item.row.synced_due, item.row.synced_owner_id)
             await store.record_pushed(session, row_id=row_id, synced=synced, now=now)
             return None
-        actor = await tracker_person(session, tenant_id=tenant.id, kind=kind)
+        actor = await tracker_person(session, tenant_id=tenant.id, kind=kind, now=now)
         found = lifecycle.Located(case, action)
         try:
             await lifecycle.close_action(session, actor=actor, found=found, evidence=url, now=now)
@@ -112,7 +112,9 @@ async def _close_one(
     return closed, _Notice(tenant.platform, tenant.external_id, told, reply)
 
 
-async def tracker_person(session: store.AsyncSession, *, tenant_id: int, kind: str) -> Person:
+async def tracker_person(
+    session: store.AsyncSession, *, tenant_id: int, kind: str, now: dt.datetime
+) -> Person:
     """The tracker as the workspace's integration: it may close actions (an admin picked it).
 
     Its id (`tracker:<kind>`) cannot be a chat user's: Slack ids are U…/W…, Teams ids 29:….
@@ -123,6 +125,7 @@ async def tracker_person(session: store.AsyncSession, *, tenant_id: int, kind: s
         user_id=f"tracker:{kind}",
         display_name=LABELS.get(kind, kind),
         is_admin=True,
+        now=now,
     )
 
 

@@ -6,6 +6,7 @@ the person: the pass records them and `casebook trackers status` says why.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from bot.config import Settings
@@ -16,33 +17,34 @@ from bot.trackers.nudge import KIND, PICK, split
 from bot.trackers.sync import SyncReport, sync_pass
 from storage import repo
 from storage.db import Database
-from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
 
 @job(KIND)
-async def tracker_job(db: Database, tenant_key: str, argument: str, settings: Settings) -> list[Reply]:
+async def tracker_job(
+    db: Database, tenant_key: str, argument: str, settings: Settings, *, now: dt.datetime
+) -> list[Reply]:
     mode, then = split(argument)
-    replies = await _sync(db, tenant_key, mode)
+    replies = await _sync(db, tenant_key, mode, now=now)
     if then:
         kind, _, rest = then.partition(":")
         handler = JOBS.get(kind)
         if handler is not None:
-            replies += await handler(db, tenant_key, rest, settings)
+            replies += await handler(db, tenant_key, rest, settings, now=now)
     return replies
 
 
-async def _sync(db: Database, tenant_key: str, mode: str) -> list[Reply]:
+async def _sync(db: Database, tenant_key: str, mode: str, *, now: dt.datetime) -> list[Reply]:
     opener = registry.installed()
     if opener is None:
         return []  # this process has no tracker adapters: the clock's pass will do it
     platform, _, external_id = tenant_key.partition(":")
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform=platform, external_id=external_id)
+        tenant = await repo.tenant(session, platform=platform, external_id=external_id, now=now)
     try:
         async with opener() as trackers:
-            report = await sync_pass(db, trackers, now=utcnow(), tenant_id=tenant.id, pull=False)
+            report = await sync_pass(db, trackers, now=now, tenant_id=tenant.id, pull=False)
     except Exception:  # the nudge's boundary: the clock's pass will try again
         log.exception("tracker sync nudge for %s failed", tenant_key)
         return []

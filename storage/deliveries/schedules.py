@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.deliveries.sql import execute, table
-from storage.models import ReminderSchedule, Tenant, utcnow
+from storage.models import ReminderSchedule, Tenant
 
 
 class TenantRow(NamedTuple):
@@ -35,12 +36,18 @@ async def schedule_of(session: AsyncSession, *, tenant_id: int) -> ReminderSched
 
 
 async def set_schedule(
-    session: AsyncSession, *, tenant_id: int, weekday: int, at_time: str, person_id: int | None
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    weekday: int,
+    at_time: str,
+    person_id: int | None,
+    now: dt.datetime,
 ) -> None:
     row = await session.get(ReminderSchedule, tenant_id)
     if row is None:
-        row = ReminderSchedule(tenant_id=tenant_id, weekday=weekday, at_time=at_time)
-    row.weekday, row.at_time, row.updated_by_id, row.updated_at = weekday, at_time, person_id, utcnow()
+        row = ReminderSchedule(tenant_id=tenant_id, weekday=weekday, at_time=at_time, updated_at=now)
+    row.weekday, row.at_time, row.updated_by_id, row.updated_at = weekday, at_time, person_id, now
     session.add(row)
 
 

@@ -10,7 +10,7 @@ from bot.messages import Reply
 from storage import repo
 from storage.db import Database
 from storage.models import Case
-from tests.conftest import Chat
+from tests.conftest import NOW, Chat
 
 ROOT_CAUSE = (
     "A config change cut the pgbouncer pool for payments from 200 to 20; the deploy pipeline "
@@ -69,12 +69,14 @@ async def publish(
 
 
 async def run_job(chat: Chat, key: str) -> list[Reply]:
-    return await run_followup(chat.db, key, platform=chat.platform, tenant=chat.tenant, settings=Settings())
+    return await run_followup(
+        chat.db, key, now=NOW, platform=chat.platform, tenant=chat.tenant, settings=Settings()
+    )
 
 
 async def case_row(db: Database, *, tenant: str = "T1", number: int = 1) -> Case:
     async with db.transaction() as session:
-        t = await repo.tenant(session, platform="console", external_id=tenant)
+        t = await repo.tenant(session, now=NOW, platform="console", external_id=tenant)
         assert t.id is not None
         case = await repo.case_by_number(session, tenant_id=t.id, number=number)
         assert case is not None

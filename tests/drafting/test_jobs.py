@@ -15,7 +15,7 @@ from bot.messages import ReplyKind
 from storage import repo
 from storage import suggestions as suggestion_rows
 from storage.models import ActionStatus, SuggestionStatus
-from tests.conftest import Chat
+from tests.conftest import NOW, Chat
 from tests.drafting.support import MODEL, case_row, publish, run_job
 from tests.fake_openai import FakeOpenAI, answer, slow, status, writer
 
@@ -263,7 +263,7 @@ async def test_an_injection_in_an_answer_changes_nothing(chat: Chat, fake_model:
     reasons = {d["reason"] for d in case.draft_meta["dropped"]}
     assert {"claims an action's status", "refers to a person", "sets a date or a time"} <= reasons
     async with chat.db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        tenant = await repo.tenant(session, now=NOW, platform="console", external_id="T1")
         assert tenant.id is not None
         assert await repo.open_actions(session, tenant_id=tenant.id) != []
 

@@ -8,7 +8,7 @@ from bot.messages import InboundKind, ReplyKind
 from storage import repo
 from storage import suggestions as suggestion_rows
 from storage.models import ActionStatus, SuggestionStatus
-from tests.conftest import Chat
+from tests.conftest import NOW, Chat
 from tests.drafting.support import case_row, publish, run_job
 from tests.fake_openai import FakeOpenAI
 
@@ -54,7 +54,7 @@ async def test_accepting_makes_an_open_action_with_the_owner_and_date_a_person_g
         [(_, action)] = await repo.open_actions(
             session,
             tenant_id=case.tenant_id,
-            owner_id=(await repo.person(session, tenant_id=case.tenant_id, user_id="carol")).id,
+            owner_id=(await repo.person(session, now=NOW, tenant_id=case.tenant_id, user_id="carol")).id,
         )
         assert action.due_date == dt.date(2026, 12, 15) and action.kind == "mitigate"
     case = await case_row(chat.db)

@@ -4,6 +4,7 @@ an acknowledgement kept waiting by Slack's Web API or by slow follow-up work."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from sqlmodel import select
 
@@ -20,7 +21,9 @@ GATES: dict[str, asyncio.Event] = {}  # made in each test: an Event belongs to o
 
 
 @job("test-slow-draft")
-async def slow_draft(db: Database, tenant: str, argument: str, settings: Settings) -> list[Reply]:
+async def slow_draft(
+    db: Database, tenant: str, argument: str, settings: Settings, *, now: dt.datetime
+) -> list[Reply]:
     await GATES["draft"].wait()
     return [Reply(f"Redrafted case #{argument} with more care.")]
 

@@ -27,10 +27,12 @@ async def _install_and_seed(bot: Bot) -> None:
     welcome = bot.connector.since(mark)
     assert [s.conversation_id for s in welcome] == [CHANNEL_ID] and "postmortem <title>" in welcome[0].text
     async with bot.db.transaction() as session:
-        tenant = await repo.tenant(session, platform="teams", external_id=TENANT)
+        tenant = await repo.tenant(session, now=NOW, platform="teams", external_id=TENANT)
         assert tenant.id is not None
-        alice = await repo.person(session, tenant_id=tenant.id, user_id=ALICE.id, display_name=ALICE.name)
-        bob = await repo.person(session, tenant_id=tenant.id, user_id=BOB.id, display_name=BOB.name)
+        alice = await repo.person(
+            session, now=NOW, tenant_id=tenant.id, user_id=ALICE.id, display_name=ALICE.name
+        )
+        bob = await repo.person(session, now=NOW, tenant_id=tenant.id, user_id=BOB.id, display_name=BOB.name)
         case = Case(
             tenant_id=tenant.id,
             number=7,
@@ -68,8 +70,8 @@ async def _install_and_seed(bot: Bot) -> None:
 async def _digest(bot: Bot, user_id: str) -> list[Reply]:
     """The digest as the reminder sweep builds it: one ListItem per open action."""
     async with bot.db.transaction() as session:
-        tenant = await repo.tenant(session, platform="teams", external_id=TENANT)
-        owner = await repo.person(session, tenant_id=tenant.id or 0, user_id=user_id)
+        tenant = await repo.tenant(session, now=NOW, platform="teams", external_id=TENANT)
+        owner = await repo.person(session, now=NOW, tenant_id=tenant.id or 0, user_id=user_id)
         rows = await repo.open_actions(session, tenant_id=tenant.id or 0, owner_id=owner.id)
     items = tuple(action_item(case, action, today=TODAY) for case, action in rows)
     return [Reply(f"**Your open prevention actions** ({len(items)})", ReplyKind.LIST, items=items)]

@@ -26,7 +26,9 @@ from tests.teams.conftest import Bot, serve_bot
 
 
 @job("teams-test-draft")
-async def _draft_job(db: Database, tenant: str, argument: str, settings: Settings) -> list[Reply]:
+async def _draft_job(
+    db: Database, tenant: str, argument: str, settings: Settings, *, now: dt.datetime
+) -> list[Reply]:
     if argument == "explode":
         raise RuntimeError("the model endpoint fell over")
     return [
@@ -40,7 +42,9 @@ GATE: dict[str, asyncio.Event] = {}  # a fresh event per test: each test has its
 
 
 @job("teams-test-slow")
-async def _slow_job(db: Database, tenant: str, argument: str, settings: Settings) -> list[Reply]:
+async def _slow_job(
+    db: Database, tenant: str, argument: str, settings: Settings, *, now: dt.datetime
+) -> list[Reply]:
     await GATE["responded"].wait()  # goes on only once the test has the HTTP answer in hand
     return [Reply(f"Slow work {argument} finished.", ReplyKind.INFO)]
 

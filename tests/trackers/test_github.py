@@ -14,7 +14,7 @@ from bot.trackers import registry
 from bot.trackers.status import describe, tracker_status
 from storage.db import Database
 from storage.models import ActionStatus
-from tests.conftest import Chat
+from tests.conftest import NOW, Chat
 from tests.trackers.conftest import SECRETS
 from tests.trackers.standins import GitHub
 from tests.trackers.support import Web, action, issue_rows, publish_with_tracker, run_pass
@@ -39,7 +39,7 @@ async def test_publish_creates_one_issue_and_a_closed_issue_closes_the_action(
 
         key = await nudge(session, tenant_id=a.tenant_id)
     assert key == "trackers:"
-    await run_followup(db, key, platform="console", tenant="T1")
+    await run_followup(db, key, now=NOW, platform="console", tenant="T1")
     created = github.calls("POST", r"/repos/acme/ops/issues$")
     assert len(created) == 1
     body = created[0].body

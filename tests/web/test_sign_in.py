@@ -13,6 +13,7 @@ from adapters.web.session import COOKIE, sign
 from storage import repo
 from storage.db import Database
 from storage.models import UserAlias, utcnow
+from tests.conftest import NOW
 from tests.web.conftest import csrf_of, seed_script, serving
 from tests.web.oidc_standin import CLIENT_ID, CLIENT_SECRET, Standin, start_standin
 
@@ -124,7 +125,7 @@ async def test_microsoft_sign_in_maps_the_entra_ids(db: Database, monkeypatch: p
     monkeypatch.setenv("CASEBOOK_SESSION_SECRET", SECRET)
     await seed_script(db, platform="teams", tenant=ENTRA_TENANT, title="Teams tenant case")
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="teams", external_id=ENTRA_TENANT)
+        tenant = await repo.tenant(session, now=NOW, platform="teams", external_id=ENTRA_TENANT)
         assert tenant.id is not None
         session.add(UserAlias(tenant_id=tenant.id, alias="oid-bob", user_id="bob", updated_at=utcnow()))
     try:
@@ -141,9 +142,9 @@ async def test_microsoft_sign_in_maps_the_entra_ids(db: Database, monkeypatch: p
 async def test_admins_create_and_revoke_api_tokens(db: Database, slack_idp: Standin) -> None:
     await seed_script(db, platform="slack", tenant=SLACK_TEAM)
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="slack", external_id=SLACK_TEAM)
+        tenant = await repo.tenant(session, now=NOW, platform="slack", external_id=SLACK_TEAM)
         assert tenant.id is not None
-        await repo.person(session, tenant_id=tenant.id, user_id="alice", is_admin=True)
+        await repo.person(session, now=NOW, tenant_id=tenant.id, user_id="alice", is_admin=True)
     async with serving(db) as (base, client):
         async with client.get(base + "/api/v1/cases") as anonymous:
             assert anonymous.status == 401

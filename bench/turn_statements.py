@@ -1,0 +1,98 @@
+"""SQL statements per interview answer: how many round trips one turn makes to the database.
+
+Plays the demo's whole interview (three responders, 40 messages) through `bot.service.handle`
+on a fresh SQLite file (or the URL given: a throwaway database, it is migrated and written),
+counts what the driver executes per message with a `before_cursor_execute` listener, and
+prints the figures per answer.
+
+    .venv/bin/python -m bench.turn_statements [--database-url postgresql://...] [--show 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import statistics
+import tempfile
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from adapters.console.demo import SCRIPT, TYPING
+from adapters.console.session import inbound_for
+from bot.config import Settings
+from bot.service import handle
+from storage.db import Database, connect, migrate
+
+START = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
+
+
+class Counting:
+    """Every statement the driver runs, by message."""
+
+    def __init__(self) -> None:
+        self.current: list[str] = []
+
+    def listen(self, db: Database) -> None:
+        def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            self.current.append(" ".join(statement.split())[:110])
+
+        event.listen(db.engine.sync_engine, "before_cursor_execute", before)
+
+    def take(self) -> list[str]:
+        taken, self.current = self.current, []
+        return taken
+
+
+async def play(url: str, show: int) -> None:
+    migrate(url)
+    db = connect(url)
+    counting = Counting()
+    counting.listen(db)
+    settings = Settings()
+    per_answer: list[int] = []
+    kinds: Counter[str] = Counter()
+    key = "console:bench-turns"
+    try:
+        for index, (who, text) in enumerate(SCRIPT):
+            typed = inbound_for(
+                text, user=who, timezone="Europe/Paris", conversation_key=key, at=START + index * TYPING
+            )
+            inbound = replace(typed, event_id=f"bench-{index}")  # as Slack and Teams send one
+            await handle(db, inbound, settings=settings)
+            statements = counting.take()
+            if index == 0:
+                continue  # `postmortem <title>` opens the case: a command, not an answer
+            per_answer.append(len(statements))
+            kinds.update(s.split(" ", 1)[0].upper() for s in statements)
+            if index <= show:
+                print(f"--- answer {index} ({text[:30]!r}): {len(statements)} statements")
+                for statement in statements:
+                    print("   ", statement)
+    finally:
+        await db.dispose()
+    print(f"database: {db.dialect}; answers: {len(per_answer)}")
+    print(
+        f"statements per answer: mean {statistics.mean(per_answer):.1f}, median "
+        f"{statistics.median(per_answer):.0f}, min {min(per_answer)}, max {max(per_answer)}, "
+        f"total {sum(per_answer)}"
+    )
+    print("by kind: " + ", ".join(f"{kind} {count}" for kind, count in kinds.most_common()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="a throwaway database (default: a fresh SQLite file)")
+    parser.add_argument("--show", type=int, default=0, help="print the statements of the first N answers")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{Path(folder) / 'turns.db'}"
+        asyncio.run(play(url, args.show))
+
+
+if __name__ == "__main__":
+    main()
