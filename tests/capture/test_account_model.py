@@ -61,7 +61,7 @@ async def test_the_model_maps_the_free_text_and_grounding_drops_what_it_invented
     # Someone pastes a second, labelled account before the job runs: the job still maps the first.
     await chat.send("account\nSeverity: sev2\nServices: checkout-api", user="bob")
 
-    [said] = await run_followup(chat.db, key, platform=chat.platform, tenant=chat.tenant)
+    [said] = await run_followup(chat.db, key, now=chat.now, platform=chat.platform, tenant=chat.tenant)
     assert "We saw 502s on checkout" in model.requests[0].message("user")
     case = await _case(chat)
     assert case.symptoms == ["502s on checkout for EU users"]  # the owner and date: dropped
@@ -74,7 +74,7 @@ async def test_a_model_failure_keeps_the_account_as_written(chat: Chat, model: F
     model.then(answer("not json at all"))
     await chat.command("postmortem Checkout 502s")
     [key] = [r.followup for r in await chat.send(FREE) if r.followup]
-    [said] = await run_followup(chat.db, key, platform=chat.platform, tenant=chat.tenant)
+    [said] = await run_followup(chat.db, key, now=chat.now, platform=chat.platform, tenant=chat.tenant)
     assert "kept as written" in said.text
     case = await _case(chat)
     assert case.symptoms == [] and case.root_cause is None
