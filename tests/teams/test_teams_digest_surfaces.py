@@ -88,7 +88,7 @@ async def test_the_monthly_report_is_posted_into_a_teams_channel_once(bot: Bot) 
 
     await _install_and_seed(bot)
     async with bot.db.transaction() as session:
-        tenant = await repo.tenant(session, platform="teams", external_id=TENANT)
+        tenant = await repo.tenant(session, platform="teams", external_id=TENANT, now=SWEPT)
         assert tenant.id is not None
         await reports.choose_channel(
             session,
