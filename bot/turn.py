@@ -25,6 +25,7 @@ async def resolve_person(
     timezone: str | None = None,
     is_admin: bool = False,
     tenant_name: str | None = None,
+    locale: str | None = None,
 ) -> tuple[Tenant, Person]:
     """The tenant and the person speaking, created on first sight and refreshed from what the
     platform says now (admin rights included: a demotion applies too)."""
@@ -37,6 +38,7 @@ async def resolve_person(
         display_name=display_name,
         timezone=timezone,
         is_admin=is_admin,
+        locale=parsing.locale_tag(locale),
     )
     return found, person
 
@@ -61,6 +63,12 @@ class Turn:
         return self.person.timezone or self.inbound.user_timezone or self.settings.default_timezone
 
     @property
+    def locale(self) -> str | None:
+        """How the speaker writes dates: refreshed on the person row from what the platform says
+        now (`resolve_person`), else what it said before."""
+        return self.person.locale
+
+    @property
     def today(self) -> dt.date:
         """The speaker's date now, in their own timezone (due dates and snoozes are local)."""
         return self.inbound.at.astimezone(zone(self.tz_name)).date()
@@ -76,6 +84,7 @@ async def begin_turn(session: AsyncSession, inbound: Inbound, settings: Settings
         timezone=inbound.user_timezone,
         is_admin=inbound.user_is_admin,
         tenant_name=inbound.tenant_name,
+        locale=inbound.user_locale,
     )
     return Turn(session, inbound, tenant, person, settings)
 
@@ -98,5 +107,5 @@ def interview_context(
         may_manage=may_manage,
         max_chars=turn.settings.max_answer_chars,
         form=turn.inbound.form if turn.inbound.kind == InboundKind.FORM else None,
-        month_first=parsing.month_first(turn.inbound.user_locale),
+        month_first=parsing.month_first(turn.locale),
     )

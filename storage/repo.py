@@ -75,6 +75,7 @@ async def person(
     display_name: str | None = None,
     timezone: str | None = None,
     is_admin: bool | None = None,
+    locale: str | None = None,
 ) -> Person:
     """The person with this platform id, created on first sight; names, zones and admin
     rights refreshed from what the platform says now (None: not said, left as is)."""
@@ -87,6 +88,7 @@ async def person(
         platform_user_id=user_id,
         display_name=display_name,
         timezone=timezone,
+        locale=locale,
         is_admin=bool(is_admin),
         created_at=utcnow(),
         updated_at=utcnow(),
@@ -98,6 +100,8 @@ async def person(
         found.timezone, changed = timezone, True
     if is_admin is not None and found.is_admin != is_admin:
         found.is_admin, changed = is_admin, True
+    if locale and found.locale != locale:
+        found.locale, changed = locale, True
     if changed:
         found.updated_at = utcnow()
         session.add(found)

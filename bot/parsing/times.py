@@ -223,18 +223,6 @@ def _numeric(m: re.Match[str], *, now: dt.datetime, tz: dt.tzinfo, month_first: 
     return candidate
 
 
-# Regions whose people write a numeric date month first (`11/30`): everyone else reads day first.
-_MONTH_FIRST_REGIONS = {"US", "PH", "BZ", "FM", "MH", "PW", "GU", "PR", "AS", "VI", "UM"}
-
-
-def month_first(locale: str | None) -> bool:
-    """`en-US`, `en_US` -> True; `en-GB`, `fr-FR`, unknown -> False."""
-    if not locale:
-        return False
-    parts = re.split(r"[-_]", locale)
-    return len(parts) > 1 and parts[-1].upper() in _MONTH_FIRST_REGIONS
-
-
 def example_time(local_now: dt.datetime) -> str:
     """A full past time to show in a hint: yesterday 14:05 in the speaker's zone, with its offset."""
     yesterday = (local_now - dt.timedelta(days=1)).replace(hour=14, minute=5)
@@ -246,11 +234,39 @@ def example_time(local_now: dt.datetime) -> str:
     )
 
 
+class Unrecognised(ParseError):
+    """No form of the grammar matched (as opposed to a form that matched with a bad value)."""
+
+
 def _when_error(raw: str, local_now: dt.datetime) -> ParseError:
-    return ParseError(
+    return Unrecognised(
         f"I can't read {quote(raw)} as a time. Try `14:05`, `yesterday 23:10`, "
         f"`25 minutes ago`, `+12m` (after the previous time) or `{example_time(local_now)}`."
     )
+
+
+# A numeric day inside a typed time, `30/11` or `30.11.2026`: its reading rests on a convention.
+_NUMERIC_DAY = re.compile(r"(?<![\d:])\d{1,2}[/.]\d{1,2}(?![\d:])")
+
+
+def reading(
+    text: str, when: dt.datetime, *, now: dt.datetime, tz: dt.tzinfo, month_first: bool
+) -> str | None:
+    """`read as Mon 30 Nov 21:40 (UTC+01:00), day first` when `text` wrote the day in numbers, whose
+    order depends on the speaker's locale: echoed with the weekday so a wrong reading stands out.
+    None when the text left no such choice."""
+    if not _NUMERIC_DAY.search(text):
+        return None
+    return f"read as {weekday_text(when, now=now, tz=tz)}, {'month' if month_first else 'day'} first"
+
+
+def weekday_text(when: dt.datetime, *, now: dt.datetime, tz: dt.tzinfo) -> str:
+    """`Mon 30 Nov 21:40 (UTC+01:00)`, with the year when it is not this year."""
+    local = when.astimezone(tz)
+    offset = local.strftime("%z") or "+0000"
+    year = f" {local.year}" if local.year != now.astimezone(tz).year else ""
+    day = f"{local:%a} {local.day} {local:%b}{year}"
+    return f"{day} {local:%H:%M} (UTC{offset[:3]}:{offset[3:]})"
 
 
 _CLOCK_ONLY = re.compile("^" + _CLOCK + "$")
