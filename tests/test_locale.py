@@ -60,7 +60,9 @@ def test_a_numeric_day_is_echoed_with_its_weekday_and_order() -> None:
     )
 
 
-@pytest.mark.parametrize("text", ["21:40 yesterday", "2026-11-30 21:40", "Nov 30 21:40", "+12m"])
+@pytest.mark.parametrize(
+    "text", ["21:40 yesterday", "2026-11-30 21:40", "Nov 30 21:40", "+12m", "9.40pm yesterday", "9.40 PM"]
+)
 def test_a_form_that_leaves_no_choice_is_not_echoed_as_a_reading(text: str) -> None:
     assert reading(text, NOW, now=NOW, tz=PARIS, month_first=False) is None
 

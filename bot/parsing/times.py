@@ -275,7 +275,8 @@ def _when_error(raw: str, local_now: dt.datetime) -> ParseError:
 
 
 # A numeric day inside a typed time, `30/11` or `30.11.2026`: its reading rests on a convention.
-_NUMERIC_DAY = re.compile(r"(?<![\d:])\d{1,2}[/.]\d{1,2}(?![\d:])")
+# (`9.40pm` is a clock, not a day.)
+_NUMERIC_DAY = re.compile(r"(?<![\d:])\d{1,2}[/.]\d{1,2}(?![\d:]|\s*[ap]m)", re.IGNORECASE)
 
 
 def reading(
