@@ -26,6 +26,7 @@ async def resolve_person(
     timezone: str | None = None,
     is_admin: bool = False,
     tenant_name: str | None = None,
+    locale: str | None = None,
 ) -> tuple[Tenant, Person]:
     """The tenant and the person speaking, created on first sight and refreshed from what the
     platform says now (admin rights included: a demotion applies too)."""
@@ -39,6 +40,7 @@ async def resolve_person(
         timezone=timezone,
         is_admin=is_admin,
         now=now,
+        locale=parsing.locale_tag(locale),
     )
     return found, person
 
@@ -73,6 +75,12 @@ class Turn:
         return self.person.timezone or self.inbound.user_timezone or self.settings.default_timezone
 
     @property
+    def locale(self) -> str | None:
+        """How the speaker writes dates: refreshed on the person row from what the platform says
+        now (`resolve_person`), else what it said before."""
+        return self.person.locale
+
+    @property
     def today(self) -> dt.date:
         """The speaker's date now, in their own timezone (due dates and snoozes are local)."""
         return self.inbound.at.astimezone(zone(self.tz_name)).date()
@@ -92,6 +100,7 @@ async def begin_turn(session: AsyncSession, inbound: Inbound, settings: Settings
             timezone=inbound.user_timezone,
             is_admin=inbound.user_is_admin,
             tenant_name=inbound.tenant_name,
+            locale=inbound.user_locale,
             now=inbound.at,
         )
         rows = await _turn_rows(session, inbound)
@@ -123,6 +132,7 @@ def _refresh(session: AsyncSession, tenant: Tenant, person: Person, inbound: Inb
         timezone=inbound.user_timezone,
         is_admin=inbound.user_is_admin,
         now=inbound.at,
+        locale=parsing.locale_tag(inbound.user_locale),
     )
 
 
@@ -144,5 +154,5 @@ def interview_context(
         may_manage=may_manage,
         max_chars=turn.settings.max_answer_chars,
         form=turn.inbound.form if turn.inbound.kind == InboundKind.FORM else None,
-        month_first=parsing.month_first(turn.inbound.user_locale),
+        month_first=parsing.month_first(turn.locale),
     )

@@ -57,6 +57,7 @@ class Person(SQLModel, table=True):
     platform_user_id: str = Field(max_length=128)
     display_name: str | None = Field(default=None, max_length=256)
     timezone: str | None = Field(default=None, max_length=64)
+    locale: str | None = Field(default=None, max_length=35)  # `en-US`: how they write dates (0019_locale)
     is_admin: bool = Field(default=False)
     # For a tracker's assignee (0008_trackers): given with `tracker email`, matched by address.
     email: str | None = Field(default=None, max_length=320)

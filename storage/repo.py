@@ -78,6 +78,7 @@ async def person(
     display_name: str | None = None,
     timezone: str | None = None,
     is_admin: bool | None = None,
+    locale: str | None = None,
 ) -> Person:
     """The person with this platform id, created on first sight; names, zones and admin
     rights refreshed from what the platform says at `now` (None: not said, left as is)."""
@@ -90,11 +91,20 @@ async def person(
         platform_user_id=user_id,
         display_name=display_name,
         timezone=timezone,
+        locale=locale,
         is_admin=bool(is_admin),
         created_at=now,
         updated_at=now,
     )
-    refresh_person(session, found, display_name=display_name, timezone=timezone, is_admin=is_admin, now=now)
+    refresh_person(
+        session,
+        found,
+        display_name=display_name,
+        timezone=timezone,
+        is_admin=is_admin,
+        now=now,
+        locale=locale,
+    )
     return found
 
 
@@ -106,6 +116,7 @@ def refresh_person(
     timezone: str | None,
     is_admin: bool | None,
     now: dt.datetime,
+    locale: str | None = None,
 ) -> None:
     """What the platform says of a person now, written only where it differs (None: not said)."""
     changed = False
@@ -115,6 +126,8 @@ def refresh_person(
         found.timezone, changed = timezone, True
     if is_admin is not None and found.is_admin != is_admin:
         found.is_admin, changed = is_admin, True
+    if locale and found.locale != locale:
+        found.locale, changed = locale, True
     if changed:
         found.updated_at = now
         session.add(found)

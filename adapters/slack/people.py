@@ -1,8 +1,8 @@
-"""Who is speaking: display names, timezones and admin rights from `users.info`, cached.
+"""Who is speaking: display names, timezones, locales and admin rights from `users.info`, cached.
 
 A memory cache with a time-to-live keeps the Web API out of the hot path; the core
-stores the same facts on the person row (through `Inbound.user_name` and
-`user_timezone`), so a restart loses nothing that matters. A failed lookup is
+stores the same facts on the person row (through `Inbound.user_name`,
+`user_timezone` and `user_locale`), so a restart loses nothing that matters. A failed lookup is
 logged and answered with what is known: nobody's answer waits on Slack's directory.
 """
 
@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.payloads import USER_ID
+from bot.parsing import locale_tag
 
 log = logging.getLogger(__name__)
 MAX_ENTRIES = 20_000
@@ -35,6 +36,7 @@ class Profile:
     user_id: str
     name: str | None = None
     timezone: str | None = None
+    locale: str | None = None  # `en-US`: sent only when asked for (`include_locale`)
     is_admin: bool = False
 
     @classmethod
@@ -50,6 +52,7 @@ class Profile:
             user_id=user["id"],
             name=name or None,
             timezone=_zone(user.get("tz")),
+            locale=locale_tag(user.get("locale")),
             is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
         )
 
@@ -107,7 +110,7 @@ class Directory:
             return Profile(user_id[:40])
         try:
             async with asyncio.timeout(LOOKUP_SECONDS):
-                response = await client.users_info(user=user_id)
+                response = await client.users_info(user=user_id, include_locale=True)
             profile = Profile.from_user(response["user"])
         except SlackApiError as error:
             log.warning("users.info for %s failed: %s", user_id, _reason(error))

@@ -156,6 +156,7 @@ class Runtime:
             user_id=user,
             user_name=me.name,
             user_timezone=me.timezone,
+            user_locale=me.locale,
             user_is_admin=me.is_admin,
             text=core_text,
             kind=kind,

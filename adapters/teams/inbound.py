@@ -19,6 +19,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams import cards
 from bot.messages import Inbound, InboundKind, Mention
+from bot.parsing import locale_tag
 
 PLATFORM = "teams"
 TEAMS_CHANNEL = "msteams"  # the Bot Framework channel id of Teams
@@ -90,6 +91,15 @@ def user_timezone(activity: Activity) -> str | None:
                 continue
             return name.strip()
     return None
+
+
+def user_locale(activity: Activity) -> str | None:
+    """The sender's locale (`en-US`): the activity's `locale`, else the clientInfo entity's."""
+    candidates = [activity.locale]
+    for entity in activity.entities or ():
+        if (entity.type or "").lower() == "clientinfo":
+            candidates.append((entity.additional_properties or {}).get("locale"))
+    return next((tag for tag in map(locale_tag, candidates) if tag), None)
 
 
 @dataclass(frozen=True)
@@ -221,7 +231,7 @@ def to_inbound(
         kind=kind,
         user_name=sender.name or None,
         user_timezone=user_timezone(activity),
-        user_locale=activity.locale or None,
+        user_locale=user_locale(activity),
         user_is_admin=(sender.aad_object_id or "").lower() in admins,
         # In a channel or group chat the bot only hears messages that @mention it:
         # they are addressed to it, so plain text works as a command when no

@@ -96,7 +96,7 @@ def advance(state: State, case: CaseDraft, text: str, ctx: Context) -> Outcome:
             return replace(outcome, replies=(_record(step.key, text.strip(), ctx), *outcome.replies))
     if step.collects:
         return Outcome(state, updated, _ack_item(updated, step, state, ctx), accepted=True)
-    record = _record(step.key, _note(step.key, value, updated, ctx) or text.strip(), ctx)
+    record = _record(step.key, _note(step.key, value, updated, ctx, text) or text.strip(), ctx)
     outcome = _forward(state, updated, ctx, accepted=True, note=_tip(step.key, value))
     return replace(outcome, replies=(record, *outcome.replies))
 
@@ -318,9 +318,10 @@ def _tip(step_key: str, value: Any) -> str | None:
     return None
 
 
-def _note(step_key: str, value: Any, case: CaseDraft, ctx: Context) -> str | None:
+def _note(step_key: str, value: Any, case: CaseDraft, ctx: Context, text: str) -> str | None:
     if step_key in TIMELINE and isinstance(value, dt.datetime):
-        return f"{step_key.capitalize()}: {local_time(value, ctx)}."
+        read = parsing.reading(text, value, now=ctx.now, tz=ctx.tz, month_first=ctx.month_first)
+        return f"{step_key.capitalize()}: {read or local_time(value, ctx)}."
     if step_key == "severity" and isinstance(value, str):
         return f"Severity: {value} ({parsing.SEVERITY_HELP[value].split(':')[0]})."
     if step_key == "area" and isinstance(value, str):

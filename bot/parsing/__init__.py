@@ -30,16 +30,18 @@ from bot.parsing.answers import (
 from bot.parsing.dates import MAX_AHEAD, example_due, parse_due_date, parse_snooze
 from bot.parsing.durations import format_duration, parse_duration
 from bot.parsing.errors import ParseError, quote
+from bot.parsing.locales import date_order, locale_tag, month_first
 from bot.parsing.times import (
     FUTURE_TOLERANCE,
     MAX_PAST,
     MONTHS,
     WEEKDAYS,
     example_time,
-    month_first,
     parse_clock,
     parse_weekday,
     parse_when,
+    reading,
+    weekday_text,
     zone,
 )
 
@@ -59,9 +61,11 @@ __all__ = [
     "WEEKDAYS",
     "ParseError",
     "check_length",
+    "date_order",
     "example_due",
     "example_time",
     "format_duration",
+    "locale_tag",
     "month_first",
     "nonempty",
     "parse_action_kind",
@@ -79,7 +83,9 @@ __all__ = [
     "parse_when",
     "parse_yes_no",
     "quote",
+    "reading",
     "split_cost",
     "split_items",
+    "weekday_text",
     "zone",
 ]

@@ -15,12 +15,18 @@ _UNIT_SECONDS = {
     "w": 604800, "wk": 604800, "wks": 604800, "week": 604800, "weeks": 604800,
 }  # fmt: skip
 # A part starts where a number starts (never inside one): a long run of digits is tried once.
-_DURATION_PART = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?|an?|one)\s*([a-z]+)")
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50,
+}  # fmt: skip
+_DURATION_PART = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?|[a-z]+(?= ))\s*([a-z]+)")
 
 
 def parse_duration(text: str) -> dt.timedelta:
-    """`25 minutes`, `1h30m`, `2 hours 5 min`, `a day`."""
+    """`25 minutes`, `1h30m`, `2 hours 5 min`, `a day`, `three hours`, `half an hour`."""
     raw = short(text, "a duration").strip().lower().replace(" and ", " ").replace(",", " ")
+    raw = raw.replace("half an hour", "30 minutes").replace("a half hour", "30 minutes")
     pos = 0
     total = 0.0
     matched = False
@@ -28,7 +34,9 @@ def parse_duration(text: str) -> dt.timedelta:
         if raw[pos : m.start()].strip():
             raise ParseError(f"I can't read {quote(text)} as a duration (try `25 minutes`).")
         amount_text, unit = m.groups()
-        amount = 1.0 if amount_text in {"a", "an", "one"} else float(amount_text)
+        if amount_text[0].isalpha() and amount_text not in _NUMBER_WORDS:
+            raise ParseError(f"I can't read {quote(text)} as a duration (try `25 minutes`).")
+        amount = _NUMBER_WORDS.get(amount_text) or float(amount_text)
         if unit not in _UNIT_SECONDS:
             raise ParseError(f"Unknown unit {quote(unit)}: use minutes, hours, days or weeks.")
         total += amount * _UNIT_SECONDS[unit]

@@ -16,8 +16,15 @@ MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_name) if 
 WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 WEEKDAYS.update({name.lower(): i for i, name in enumerate(calendar.day_abbr)})
 
-_CLOCK = r"(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?(?::(?P<second>\d{2}))?\s*(?P<ampm>am|pm)?"
-_ZONE = r"(?:\s*(?P<zone>z|utc|gmt|[+-]\d{2}:?\d{2}|[a-z]+/[a-z_]+(?:/[a-z_]+)?))?"
+# `21:40`, `21h40` (as much of Europe writes it), `9:40pm`, `9.40pm` (a dot only before am/pm:
+# `14.05` alone could be a day).
+_CLOCK = (
+    r"(?P<hour>\d{1,2})(?:(?::|h|\.(?=\d{2}\s*[ap]m))(?P<minute>\d{2}))?(?::(?P<second>\d{2}))?"
+    r"\s*(?P<ampm>am|pm)?"
+)
+# A zone after the time: `Z`, `UTC`, `+01:00`, `Europe/Paris`, or `(UTC+01:00)` as the echo shows it.
+_ZONE_NAME = r"z|(?:utc|gmt)?[+-]\d{2}:?\d{2}|utc|gmt|[a-z]+/[a-z_]+(?:/[a-z_]+)?"
+_ZONE = r"(?:\s*\(?(?P<zone>" + _ZONE_NAME + r")\)?)?"
 _ISO = re.compile(r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?:[t\s]+|\s*at\s+)" + _CLOCK + _ZONE + "$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 _DAY_WORD = re.compile(r"^(?P<day>today|yesterday|[a-z]+)(?:\s+at)?\s+" + _CLOCK + _ZONE + "$")
@@ -35,9 +42,19 @@ _NUMERIC_AT = re.compile(
 )
 # The clock first, the day after: `21:40 yesterday`, `9:40pm on friday`, `21:40 30/11`.
 _CLOCK_FIRST = re.compile(
-    r"^(?:at\s+)?(?P<clock>\d{1,2}(?::\d{2}){1,2}\s*(?:am|pm)?|\d{1,2}\s*(?:am|pm))\s+(?:on\s+)?"
+    r"^(?:at\s+)?(?P<clock>\d{1,2}(?:[:h]\d{2}){1,2}\s*(?:am|pm)?|\d{1,2}(?:\.\d{2})?\s*(?:am|pm))\s+(?:on\s+)?"
     r"(?P<day>today|yesterday|[a-z]+|\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|[a-z]+\.?\s+\d{1,2}\w*|\d{1,2}\w*\s+[a-z]+)"
-    r"(?P<zone>\s+(?:z|utc|gmt|[+-]\d{2}:?\d{2}|[a-z]+/[a-z_]+(?:/[a-z_]+)?))?$"
+    r"(?P<zone>\s+\(?(?:" + _ZONE_NAME + r")\)?)?$"
+)
+# Ways of saying the day that mean `yesterday` or `today` once a clock time is given.
+_DAY_PHRASES = re.compile(
+    r"\b(?:(?P<y>last night|yesterday (?:morning|afternoon|evening|night))|"
+    r"(?P<t>this (?:morning|afternoon|evening)|tonight|today (?:morning|afternoon|evening)))\b"
+)
+# A weekday before a written date, `Mon 30 Nov 21:40` (the echo typed back): checked, then dropped.
+_WEEKDAY_BEFORE_DATE = re.compile(
+    r"^(?P<weekday>[a-z]+)\.?,?\s+(?=\d{1,2}(?:st|nd|rd|th)?\s+(?!am\b|pm\b)[a-z]|\d{1,2}[/.]\d{1,2}|"
+    r"[a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?\b(?!:|\s*[ap]m))"
 )
 _ABOUT = re.compile(r"^(?:about|around|roughly|approximately|approx\.?|circa|ca\.|~)\s*")
 _AGO = re.compile(r"^(?P<dur>.+?)\s+ago$")
@@ -59,9 +76,11 @@ def zone(name: str | None) -> dt.tzinfo:
 def _zone_from(token: str | None, default: dt.tzinfo) -> dt.tzinfo:
     if not token:
         return default
-    token = token.strip()
+    token = token.strip().strip("()")
     if token in {"z", "utc", "gmt"}:
         return dt.UTC
+    if re.fullmatch(r"(?:utc|gmt)[+-].+", token):
+        token = token[3:]
     m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", token)
     if m:
         sign = 1 if m.group(1) == "+" else -1
@@ -122,8 +141,18 @@ def parse_when(
     raw = _ABOUT.sub("", " ".join(short(text, "a time").strip().lower().split()))
     if not raw:
         raise ParseError("I need a time here (or say `skip` if nobody knows).")
+    raw = _DAY_PHRASES.sub(lambda m: "yesterday" if m.group("y") else "today", raw)
+    weekday = None
+    if (m := _WEEKDAY_BEFORE_DATE.match(raw)) and m.group("weekday") in WEEKDAYS:
+        weekday, raw = WEEKDAYS[m.group("weekday")], raw[m.end() :]
     local_now = now.astimezone(tz)
     result = _parse_when(raw, now=now, local_now=local_now, tz=tz, previous=previous, month_first=month_first)
+    if weekday is not None and result.astimezone(tz).weekday() != weekday:
+        day = result.astimezone(tz)
+        raise ParseError(
+            f"{day.day} {day:%b %Y} is a {calendar.day_name[day.weekday()]}, not a "
+            f"{calendar.day_name[weekday]}. Check the day."
+        )
     result = result.astimezone(dt.UTC)
     if result > now + FUTURE_TOLERANCE:
         shown = result.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
@@ -223,18 +252,6 @@ def _numeric(m: re.Match[str], *, now: dt.datetime, tz: dt.tzinfo, month_first: 
     return candidate
 
 
-# Regions whose people write a numeric date month first (`11/30`): everyone else reads day first.
-_MONTH_FIRST_REGIONS = {"US", "PH", "BZ", "FM", "MH", "PW", "GU", "PR", "AS", "VI", "UM"}
-
-
-def month_first(locale: str | None) -> bool:
-    """`en-US`, `en_US` -> True; `en-GB`, `fr-FR`, unknown -> False."""
-    if not locale:
-        return False
-    parts = re.split(r"[-_]", locale)
-    return len(parts) > 1 and parts[-1].upper() in _MONTH_FIRST_REGIONS
-
-
 def example_time(local_now: dt.datetime) -> str:
     """A full past time to show in a hint: yesterday 14:05 in the speaker's zone, with its offset."""
     yesterday = (local_now - dt.timedelta(days=1)).replace(hour=14, minute=5)
@@ -246,11 +263,40 @@ def example_time(local_now: dt.datetime) -> str:
     )
 
 
+class Unrecognised(ParseError):
+    """No form of the grammar matched (as opposed to a form that matched with a bad value)."""
+
+
 def _when_error(raw: str, local_now: dt.datetime) -> ParseError:
-    return ParseError(
+    return Unrecognised(
         f"I can't read {quote(raw)} as a time. Try `14:05`, `yesterday 23:10`, "
         f"`25 minutes ago`, `+12m` (after the previous time) or `{example_time(local_now)}`."
     )
+
+
+# A numeric day inside a typed time, `30/11` or `30.11.2026`: its reading rests on a convention.
+# (`9.40pm` is a clock, not a day.)
+_NUMERIC_DAY = re.compile(r"(?<![\d:])\d{1,2}[/.]\d{1,2}(?![\d:]|\s*[ap]m)", re.IGNORECASE)
+
+
+def reading(
+    text: str, when: dt.datetime, *, now: dt.datetime, tz: dt.tzinfo, month_first: bool
+) -> str | None:
+    """`read as Mon 30 Nov 21:40 (UTC+01:00), day first` when `text` wrote the day in numbers, whose
+    order depends on the speaker's locale: echoed with the weekday so a wrong reading stands out.
+    None when the text left no such choice."""
+    if not _NUMERIC_DAY.search(text):
+        return None
+    return f"read as {weekday_text(when, now=now, tz=tz)}, {'month' if month_first else 'day'} first"
+
+
+def weekday_text(when: dt.datetime, *, now: dt.datetime, tz: dt.tzinfo) -> str:
+    """`Mon 30 Nov 21:40 (UTC+01:00)`, with the year when it is not this year."""
+    local = when.astimezone(tz)
+    offset = local.strftime("%z") or "+0000"
+    year = f" {local.year}" if local.year != now.astimezone(tz).year else ""
+    day = f"{local:%a} {local.day} {local:%b}{year}"
+    return f"{day} {local:%H:%M} (UTC{offset[:3]}:{offset[3:]})"
 
 
 _CLOCK_ONLY = re.compile("^" + _CLOCK + "$")

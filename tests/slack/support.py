@@ -32,10 +32,28 @@ BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
 
 PEOPLE: dict[str, dict[str, Any]] = {
-    "UALICE": {"name": "alice", "display_name": "Alice", "tz": "Europe/Paris", "is_admin": False},
-    "UBOB": {"name": "bob", "display_name": "Bob", "tz": "America/New_York", "is_admin": False},
+    "UALICE": {
+        "name": "alice",
+        "display_name": "Alice",
+        "tz": "Europe/Paris",
+        "is_admin": False,
+        "locale": "en-GB",
+    },
+    "UBOB": {
+        "name": "bob",
+        "display_name": "Bob",
+        "tz": "America/New_York",
+        "is_admin": False,
+        "locale": "en-US",
+    },
     "UCAROL": {"name": "carol", "display_name": "Carol", "tz": "UTC", "is_admin": False},
-    "UDANA": {"name": "dana", "display_name": "Dana", "tz": "Asia/Tokyo", "is_admin": True},
+    "UDANA": {
+        "name": "dana",
+        "display_name": "Dana",
+        "tz": "Asia/Tokyo",
+        "is_admin": True,
+        "locale": "ja-JP",
+    },
 }
 
 
@@ -273,16 +291,18 @@ class SlackStandIn:
         person = self.people.get(user_id)
         if person is None:
             return {"ok": False, "error": "user_not_found"}
-        return {
-            "user": {
-                "id": user_id,
-                "team_id": self.team,
-                "name": person["name"],
-                "tz": person["tz"],
-                "is_admin": person["is_admin"],
-                "profile": {"display_name": person["display_name"], "real_name": person["display_name"]},
-            }
+        user = {
+            "id": user_id,
+            "team_id": self.team,
+            "name": person["name"],
+            "tz": person["tz"],
+            "is_admin": person["is_admin"],
+            "profile": {"display_name": person["display_name"], "real_name": person["display_name"]},
         }
+        # As Slack does: the locale only when asked for, and only for people who have one.
+        if str(params.get("include_locale")).lower() in {"1", "true"} and person.get("locale"):
+            user["locale"] = person["locale"]
+        return {"user": user}
 
     def _views_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"view": {"id": f"V{next(self._ts)}", **(params.get("view") or {})}}

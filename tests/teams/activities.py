@@ -23,6 +23,7 @@ class User:
     name: str
     aad: str
     timezone: str = "Europe/Paris"
+    locale: str = "en-US"
 
     def member(self) -> dict[str, Any]:
         """GET /v3/conversations/{id}/members/{id}: a TeamsChannelAccount."""
@@ -77,7 +78,7 @@ class Teams:
             "from": {"id": user.id, "name": user.name, "aadObjectId": user.aad},
             "conversation": conversation,
             "recipient": {"id": BOT_ID, "name": "Casebook"},
-            "locale": "en-US",
+            "locale": user.locale,
             **extra,
         }
 
@@ -123,8 +124,8 @@ class Teams:
         entities.append(
             {
                 "type": "clientInfo",
-                "locale": "en-US",
-                "country": "US",
+                "locale": user.locale,
+                "country": user.locale.rpartition("-")[2],
                 "platform": "Web",
                 "timezone": user.timezone,
             }
@@ -162,7 +163,7 @@ class Teams:
             }
             if personal
             else self.channel_data(),
-            entities=[{"type": "clientInfo", "locale": "en-US", "timezone": user.timezone}],
+            entities=[{"type": "clientInfo", "locale": user.locale, "timezone": user.timezone}],
         )
 
     # --- a personal chat ---
@@ -174,7 +175,7 @@ class Teams:
             conversation,
             text=text,
             textFormat="plain",
-            entities=[{"type": "clientInfo", "locale": "en-US", "timezone": user.timezone}],
+            entities=[{"type": "clientInfo", "locale": user.locale, "timezone": user.timezone}],
             channelData={"tenant": {"id": TENANT}},
         )
 
