@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.case import ActionDraft, CaseDraft, DiagnosticStep, Misjudgment
-from bot.interview import State
+from bot.interview import State, step_name
 from bot.messages import Mention
 from storage import repo
 from storage.models import ActionStatus, Case, Conversation, Person, PreventionAction
@@ -198,8 +198,8 @@ def local_today(now: dt.datetime, tz: dt.tzinfo) -> dt.date:
 def state_of(conversation: Conversation) -> State:
     """Where a stored interview stands."""
     return State(
-        step=conversation.step,
-        history=tuple((step, action) for step, action in conversation.history),
+        step=step_name(conversation.step),
+        history=tuple((step_name(step), action) for step, action in conversation.history),
         current_action=conversation.current_action,
         return_to=conversation.return_to,
         pending=conversation.pending,

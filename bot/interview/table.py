@@ -1,0 +1,243 @@
+"""The interview as one table: every step, what it asks, and what comes next.
+
+Read top to bottom it is the interview: the case's sections in order, then the prevention-action
+sub-flow (a loop), then the review sub-flow and the terminal states. `machine` only walks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot import parsing
+from bot.case import TIMELINE, CaseDraft
+from bot.interview import questions as q
+from bot.interview.actions import ACTION_FLOW, FIRST_ACTION_STEP
+from bot.interview.review import CANCELLED, REVIEW, REVIEW_FLOW
+from bot.interview.state import STEP_NAMES, State, Step, StepName
+from bot.messages import Choice
+
+_SKIP = Choice("Skip", "skip")
+_DONE = Choice("Done", "done", "primary")
+_TIME_HELP = (
+    "Clock times are read in your timezone; add `+01:00` or `UTC` to override. "
+    "`+12m` counts from the previous time of the timeline."
+)
+_TIMELINE_NEXT: dict[str, StepName] = {
+    "started": "detected",
+    "detected": "mitigated",
+    "mitigated": "resolved",
+    "resolved": "symptoms",
+}
+
+
+def _time_step(point: StepName) -> Step:
+    return Step(
+        point,
+        q.time_question(point),
+        _TIMELINE_NEXT[point],
+        q.time_parser(point),
+        q.time_storer(point),
+        choices=(_SKIP,),
+        help=_TIME_HELP,
+        echo=q.time_echo(point),
+    )
+
+
+def _list_step(
+    key: StepName,
+    prompt: str,
+    next_step: StepName,
+    *,
+    help: str,
+    skippable: bool = True,
+    misjudgment: str | None = None,
+) -> Step:
+    """A section answered in several messages until `done` (misjudgments: of one kind)."""
+    if misjudgment is None:
+        items, store, clear = q.entries_of(key), q.appender(key), q.emptied(key)
+    else:
+        items = q.misjudgments_of(misjudgment)
+        store, clear = q.misjudgment_storer(misjudgment), q.without_misjudgments(misjudgment)
+    return Step(
+        key,
+        q.list_question(prompt, items),
+        next_step,
+        q.parse_items,
+        store,
+        collects=True,
+        choices=(_DONE, _SKIP) if skippable else (_DONE,),
+        help=help,
+        items=items,
+        clear=clear,
+    )
+
+
+_SECTIONS_FLOW: tuple[Step, ...] = (
+    Step(
+        "title",
+        q.fixed(
+            "What should we call this incident? A short title, e.g. "
+            "`Checkout 502s after the payments deploy`."
+        ),
+        "severity",
+        q.wrap(parsing.parse_title),
+        q.setter("title"),
+        skippable=False,
+        help="A title people will recognise in a list of cases, 200 characters at most.",
+    ),
+    Step(
+        "severity",
+        q.fixed(
+            "How severe was it? " + "; ".join(f"**{k}** {v}" for k, v in parsing.SEVERITY_HELP.items()) + "."
+        ),
+        "area",
+        q.wrap(parsing.parse_severity),
+        q.setter("severity"),
+        skippable=False,
+        choices=tuple(Choice(s, s) for s in parsing.SEVERITIES),
+        help="SEV1 is the worst. `1`, `sev2`, `major`, `low` all work.",
+        echo=lambda value, ctx: f"Severity: {value} ({parsing.SEVERITY_HELP[value].split(':')[0]}).",
+    ),
+    Step(
+        "area",
+        q.fixed(
+            "Which capability area does it belong to? "
+            + ", ".join(parsing.AREA_LABELS[a] for a in parsing.AREAS)
+            + "."
+        ),
+        "services",
+        q.wrap(parsing.parse_area),
+        q.setter("area"),
+        skippable=False,
+        choices=tuple(Choice(parsing.AREA_LABELS[a], a) for a in parsing.AREAS),
+        help="The area groups cases in the capability map: pick where the fault lived.",
+        echo=lambda value, ctx: f"Area: {parsing.AREA_LABELS[value]}.",
+    ),
+    Step(
+        "services",
+        q.fixed(
+            "Which services were touched? Separate them with commas, e.g. "
+            "`checkout-api, payments, postgres-main`."
+        ),
+        "started",
+        lambda text, case, state, ctx: tuple(parsing.parse_services(text)),
+        q.setter("services"),
+        choices=(_SKIP,),
+        help="Service names as your team says them; they link repeat incidents.",
+    ),
+    _time_step("started"),
+    _time_step("detected"),
+    _time_step("mitigated"),
+    _time_step("resolved"),
+    _list_step(
+        "symptoms",
+        "What did you **observe**? User impact, alerts, dashboards, error messages: one "
+        "per message (a bulleted list works too). Say `done` when finished.",
+        "hypotheses",
+        help="Symptoms are what you saw, before you knew the cause.",
+        skippable=False,
+    ),
+    _list_step(
+        "hypotheses",
+        "Which **hypotheses turned out wrong**, and what did each cost? e.g. "
+        "`Suspected the CDN — cost: 20 min purging caches`. One per message; `done` "
+        "when finished, `skip` if none.",
+        "signals",
+        help="Wrong leads are the most useful part of a case for the next on-call.",
+        misjudgment="hypothesis",
+    ),
+    _list_step(
+        "signals",
+        "Which **signals misled** you, or what nearly made it worse? e.g. `CPU alarm on "
+        "the DB pointed away from the pool exhaustion — cost: 15 min`. `done` when "
+        "finished, `skip` if none.",
+        "diagnostic_path",
+        help="A misleading dashboard, a red herring alert, a risky fix that was nearly run.",
+        misjudgment="signal",
+    ),
+    Step(
+        "diagnostic_path",
+        q.list_question(
+            "Walk me through the **diagnosis**, in order: what was checked and what it "
+            "showed. One step per message; end with the check that revealed the cause, "
+            "then `done`.",
+            lambda case: [s.text for s in case.diagnostic_path],
+        ),
+        "root_cause",
+        q.parse_items,
+        q.store_diagnosis,
+        collects=True,
+        choices=(_DONE,),
+        help="e.g. `Checked the error-rate dashboard: 502s only from eu-west`. "
+        "Several responders can add steps; each records who gave it.",
+        items=lambda case: [s.text for s in case.diagnostic_path],
+        clear=q.emptied("diagnostic_path"),
+    ),
+    Step(
+        "root_cause",
+        q.fixed("What was the **root cause**? Describe systems and conditions, not people."),
+        "contributing_factors",
+        q.text_parser(),
+        q.setter("root_cause"),
+        choices=(_SKIP,),
+        help="Blameless: 'the deploy pipeline allowed an unreviewed config change', not "
+        "'Alex pushed a bad config'.",
+        tip=q.blame_tip,
+    ),
+    _list_step(
+        "contributing_factors",
+        "Any **contributing factors** (conditions that made it possible or worse)? One "
+        "per message; `done` when finished, `skip` if none.",
+        FIRST_ACTION_STEP,
+        help="e.g. `No alert on connection-pool saturation`, `Runbook out of date`.",
+    ),
+)
+
+FLOW: tuple[Step, ...] = (*_SECTIONS_FLOW, *ACTION_FLOW, *REVIEW_FLOW)
+STEPS: Mapping[StepName, Step] = {step.key: step for step in FLOW}
+# The questions a responder walks through, in order (what `status` counts).
+ORDER: tuple[StepName, ...] = tuple(step.key for step in FLOW if not step.terminal)
+ACTION_STEPS: tuple[StepName, ...] = tuple(step.key for step in ACTION_FLOW)
+TERMINALS: tuple[StepName, ...] = tuple(step.key for step in FLOW if step.terminal)
+CANCEL_STEP: StepName = CANCELLED
+REVIEW_STEP: StepName = REVIEW
+assert set(STEPS) == set(STEP_NAMES), "every step name has its row in the table"
+
+
+def first_step(case: CaseDraft) -> StepName:
+    """Where a new interview begins: the title, unless the command gave it."""
+    title = _SECTIONS_FLOW[0]
+    return title.next_after(case.title, case, State(step=title.key)) if case.title else title.key
+
+
+# How people name each question: internal keys never appear in a message.
+LABELS: Mapping[StepName, str] = {
+    "title": "the title",
+    "severity": "the severity",
+    "area": "the capability area",
+    "services": "the services touched",
+    "started": q.TIME_LABELS["started"],
+    "detected": q.TIME_LABELS["detected"],
+    "mitigated": q.TIME_LABELS["mitigated"],
+    "resolved": q.TIME_LABELS["resolved"],
+    "symptoms": "the symptoms",
+    "hypotheses": "the wrong hypotheses",
+    "signals": "the misleading signals",
+    "diagnostic_path": "the diagnostic path",
+    "root_cause": "the root cause",
+    "contributing_factors": "the contributing factors",
+    "action_description": "an action's description",
+    "action_owner": "an action's owner",
+    "action_due": "an action's due date",
+    "action_kind": "an action's kind",
+    "action_risk": "an action's risk check",
+    "review": "the review",
+    "confirm": "the confirmation",
+    "published": "the end (published)",
+    "cancelled": "the end (cancelled)",
+}
+assert set(TIMELINE) <= set(LABELS)
+
+
+def label_of(step: str) -> str:
+    return next((label for name, label in LABELS.items() if name == step), "the next question")
