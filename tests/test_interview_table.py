@@ -9,8 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.case import ActionDraft, CaseDraft
-from bot.interview import FLOW, STEP_NAMES, STEPS, TERMINALS, Context, State, StepName, advance, start
-from bot.interview.review import SECTIONS
+from bot.interview import (
+    FLOW,
+    SECTIONS,
+    STEP_NAMES,
+    STEPS,
+    TERMINALS,
+    Context,
+    State,
+    StepName,
+    advance,
+    start,
+)
 from bot.messages import Mention
 
 NOW = dt.datetime(2026, 11, 30, 22, 0, tzinfo=dt.UTC)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.case import FIELDS
 from bot.insights.records import FORMAT_NAME, CaseRecord, describe_error
 from bot.render import render_case_markdown
 from bot.store import draft_from_rows, risk_columns
@@ -278,11 +279,10 @@ async def _fill_case(
     case.detected_at = timeline.utc("detected")
     case.mitigated_at = timeline.utc("mitigated")
     case.resolved_at = timeline.utc("resolved")
-    case.symptoms = list(record.symptoms)
     case.misjudgments = [m.model_dump() for m in record.misjudgments]
     case.diagnostic_path = [s.model_dump() for s in record.diagnostic_path]
-    case.root_cause = record.root_cause
-    case.contributing_factors = list(record.contributing_factors)
+    for written in FIELDS:  # the written sections, one column each
+        setattr(case, written.key, written.to_row(getattr(record, written.key)))
     case.lead_id = await _person(session, case.tenant_id, record.lead, people)
     case.status = CaseStatus.PUBLISHED
     case.source = "import"

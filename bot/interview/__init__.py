@@ -4,14 +4,28 @@ immutable values (`state`).
 """
 
 from bot.interview.machine import CONTROLS, advance, ask, cancel, start
-from bot.interview.state import STEP_NAMES, Context, Outcome, State, Step, StepName, step_name
-from bot.interview.table import ACTION_STEPS, FLOW, ORDER, STEPS, TERMINALS, label_of
+from bot.interview.state import Context, Outcome, State, Step
+from bot.interview.table import (
+    ACTION_STEPS,
+    FLOW,
+    ORDER,
+    SECTIONS,
+    STEP_NAMES,
+    STEPS,
+    TERMINALS,
+    StepName,
+    answered_sections,
+    is_answered,
+    label_of,
+    step_name,
+)
 
 __all__ = [
     "ACTION_STEPS",
     "CONTROLS",
     "FLOW",
     "ORDER",
+    "SECTIONS",
     "STEPS",
     "STEP_NAMES",
     "TERMINALS",
@@ -21,8 +35,10 @@ __all__ = [
     "Step",
     "StepName",
     "advance",
+    "answered_sections",
     "ask",
     "cancel",
+    "is_answered",
     "label_of",
     "start",
     "step_name",

@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import parsing
 from bot.case import ActionDraft, CaseDraft
 from bot.interview.questions import clip, wrap
-from bot.interview.state import Context, Question, State, Step, StepName, Storer
+from bot.interview.state import Context, Question, State, Step, Storer
 from bot.messages import Choice, Mention
 from bot.parsing import ParseError
+
+if TYPE_CHECKING:
+    from bot.interview.table import StepName
 
 
 def _action_question(prompt: str) -> Question:

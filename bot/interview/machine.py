@@ -16,8 +16,8 @@ from bot import parsing
 from bot.case import CaseDraft
 from bot.interview.questions import clip
 from bot.interview.review import cancelled, edit_help
-from bot.interview.state import Context, Decision, Outcome, State, Stay, Step, StepName
-from bot.interview.table import CANCEL_STEP, ORDER, STEPS, first_step, label_of
+from bot.interview.state import Context, Decision, Outcome, State, Stay, Step
+from bot.interview.table import CANCEL_STEP, ORDER, SECTIONS, STEPS, StepName, first_step, label_of
 from bot.messages import Choice, Reply, ReplyKind
 from bot.parsing import ParseError
 
@@ -92,7 +92,7 @@ def _control(word: str, step: Step, state: State, case: CaseDraft, ctx: Context)
         if step.collects:
             text += " Here also `done` (next question) and `clear` (start this list over)."
         if step.commands is not None:
-            text += edit_help()
+            text += edit_help(SECTIONS)
         return Outcome(state, case, (Reply(text, ReplyKind.INFO), ask(case, state, ctx)))
     if word == "status":
         return Outcome(state, case, (Reply(_status_text(state, case)), ask(case, state, ctx)))

@@ -6,13 +6,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING, TypeAlias
 
 from bot import parsing
-from bot.case import TIMELINE, CaseDraft
-from bot.interview.actions import FIRST_ACTION_STEP, LAST_ACTION_STEP
-from bot.interview.state import Context, Decision, Go, State, Stay, Step, StepName
+from bot.case import CaseDraft
+from bot.interview.actions import FIRST_ACTION_STEP
+from bot.interview.state import Commands, Context, Decision, Go, State, Stay, Step
 from bot.messages import Choice
 from bot.parsing import ParseError
+
+if TYPE_CHECKING:
+    from bot.interview.table import StepName
 from bot.render import render_case_markdown
 
 REVIEW: StepName = "review"
@@ -20,51 +24,38 @@ CONFIRM: StepName = "confirm"
 PUBLISHED: StepName = "published"
 CANCELLED: StepName = "cancelled"
 
-# What `edit <name>` reaches: the first step, and the step after which it returns.
-SECTIONS: Mapping[str, tuple[StepName, StepName]] = {
-    "title": ("title", "title"),
-    "severity": ("severity", "severity"),
-    "area": ("area", "area"),
-    "services": ("services", "services"),
-    "timeline": ("started", "resolved"),
-    "started": ("started", "started"),
-    "detected": ("detected", "detected"),
-    "mitigated": ("mitigated", "mitigated"),
-    "resolved": ("resolved", "resolved"),
-    "symptoms": ("symptoms", "symptoms"),
-    "hypotheses": ("hypotheses", "hypotheses"),
-    "signals": ("signals", "signals"),
-    "misjudgments": ("hypotheses", "signals"),
-    "diagnosis": ("diagnostic_path", "diagnostic_path"),
-    "diagnostic path": ("diagnostic_path", "diagnostic_path"),
-    "root cause": ("root_cause", "root_cause"),
-    "cause": ("root_cause", "root_cause"),
-    "factors": ("contributing_factors", "contributing_factors"),
-    "contributing factors": ("contributing_factors", "contributing_factors"),
-}
-assert set(TIMELINE) <= set(SECTIONS)
-
-_RETURN_AFTER_ACTION = f"{REVIEW}|{LAST_ACTION_STEP}"
+Sections: TypeAlias = "Mapping[str, tuple[StepName, StepName]]"
 
 
-def sections_text() -> str:
+def sections_text(sections: Sections) -> str:
     return (
         "What would you like to change? `edit <section>`: "
-        + ", ".join(f"`{name}`" for name in sorted(SECTIONS))
+        + ", ".join(f"`{name}`" for name in sorted(sections))
         + "; or `edit action N`, `delete action N`, `add action`."
     )
 
 
-def edit_help() -> str:
-    return " Here also `edit <section>` (" + ", ".join(sorted(SECTIONS)) + "), `edit action N`, `add action`."
+def edit_help(sections: Sections) -> str:
+    return " Here also `edit <section>` (" + ", ".join(sorted(sections)) + "), `edit action N`, `add action`."
 
 
-def edits(state: State, case: CaseDraft, word: str, ctx: Context) -> Decision | None:
+def _edits(sections: Sections, after_action: StepName) -> Commands:
+    back_after_action = f"{REVIEW}|{after_action}"
+
+    def edits(state: State, case: CaseDraft, word: str, ctx: Context) -> Decision | None:
+        return _edit(sections, back_after_action, state, case, word)
+
+    return edits
+
+
+def _edit(
+    sections: Sections, back_after_action: str, state: State, case: CaseDraft, word: str
+) -> Decision | None:
     """`edit`, `edit <section>`, `edit action N`, `delete action N`, `add action`."""
     if not (word == "edit" or word.startswith(("edit ", "delete action")) or word == "add action"):
         return None
     if word == "edit":
-        return Stay(sections_text())
+        return Stay(sections_text(sections))
     if m := re.fullmatch(r"delete action\s+#?(\d+)", word):
         number = int(m.group(1))
         if case.action(number) is None:
@@ -81,23 +72,21 @@ def edits(state: State, case: CaseDraft, word: str, ctx: Context) -> Decision | 
     if word.startswith("delete action"):
         raise ParseError("Say `delete action N`, e.g. `delete action 2`.")
     if word == "add action":
-        return Go(
-            FIRST_ACTION_STEP, state=replace(state, current_action=None, return_to=_RETURN_AFTER_ACTION)
-        )
+        return Go(FIRST_ACTION_STEP, state=replace(state, current_action=None, return_to=back_after_action))
     target = word.removeprefix("edit ").strip()
     if m := re.fullmatch(r"action\s+#?(\d+)", target):
         number = int(m.group(1))
         if case.action(number) is None:
             raise ParseError(f"There is no action {number}.")
-        editing = replace(state, return_to=_RETURN_AFTER_ACTION, current_action=number)
+        editing = replace(state, return_to=back_after_action, current_action=number)
         return Go(FIRST_ACTION_STEP, state=editing)
     if target in {"actions", "action"}:
         raise ParseError("Say `edit action N` for one action, or `add action` for a new one.")
-    if target not in SECTIONS:
+    if target not in sections:
         raise ParseError(
-            f"I can't edit {target!r}. Sections: " + ", ".join(sorted(SECTIONS)) + ", or `edit action N`."
+            f"I can't edit {target!r}. Sections: " + ", ".join(sorted(sections)) + ", or `edit action N`."
         )
-    first, last = SECTIONS[target]
+    first, last = sections[target]
     return Go(first, state=replace(state, return_to=f"{REVIEW}|{last}"))
 
 
@@ -159,26 +148,30 @@ def _ended(case: CaseDraft, state: State, ctx: Context) -> str:
     return f"Postmortem #{case.number} is {case.status}."
 
 
-REVIEW_FLOW: tuple[Step, ...] = (
-    Step(
-        REVIEW,
-        _review_text,
-        CONFIRM,
-        skippable=False,
-        choices=(Choice("Confirm", "confirm", "primary"), Choice("Add an action", "add action")),
-        react=_review,
-        commands=edits,
-    ),
-    Step(
-        CONFIRM,
-        _confirm_text,
-        PUBLISHED,
-        skippable=False,
-        choices=(Choice("Yes, publish", "yes", "primary"), Choice("Not yet", "no")),
-        react=_confirm,
-        commands=edits,
-    ),
-    # The terminal states: nothing is asked there, nothing leads on.
-    Step(PUBLISHED, _ended, PUBLISHED, skippable=False, finished="published"),
-    Step(CANCELLED, _ended, CANCELLED, skippable=False, finished="cancelled"),
-)
+def flow(sections: Sections, *, after_action: StepName) -> tuple[Step, ...]:
+    """The review's rows of the table, and the terminal states; `edit` reaches `sections`, and
+    an edited action returns here after `after_action`."""
+    edits = _edits(sections, after_action)
+    return (
+        Step(
+            REVIEW,
+            _review_text,
+            CONFIRM,
+            skippable=False,
+            choices=(Choice("Confirm", "confirm", "primary"), Choice("Add an action", "add action")),
+            react=_review,
+            commands=edits,
+        ),
+        Step(
+            CONFIRM,
+            _confirm_text,
+            PUBLISHED,
+            skippable=False,
+            choices=(Choice("Yes, publish", "yes", "primary"), Choice("Not yet", "no")),
+            react=_confirm,
+            commands=edits,
+        ),
+        # The terminal states: nothing is asked there, nothing leads on.
+        Step(PUBLISHED, _ended, PUBLISHED, skippable=False, finished="published"),
+        Step(CANCELLED, _ended, CANCELLED, skippable=False, finished="cancelled"),
+    )

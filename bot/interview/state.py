@@ -1,52 +1,18 @@
 """The interview's values: where it stands, what one message brings, what comes out, and the
-shape of one row of the step table (`Step`)."""
+shape of one row of the step table (`Step`; the names of the steps are the table's)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from bot.case import CaseDraft
 from bot.messages import Choice, Mention, Reply, ReplyKind
-from bot.parsing import ParseError
 
-# Every place the interview can stand. mypy checks each name the table and the state use.
-StepName = Literal[
-    "title",
-    "severity",
-    "area",
-    "services",
-    "started",
-    "detected",
-    "mitigated",
-    "resolved",
-    "symptoms",
-    "hypotheses",
-    "signals",
-    "diagnostic_path",
-    "root_cause",
-    "contributing_factors",
-    "action_description",
-    "action_owner",
-    "action_due",
-    "action_kind",
-    "action_risk",
-    "review",
-    "confirm",
-    "published",
-    "cancelled",
-]
-STEP_NAMES: tuple[StepName, ...] = get_args(StepName)
-
-
-def step_name(text: str) -> StepName:
-    """A stored step name read back (from a database row or a button), checked."""
-    for name in STEP_NAMES:
-        if name == text:
-            return name
-    raise ParseError(f"Unknown interview step {text!r}.")
+if TYPE_CHECKING:
+    from bot.interview.table import StepName
 
 
 @dataclass(frozen=True)
@@ -109,7 +75,7 @@ Decision = Go | Stay
 Parser = Callable[[str, CaseDraft, State, Context], Any]
 Storer = Callable[[CaseDraft, State, Any, Context], CaseDraft]
 Question = Callable[[CaseDraft, State, Context], str]
-Next = StepName | Callable[[Any, CaseDraft, State], StepName]
+Next: TypeAlias = "StepName | Callable[[Any, CaseDraft, State], StepName]"
 Echo = Callable[[Any, Context], str | None]
 # A sub-flow's own reading of a message (review, confirm): ParseError refuses it.
 Reaction = Callable[[State, CaseDraft, str, Context], Decision]

@@ -7,14 +7,54 @@ sub-flow (a loop), then the review sub-flow and the terminal states. `machine` o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Literal, get_args
 
 from bot import parsing
-from bot.case import TIMELINE, CaseDraft
+from bot.case import FIELDS, FIELDS_BY_KEY, TIMELINE, CaseDraft
 from bot.interview import questions as q
-from bot.interview.actions import ACTION_FLOW, FIRST_ACTION_STEP
-from bot.interview.review import CANCELLED, REVIEW, REVIEW_FLOW
-from bot.interview.state import STEP_NAMES, State, Step, StepName
+from bot.interview import review
+from bot.interview.actions import ACTION_FLOW, FIRST_ACTION_STEP, LAST_ACTION_STEP
+from bot.interview.state import State, Step
 from bot.messages import Choice
+from bot.parsing import ParseError
+
+# Every place the interview can stand. mypy checks each name the table and the state use;
+# a written section of the case (bot/case.py FIELDS) is asked at the step of the same name.
+StepName = Literal[
+    "title",
+    "severity",
+    "area",
+    "services",
+    "started",
+    "detected",
+    "mitigated",
+    "resolved",
+    "symptoms",
+    "hypotheses",
+    "signals",
+    "diagnostic_path",
+    "root_cause",
+    "contributing_factors",
+    "action_description",
+    "action_owner",
+    "action_due",
+    "action_kind",
+    "action_risk",
+    "review",
+    "confirm",
+    "published",
+    "cancelled",
+]
+STEP_NAMES: tuple[StepName, ...] = get_args(StepName)
+
+
+def step_name(text: str) -> StepName:
+    """A stored step name read back (from a database row or a button), checked."""
+    for name in STEP_NAMES:
+        if name == text:
+            return name
+    raise ParseError(f"Unknown interview step {text!r}.")
+
 
 _SKIP = Choice("Skip", "skip")
 _DONE = Choice("Done", "done", "primary")
@@ -40,6 +80,24 @@ def _time_step(point: StepName) -> Step:
         choices=(_SKIP,),
         help=_TIME_HELP,
         echo=q.time_echo(point),
+    )
+
+
+def _field_step(key: StepName, next_step: StepName, **extra: Any) -> Step:
+    """The step that asks one written section of the case, as bot/case.py defines it."""
+    field = FIELDS_BY_KEY[key]
+    if field.kind == "list":
+        return _list_step(key, field.question, next_step, help=field.help, skippable=field.skippable)
+    return Step(
+        key,
+        q.fixed(field.question),
+        next_step,
+        q.text_parser(),
+        q.setter(key),
+        skippable=field.skippable,
+        choices=(_SKIP,) if field.skippable else (),
+        help=field.help,
+        **extra,
     )
 
 
@@ -129,14 +187,7 @@ _SECTIONS_FLOW: tuple[Step, ...] = (
     _time_step("detected"),
     _time_step("mitigated"),
     _time_step("resolved"),
-    _list_step(
-        "symptoms",
-        "What did you **observe**? User impact, alerts, dashboards, error messages: one "
-        "per message (a bulleted list works too). Say `done` when finished.",
-        "hypotheses",
-        help="Symptoms are what you saw, before you knew the cause.",
-        skippable=False,
-    ),
+    _field_step("symptoms", "hypotheses"),
     _list_step(
         "hypotheses",
         "Which **hypotheses turned out wrong**, and what did each cost? e.g. "
@@ -173,34 +224,43 @@ _SECTIONS_FLOW: tuple[Step, ...] = (
         items=lambda case: [s.text for s in case.diagnostic_path],
         clear=q.emptied("diagnostic_path"),
     ),
-    Step(
-        "root_cause",
-        q.fixed("What was the **root cause**? Describe systems and conditions, not people."),
-        "contributing_factors",
-        q.text_parser(),
-        q.setter("root_cause"),
-        choices=(_SKIP,),
-        help="Blameless: 'the deploy pipeline allowed an unreviewed config change', not "
-        "'Alex pushed a bad config'.",
-        tip=q.blame_tip,
-    ),
-    _list_step(
-        "contributing_factors",
-        "Any **contributing factors** (conditions that made it possible or worse)? One "
-        "per message; `done` when finished, `skip` if none.",
-        FIRST_ACTION_STEP,
-        help="e.g. `No alert on connection-pool saturation`, `Runbook out of date`.",
-    ),
+    _field_step("root_cause", "contributing_factors", tip=q.blame_tip),
+    _field_step("contributing_factors", FIRST_ACTION_STEP),
 )
 
-FLOW: tuple[Step, ...] = (*_SECTIONS_FLOW, *ACTION_FLOW, *REVIEW_FLOW)
+# What `edit <name>` reaches at the review: the first step, and the step after which it returns.
+SECTIONS: Mapping[str, tuple[StepName, StepName]] = {
+    "title": ("title", "title"),
+    "severity": ("severity", "severity"),
+    "area": ("area", "area"),
+    "services": ("services", "services"),
+    "timeline": ("started", "resolved"),
+    "started": ("started", "started"),
+    "detected": ("detected", "detected"),
+    "mitigated": ("mitigated", "mitigated"),
+    "resolved": ("resolved", "resolved"),
+    "hypotheses": ("hypotheses", "hypotheses"),
+    "signals": ("signals", "signals"),
+    "misjudgments": ("hypotheses", "signals"),
+    "diagnosis": ("diagnostic_path", "diagnostic_path"),
+    "diagnostic path": ("diagnostic_path", "diagnostic_path"),
+    "cause": ("root_cause", "root_cause"),
+    "factors": ("contributing_factors", "contributing_factors"),
+    **{f.label.lower(): (step_name(f.key), step_name(f.key)) for f in FIELDS},
+}
+assert set(TIMELINE) <= set(SECTIONS)
+
+FLOW: tuple[Step, ...] = (
+    *_SECTIONS_FLOW,
+    *ACTION_FLOW,
+    *review.flow(SECTIONS, after_action=LAST_ACTION_STEP),
+)
 STEPS: Mapping[StepName, Step] = {step.key: step for step in FLOW}
 # The questions a responder walks through, in order (what `status` counts).
 ORDER: tuple[StepName, ...] = tuple(step.key for step in FLOW if not step.terminal)
 ACTION_STEPS: tuple[StepName, ...] = tuple(step.key for step in ACTION_FLOW)
 TERMINALS: tuple[StepName, ...] = tuple(step.key for step in FLOW if step.terminal)
-CANCEL_STEP: StepName = CANCELLED
-REVIEW_STEP: StepName = REVIEW
+CANCEL_STEP: StepName = "cancelled"
 assert set(STEPS) == set(STEP_NAMES), "every step name has its row in the table"
 
 
@@ -211,7 +271,8 @@ def first_step(case: CaseDraft) -> StepName:
 
 
 # How people name each question: internal keys never appear in a message.
-LABELS: Mapping[StepName, str] = {
+LABELS: Mapping[str, str] = {
+    **{f.key: f"the {f.label.lower()}" for f in FIELDS},
     "title": "the title",
     "severity": "the severity",
     "area": "the capability area",
@@ -220,12 +281,9 @@ LABELS: Mapping[StepName, str] = {
     "detected": q.TIME_LABELS["detected"],
     "mitigated": q.TIME_LABELS["mitigated"],
     "resolved": q.TIME_LABELS["resolved"],
-    "symptoms": "the symptoms",
     "hypotheses": "the wrong hypotheses",
     "signals": "the misleading signals",
     "diagnostic_path": "the diagnostic path",
-    "root_cause": "the root cause",
-    "contributing_factors": "the contributing factors",
     "action_description": "an action's description",
     "action_owner": "an action's owner",
     "action_due": "an action's due date",
@@ -240,4 +298,24 @@ assert set(TIMELINE) <= set(LABELS)
 
 
 def label_of(step: str) -> str:
-    return next((label for name, label in LABELS.items() if name == step), "the next question")
+    return LABELS.get(step, "the next question")
+
+
+def is_answered(step: Step, case: CaseDraft) -> bool:
+    """Does the case already hold an answer to this question of its sections?"""
+    if step.key in FIELDS_BY_KEY:
+        return FIELDS_BY_KEY[step.key].present(case)
+    if step.items is not None:
+        return bool(step.items(case))
+    if step.key in TIMELINE:
+        return case.time(step.key) is not None
+    if step.key in {"title", "severity", "area", "services"}:
+        return bool(getattr(case, step.key))
+    return step.in_action and bool(case.actions)
+
+
+def answered_sections(case: CaseDraft) -> tuple[StepName, ...]:
+    """The questions of the case's sections that already have an answer, in interview order
+    (what message capture may skip asking again). The action sub-flow counts, by its first
+    step, once any action exists."""
+    return tuple(s.key for s in FLOW if (s.opens_action or not s.in_action) and is_answered(s, case))
