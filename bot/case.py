@@ -45,9 +45,12 @@ class CaseField:
         return bool(self.value(case))
 
     def entries(self, case: CaseDraft) -> list[str]:
-        value = self.value(case)
+        return self.entries_of(self.value(case))
+
+    def entries_of(self, value: Any) -> list[str]:
+        """The entries of a value of this field (the draft's, or a stored column's)."""
         if self.kind == "list":
-            return list(value)
+            return [str(entry) for entry in value or ()]
         return [value] if value else []
 
     def from_row(self, stored: Any) -> Any:
