@@ -76,6 +76,16 @@ FIELDS: tuple[CaseField, ...] = (
         search="A",
     ),
     CaseField(
+        "lucky",
+        "Where we got lucky",
+        "Misjudgment risks",
+        "list",
+        "**Where did we get lucky?** What limited the damage: a quiet hour, a cautious default, "
+        "someone who happened to be online. One per message; `done` when finished, `skip` if none.",
+        "Luck is a control you did not design: naming it shows what to make deliberate next time.",
+        search="C",
+    ),
+    CaseField(
         "root_cause",
         "Root cause",
         "Root cause",
@@ -153,6 +163,7 @@ class CaseDraft:
     resolved: dt.datetime | None = None
     symptoms: tuple[str, ...] = ()
     misjudgments: tuple[Misjudgment, ...] = ()
+    lucky: tuple[str, ...] = ()
     diagnostic_path: tuple[DiagnosticStep, ...] = ()
     root_cause: str | None = None
     contributing_factors: tuple[str, ...] = ()

@@ -105,7 +105,7 @@ def test_walking_the_table_reaches_publication() -> None:
     outcome = start(CaseDraft(number=7, title="DNS outage", lead=ALICE), ctx)
     answers = [
         "sev2", "network", "dns", "21:00", "21:10", "21:30", "21:40",
-        "resolution failures", "done", "skip", "skip", "dig showed SERVFAIL", "done",
+        "resolution failures", "done", "skip", "skip", "skip", "dig showed SERVFAIL", "done",
         "An expired DNSSEC key", "skip",
         "Alert on DNSSEC expiry <@UALICE> by 2026-12-15 detect", "none", "done",
         "confirm", "yes",

@@ -32,6 +32,7 @@ StepName = Literal[
     "symptoms",
     "hypotheses",
     "signals",
+    "lucky",
     "diagnostic_path",
     "root_cause",
     "contributing_factors",
@@ -202,10 +203,11 @@ _SECTIONS_FLOW: tuple[Step, ...] = (
         "Which **signals misled** you, or what nearly made it worse? e.g. `CPU alarm on "
         "the DB pointed away from the pool exhaustion — cost: 15 min`. `done` when "
         "finished, `skip` if none.",
-        "diagnostic_path",
+        "lucky",
         help="A misleading dashboard, a red herring alert, a risky fix that was nearly run.",
         misjudgment="signal",
     ),
+    _field_step("lucky", "diagnostic_path"),
     Step(
         "diagnostic_path",
         q.list_question(
