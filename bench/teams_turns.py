@@ -36,7 +36,7 @@ from tests.teams.standins import Connector
 ANSWERS = (
     "SEV2", "deploy", "checkout-api, payments", "3 hours ago", "+9m", "+41m", "+1h12m",
     "- 502 rate rose to 14%\n- PagerDuty: CheckoutErrorBudgetBurn", "done",
-    "Suspected the CDN — cost: 15 min", "done", "skip",
+    "Suspected the CDN — cost: 15 min", "done", "skip", "skip",
     "Checked the error dashboard: 502s only via payments", "pgbouncer SHOW POOLS: cl_waiting 400", "done",
     "A config change cut the payments pool from 200 to 20.", "No pool saturation alert", "done",
     "Alert when cl_waiting > 50 for 5 minutes", "<at>Bob Smith</at>", "in 2 weeks", "detect", "none",

@@ -39,7 +39,7 @@ def dm_key(user_id: str) -> str:
 class Question:
     key: str
     text: str
-    merges_into: str  # the interview step whose parser and storer take the answer
+    merges_into: interview.StepName  # the interview step whose parser and storer take the answer
     noun: str  # what one entry is called in the lead's summary
 
 

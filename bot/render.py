@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.case import TIMELINE, CaseDraft
+from bot.case import FIELDS, TIMELINE, CaseDraft, CaseField, fields_in
 from bot.messages import Section
 from bot.parsing import AREA_LABELS, RISK_LABELS, format_duration
 
@@ -46,6 +46,25 @@ def _bullets(items: list[str], empty: str) -> str:
     return "\n".join(f"- {item}" for item in items) if items else f"_{empty}_"
 
 
+def field_body(field: CaseField, case: CaseDraft) -> str:
+    """One written section's text: a paragraph, or bullets."""
+    if field.kind == "text":
+        return field.value(case) or f"_{field.empty}_"
+    return _bullets(field.entries(case), field.empty or "")
+
+
+def _with_fields(section: str, body: str, case: CaseDraft) -> str:
+    """A section's body, then each written field of the section under its own label (a field
+    whose `empty` is None is left out until it has an answer)."""
+    blocks = [body] if body else []
+    for field in fields_in(section):
+        if field.main:
+            blocks.insert(0, field_body(field, case))
+        elif field.present(case) or field.empty is not None:
+            blocks.append(f"**{field.label}**\n" + field_body(field, case))
+    return "\n\n".join(blocks)
+
+
 def case_sections(case: CaseDraft, tz: dt.tzinfo = dt.UTC, *, mentions: bool = False) -> tuple[Section, ...]:
     summary = [
         f"**Severity:** {case.severity or 'not set'}",
@@ -72,14 +91,10 @@ def case_sections(case: CaseDraft, tz: dt.tzinfo = dt.UTC, *, mentions: bool = F
         lines = [f"- {m.text}" + (f" (cost: {m.cost})" if m.cost else "") for m in entries]
         misjudgments.append(f"**{label}**\n" + ("\n".join(lines) if lines else "_none recorded_"))
 
-    path = [
+    path = "\n".join(
         f"{i}. {step.text}" + (f" _({step.by})_" if step.by else "")
         for i, step in enumerate(case.diagnostic_path, start=1)
-    ]
-
-    root = case.root_cause or "_not yet established_"
-    if case.contributing_factors:
-        root += "\n\n**Contributing factors**\n" + _bullets(list(case.contributing_factors), "")
+    )
 
     actions = []
     for a in case.actions:
@@ -99,10 +114,10 @@ def case_sections(case: CaseDraft, tz: dt.tzinfo = dt.UTC, *, mentions: bool = F
     return (
         Section("Summary", "\n".join(summary)),
         Section("Timeline", "\n".join(timeline)),
-        Section("Symptoms", _bullets(list(case.symptoms), "none recorded")),
-        Section("Misjudgment risks", "\n\n".join(misjudgments)),
-        Section("Diagnostic path", "\n".join(path) if path else "_not recorded_"),
-        Section("Root cause", root),
+        Section("Symptoms", _with_fields("Symptoms", "", case)),
+        Section("Misjudgment risks", _with_fields("Misjudgment risks", "\n\n".join(misjudgments), case)),
+        Section("Diagnostic path", _with_fields("Diagnostic path", path or "_not recorded_", case)),
+        Section("Root cause", _with_fields("Root cause", "", case)),
         Section("Prevention plan", "\n".join(actions) if actions else "_no actions_"),
         Section(
             "Risk check",
@@ -151,11 +166,9 @@ def case_json(case: CaseDraft) -> dict[str, Any]:
             "to_mitigate": minutes(case.time_to_mitigate),
             "to_resolve": minutes(case.time_to_resolve),
         },
-        "symptoms": list(case.symptoms),
         "misjudgments": [{"kind": m.kind, "text": m.text, "cost": m.cost} for m in case.misjudgments],
         "diagnostic_path": [{"text": s.text, "by": s.by} for s in case.diagnostic_path],
-        "root_cause": case.root_cause,
-        "contributing_factors": list(case.contributing_factors),
+        **{field.key: field.to_row(field.value(case)) for field in FIELDS},
         "actions": [
             {
                 "number": a.number,

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.case import ActionDraft, CaseDraft, DiagnosticStep, Misjudgment
-from bot.interview import Outcome, State
+from bot.case import FIELDS, ActionDraft, CaseDraft, DiagnosticStep, Misjudgment
+from bot.interview import Outcome, State, step_name
 from bot.messages import Mention
 from storage import repo
 from storage.models import ActionStatus, Case, Conversation, Person, PreventionAction, RawAnswer
@@ -60,7 +60,6 @@ def draft_from_rows(case: Case, actions: list[PreventionAction], people: dict[in
         detected=case.detected_at,
         mitigated=case.mitigated_at,
         resolved=case.resolved_at,
-        symptoms=tuple(case.symptoms or ()),
         misjudgments=tuple(
             Misjudgment(kind=m.get("kind", "hypothesis"), text=m.get("text", ""), cost=m.get("cost"))
             for m in case.misjudgments or ()
@@ -68,8 +67,8 @@ def draft_from_rows(case: Case, actions: list[PreventionAction], people: dict[in
         diagnostic_path=tuple(
             DiagnosticStep(text=s.get("text", ""), by=s.get("by")) for s in case.diagnostic_path or ()
         ),
-        root_cause=case.root_cause,
-        contributing_factors=tuple(case.contributing_factors or ()),
+        # The written sections: one column each, named as the field (bot/case.py FIELDS).
+        **{field.key: field.from_row(getattr(case, field.key)) for field in FIELDS},
         actions=tuple(
             ActionDraft(
                 number=a.number,
@@ -118,11 +117,9 @@ async def save_draft(
         "detected_at": draft.detected,
         "mitigated_at": draft.mitigated,
         "resolved_at": draft.resolved,
-        "symptoms": list(draft.symptoms),
         "misjudgments": [{"kind": m.kind, "text": m.text, "cost": m.cost} for m in draft.misjudgments],
         "diagnostic_path": [{"text": s.text, "by": s.by} for s in draft.diagnostic_path],
-        "root_cause": draft.root_cause,
-        "contributing_factors": list(draft.contributing_factors),
+        **{field.key: field.to_row(field.value(draft)) for field in FIELDS},
         "status": draft.status,
     }
     changed = False
@@ -265,8 +262,8 @@ def local_today(now: dt.datetime, tz: dt.tzinfo) -> dt.date:
 def state_of(conversation: Conversation) -> State:
     """Where a stored interview stands."""
     return State(
-        step=conversation.step,
-        history=tuple((step, action) for step, action in conversation.history),
+        step=step_name(conversation.step),
+        history=tuple((step_name(step), action) for step, action in conversation.history),
         current_action=conversation.current_action,
         return_to=conversation.return_to,
         pending=conversation.pending,

@@ -83,6 +83,7 @@ class Case(SQLModel, table=True):
     symptoms: list[str] = json_column()
     # [{"kind": "hypothesis"|"signal", "text": ..., "cost": ...|None}]
     misjudgments: list[dict[str, Any]] = json_column()
+    lucky: list[str] = json_column()  # where we got lucky: what limited the damage (0015_lucky)
     # [{"text": ..., "by": display name}]
     diagnostic_path: list[dict[str, Any]] = json_column()
     root_cause: str | None = Field(default=None, sa_column=Column(Text))

@@ -81,6 +81,7 @@ def test_console_reads_answers_from_a_pipe(tmp_path: Path) -> None:
             "done",
             "skip",
             "skip",
+            "skip",
             "df -h showed 100% on /var",
             "done",
             "Log rotation was disabled by a config change",
@@ -156,3 +157,54 @@ def test_every_process_refuses_a_postgresql_schema_that_is_behind(tmp_path: Path
     finally:
         with psycopg.connect(_pg_conninfo(PG_SERVER), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_where_we_got_lucky_in_the_console_export_import_and_search(tmp_path: Path) -> None:
+    """Asked after the misleading signals, stored, exported (JSON and Markdown), imported into
+    another database, and found by similar-case search."""
+    script = "\n".join(
+        [
+            "postmortem Resolver outage on dns-1",
+            "SEV2",
+            "network",
+            "dns",
+            "2 hours ago",
+            "+5m",
+            "+30m",
+            "+45m",
+            "Lookups failed for internal names",
+            "done",
+            "skip",
+            "skip",
+            "The stale resolver cache kept answering for the payment hosts",
+            "done",
+            "dig showed SERVFAIL from the primary resolver",
+            "done",
+            "An expired zone signing key",
+            "skip",
+            "done",
+            "confirm",
+            "yes",
+            "similar stale resolver cache",
+        ]
+    )
+    result = casebook("console", "--user", "dana", cwd=tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "**Where did we get lucky?**" in result.stdout
+    assert "Case #1 is published" in result.stdout
+    md = casebook("export", "1", cwd=tmp_path)
+    assert "**Where we got lucky**\n- The stale resolver cache kept answering" in md.stdout
+    js = casebook("export", "1", "--format", "json", cwd=tmp_path)
+    data = json.loads(js.stdout)
+    assert data["lucky"] == ["The stale resolver cache kept answering for the payment hosts"]
+    assert data["diagnostic_path"][0]["text"] == "dig showed SERVFAIL from the primary resolver"
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "case.json").write_text(json.dumps({**data, "id": "dns-1"}), encoding="utf-8")
+    imported = casebook("import", "case.json", cwd=other)
+    assert imported.returncode == 0, imported.stderr
+    again = json.loads(casebook("export", "1", "--format", "json", cwd=other).stdout)
+    assert again["lucky"] == data["lucky"]
+    found = casebook("console", "--user", "dana", cwd=other, stdin="similar stale resolver cache kept\n")
+    assert "Resolver outage on dns-1" in found.stdout, found.stdout

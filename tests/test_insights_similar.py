@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from bot.case import FIELDS, CaseField
 from bot.messages import ReplyKind
 from storage import repo
 from storage.db import Database
+from storage.search import similar_cases
 from tests.conftest import NOW, Chat
 from tests.insight_cases import HISTORY, cli_with_history, load_history
 
@@ -107,3 +110,18 @@ def test_cli_similar_json(
     assert [f["title"] for f in found][:1] == ["Checkout 502s: expired certificate at the edge"]
     assert found[0]["first_steps"][0] == "Checked the edge error dashboard"
     assert found[0]["root_cause"] == "Expired TLS certificate on the edge load balancer"
+
+
+@pytest.mark.parametrize("field", [f for f in FIELDS if f.search], ids=lambda f: f.key)
+async def test_every_searchable_written_section_is_found(db: Database, field: CaseField) -> None:
+    """The index (its migrations) covers each section the case shape marks as searched,
+    on SQLite and PostgreSQL: a word only that section holds finds the case."""
+    value: Any = ["Quokkaflux spotted in the relay"] if field.kind == "list" else "Quokkaflux in the relay"
+    numbers = await load_history(
+        db, records=[{"id": "only-here", "title": "Relay trouble", field.key: value}]
+    )
+    async with db.transaction() as session:
+        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        assert tenant.id is not None
+        found = await similar_cases(session, tenant_id=tenant.id, query="quokkaflux")
+    assert [m.case.number for m in found] == [numbers["only-here"]]

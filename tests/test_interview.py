@@ -70,6 +70,7 @@ FULL = (
     "done",
     "CPU alarm on the DB; cost: 10 min",
     "done",
+    "skip",  # where we got lucky
     "Checked the dashboard",
     "- Looked at pgbouncer\n- Saw cl_waiting 400",
     "done",
@@ -238,7 +239,7 @@ def test_list_steps_collect_until_done_and_can_be_cleared() -> None:
 
 
 def test_an_incomplete_action_is_dropped_on_done() -> None:
-    at_actions = say(begin(), *FULL[:19])
+    at_actions = say(begin(), *FULL[:20])
     assert at_actions.state.step == "action_description"
     half = say(at_actions, "Do a thing", "back")
     assert half.state.step == "action_description" and len(half.case.actions) == 1
@@ -247,7 +248,7 @@ def test_an_incomplete_action_is_dropped_on_done() -> None:
 
 
 def test_a_form_fills_an_action_at_once() -> None:
-    at_actions = say(begin(), *FULL[:19])
+    at_actions = say(begin(), *FULL[:20])
     form = {"description": "Add a pool alert", "owner": "bob", "due": "2026-12-01", "kind": "detect"}
     filled = advance(at_actions.state, at_actions.case, "", ctx(form=form))
     assert filled.state.step == "action_risk"
@@ -262,7 +263,7 @@ def test_a_form_fills_an_action_at_once() -> None:
 
 
 def test_blame_language_gets_a_gentle_tip() -> None:
-    at_cause = say(begin(), *FULL[:17])
+    at_cause = say(begin(), *FULL[:18])
     assert at_cause.state.step == "root_cause"
     noted = say(at_cause, "Human error: Dave forgot to check the pool size")
     assert noted.replies[0].records_step == "root_cause"  # the record line, then the tip

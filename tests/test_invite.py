@@ -144,7 +144,7 @@ async def test_home_lists_my_actions_and_recent_cases(chat: Chat, db: Database) 
     await _start(chat)
     for text in ("SEV2", "deploy", "checkout-api", "2 hours ago", "+10m", "+30m", "+1h"):
         await chat.send(text, user="alice")
-    for text in ("502s", "done", "skip", "skip", "Checked pools", "done", "Pool cut to 20", "skip"):
+    for text in ("502s", "done", "skip", "skip", "skip", "Checked pools", "done", "Pool cut to 20", "skip"):
         await chat.send(text, user="alice")
     for text in ("Alert on pool saturation", "<@bob>", "in 2 weeks", "detect", "none", "done"):
         await chat.send(text, user="alice")

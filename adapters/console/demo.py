@@ -31,6 +31,8 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("carol", "done"),
     ("bob", "The payments-db CPU alarm pointed at the database, which was in fact idle — cost: 10 min"),
     ("bob", "done"),
+    ("carol", "It peaked at 14:00 on a Tuesday, hours before the evening sale traffic"),
+    ("carol", "done"),
     ("bob", "Checked the checkout error dashboard: 502s only on requests that call payments"),
     ("carol", "Payments pods healthy, but p99 latency at 30 s, all of it waiting for a DB connection"),
     ("bob", "pgbouncer SHOW POOLS: cl_waiting 400, pool_size 20 since the 13:50 config deploy"),

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from adapters.web.context import Viewer, session_of, set_session, state
 from adapters.web.session import without_flash
+from bot.case import fields_in
 from bot.parsing import AREA_LABELS, RISK_LABELS, format_duration
 
 
@@ -32,6 +33,7 @@ def environment() -> Environment:
         plain=plain,
     )
     env.globals["query"] = query
+    env.globals["fields_in"] = fields_in  # the written sections a page section shows (bot/case.py)
     return env
 
 

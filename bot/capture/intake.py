@@ -15,9 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import interview
 from bot.capture.account import Account, account_text, parse_account, timeline_line
-from bot.capture.sections import first_missing
 from bot.case import TIMELINE, CaseDraft
-from bot.interview import ORDER, STEPS, Context, Outcome, State
+from bot.interview import STEPS, Context, Outcome, State
 from bot.messages import Reply, ReplyKind
 from bot.parsing import ParseError, check_length
 from storage.models import RawAnswer
@@ -33,16 +32,19 @@ NAMES = {
     "symptoms": "symptoms",
     "hypotheses": "wrong hypotheses",
     "signals": "misleading signals",
+    "lucky": "where we got lucky",
     "diagnostic_path": "diagnostic path",
     "root_cause": "root cause",
     "contributing_factors": "contributing factors",
 }
-COLLECTED = frozenset({"symptoms", "hypotheses", "signals", "diagnostic_path", "contributing_factors"})
+COLLECTED = frozenset(
+    {"symptoms", "hypotheses", "signals", "lucky", "diagnostic_path", "contributing_factors"}
+)
 USAGE = (
     "Paste your account after the word `account`, with labelled sections, e.g.\n"
     "`account`\n`Symptoms:`\n`- 502s on checkout`\n`Root cause: conntrack table full on the LB nodes`\n"
     "Labels: Title, Severity, Services, Timeline, Symptoms, Wrong hypotheses, Misleading signals, "
-    "Diagnostic path, Root cause, Contributing factors, Actions."
+    "Where we got lucky, Diagnostic path, Root cause, Contributing factors, Actions."
 )
 
 
@@ -70,7 +72,8 @@ def take(account: Account, case: CaseDraft, ctx: Context) -> Taken:
 
 
 def _section(taken: Taken, key: str, lines: tuple[str, ...], ctx: Context) -> Taken:
-    step, name, case = STEPS[key], NAMES[key], taken.case
+    step_key = interview.step_name(key)
+    step, name, case = STEPS[step_key], NAMES[key], taken.case
     if key not in COLLECTED and key in _filled(case):
         return replace(taken, problems=(*taken.problems, f"{name} (kept the one already given)"))
     try:
@@ -80,10 +83,10 @@ def _section(taken: Taken, key: str, lines: tuple[str, ...], ctx: Context) -> Ta
                 raise ParseError("keep each entry under 1,000 characters")
             value: object = list(lines)
         else:
-            value = step.parse(lines[0], case, State(step=key), ctx)
+            value = step.parse(lines[0], case, State(step=step_key), ctx)
     except ParseError as error:
         return replace(taken, problems=(*taken.problems, f"{name} ({_reason(error)})"))
-    updated = step.store(case, State(step=key), value, ctx)
+    updated = step.store(case, State(step=step_key), value, ctx)
     note = f"{name} ({len(lines)})" if key in COLLECTED else name
     return replace(taken, case=updated, notes=(*taken.notes, note))
 
@@ -109,7 +112,8 @@ def _timeline(taken: Taken, lines: tuple[str, ...], ctx: Context) -> Taken:
         if case.time(read.point) is not None:
             continue  # the first line naming a point is the one that counts
         try:
-            when = STEPS[read.point].parse(read.when, case, State(step=read.point), ctx)
+            point = interview.step_name(read.point)
+            when = STEPS[point].parse(read.when, case, State(step=point), ctx)
         except ParseError as error:
             problems.append(f"{read.point} time `{read.when}` ({_reason(error)})")
             continue
@@ -190,13 +194,13 @@ def account_outcome(state: State, case: CaseDraft, text: str, ctx: Context) -> O
     return Outcome(moved, taken.case, (record, interview.ask(taken.case, moved, ctx)), accepted=True)
 
 
-def _next(state: State, case: CaseDraft) -> str:
+def _next(state: State, case: CaseDraft) -> interview.StepName:
     if state.step in {"review", "confirm"} or state.return_to:
         return "review"
     if state.step in interview.ACTION_STEPS:
         return state.step
     visited = [step for step, _ in state.history]
-    return first_missing(case, ORDER, start=state.step, visited=visited)
+    return interview.first_unanswered(case, start=state.step, visited=visited)
 
 
 def _summary(taken: Taken, *, free: str, mapped: bool, sender: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.case import TIMELINE, CaseDraft
+from bot.case import FIELDS, TIMELINE, CaseDraft
 from bot.drafting.grounding import Fallback, SourceAnswer, Sources
 from bot.messages import Mention
 from bot.parsing import MENTION_RE, format_duration
@@ -121,12 +121,14 @@ def _case_data(case: CaseDraft, scrub: Any) -> dict[str, Any]:
         "services": list(case.services),
         "timeline": {p: _when(t) for p in TIMELINE if (t := case.time(p)) is not None},
         "durations": {k: format_duration(v) for k, v in durations.items() if v is not None},
-        "symptoms": [scrub(s) for s in case.symptoms],
         "wrong_hypotheses": [{"text": scrub(m.text), "cost": m.cost} for m in case.hypotheses],
         "misleading_signals": [{"text": scrub(m.text), "cost": m.cost} for m in case.signals],
         "diagnostic_path": [scrub(s.text) for s in case.diagnostic_path],
-        "root_cause": scrub(case.root_cause or ""),
-        "contributing_factors": [scrub(f) for f in case.contributing_factors],
+        # The written sections, as bot/case.py defines them (a list, or one text).
+        **{
+            f.key: [scrub(e) for e in f.entries(case)] if f.kind == "list" else scrub(f.value(case) or "")
+            for f in FIELDS
+        },
     }
 
 

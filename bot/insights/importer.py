@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.case import FIELDS
 from bot.insights.meaning import is_detection_text
 from bot.insights.records import FORMAT_NAME, CaseRecord, describe_error
 from bot.render import render_case_markdown
@@ -283,14 +284,14 @@ async def _fill_case(
     case.detected_at = timeline.utc("detected")
     case.mitigated_at = timeline.utc("mitigated")
     case.resolved_at = timeline.utc("resolved")
+    case.misjudgments = [m.model_dump() for m in record.misjudgments]
+    case.diagnostic_path = [s.model_dump() for s in record.diagnostic_path]
+    for written in FIELDS:  # the written sections, one column each
+        setattr(case, written.key, written.to_row(getattr(record, written.key)))
     # "Detected by a customer report" says how the incident was noticed, not what was seen: it
     # goes to the detection dimension, so neither the map nor search counts it as a symptom.
     noticed = [s for s in record.symptoms if is_detection_text(s)]
     case.symptoms = [s for s in record.symptoms if not is_detection_text(s)]
-    case.misjudgments = [m.model_dump() for m in record.misjudgments]
-    case.diagnostic_path = [s.model_dump() for s in record.diagnostic_path]
-    case.root_cause = record.root_cause
-    case.contributing_factors = list(record.contributing_factors)
     case.lead_id = await _person(session, case.tenant_id, record.lead, people, now=now)
     case.status = CaseStatus.PUBLISHED
     case.source = "import"

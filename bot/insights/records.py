@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -17,12 +17,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from bot import parsing
-from bot.case import TIMELINE
+from bot.case import FIELDS, TIMELINE
 
 FORMAT_NAME = "casebook.cases/v1"
 
@@ -116,7 +117,9 @@ class TimelineRecord(_Strict):
         return value.astimezone(dt.UTC) if value else None
 
 
-class CaseRecord(_Strict):
+class _CaseRecordBase(_Strict):
+    """The record's fixed parts; its written sections (bot/case.py FIELDS) are added below."""
+
     id: str | None = Field(default=None, min_length=1, max_length=200)
     number: int | None = None  # the case number where it came from; kept in `extra`
     title: str = Field(min_length=1, max_length=300)
@@ -127,11 +130,8 @@ class CaseRecord(_Strict):
     lead: PersonRef | None = None
     timeline: TimelineRecord = Field(default_factory=TimelineRecord)
     minutes: dict[str, Any] | None = None  # derived figures written by `export`; recomputed
-    symptoms: list[str] = Field(default_factory=list, max_length=200)
     misjudgments: list[MisjudgmentRecord] = Field(default_factory=list, max_length=200)
     diagnostic_path: list[StepRecord] = Field(default_factory=list, max_length=200)
-    root_cause: str | None = Field(default=None, max_length=20000)
-    contributing_factors: list[str] = Field(default_factory=list, max_length=200)
     actions: list[ActionRecord] = Field(default_factory=list, max_length=200)
     published: AwareDatetime | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
@@ -157,7 +157,7 @@ class CaseRecord(_Strict):
             first_spelling.setdefault(name.lower(), name)
         return list(first_spelling.values())
 
-    @field_validator("symptoms", "contributing_factors")
+    @field_validator(*(f.key for f in FIELDS if f.kind == "list"), check_fields=False)
     @classmethod
     def _entries(cls, value: list[str]) -> list[str]:
         cleaned = [" ".join(v.split()) for v in value]
@@ -168,7 +168,7 @@ class CaseRecord(_Strict):
         return cleaned
 
     @model_validator(mode="after")
-    def _has_key(self) -> CaseRecord:
+    def _has_key(self) -> _CaseRecordBase:
         if self.id is None and self.number is None:
             raise ValueError("a record needs an `id` (or the `number` written by `export`)")
         return self
@@ -185,6 +185,27 @@ class CaseRecord(_Strict):
             if value is not None:
                 return value.astimezone(dt.UTC)
         return now
+
+    if TYPE_CHECKING:  # the written sections, added by create_model below
+
+        def __getattr__(self, name: str) -> Any: ...
+
+
+def _section_field(kind: str, max_chars: int, max_items: int) -> Any:
+    if kind == "list":
+        return (list[str], Field(default_factory=list, max_length=max_items))
+    return (str | None, Field(default=None, max_length=max_chars))
+
+
+if TYPE_CHECKING:
+    CaseRecord = _CaseRecordBase
+else:
+    CaseRecord = create_model(
+        "CaseRecord",
+        __base__=_CaseRecordBase,
+        __module__=__name__,
+        **{f.key: _section_field(f.kind, f.max_chars, f.max_items) for f in FIELDS},
+    )
 
 
 def describe_error(error: ValidationError) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.case import CaseDraft
+from bot.case import FIELDS, CaseDraft
 from bot.insights.vocabulary import Idea, Text, content_stems, idea_groups, mentions, tokens
 from bot.interview import ORDER
 from bot.messages import Choice, ListItem, Reply, ReplyKind
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 FIRST_STEPS = 3
 CANDIDATES = 10  # ranked by the database, then judged by the floor
 FLOOR_SHARE = 0.2  # a long query: a match must speak of a fifth of its ideas
-ROOT_CAUSE_CHARS = 600  # the floor reads the start of a long root cause: where it names the fault
+ROOT_CAUSE_CHARS = 600  # the floor reads the start of a long entry (a root cause): where it names the fault
 TERSE = 6  # ideas: at most this many is a query typed in chat
 
 
@@ -102,11 +102,16 @@ def ideas_needed(count: int) -> int:
 def case_text(case: Case) -> Text:
     texts = [
         case.title or "",
-        *(case.symptoms or ()),
         *(case.services or ()),
         *(str(m.get("text", "")) for m in case.misjudgments or ()),
         *(str(s.get("text", "")) for s in (case.diagnostic_path or ())[:FIRST_STEPS]),
-        (case.root_cause or "")[:ROOT_CAUSE_CHARS],
+        # The written sections that search weighs (bot/case.py FIELDS), each entry from its start.
+        *(
+            entry[:ROOT_CAUSE_CHARS]
+            for field in FIELDS
+            if field.search
+            for entry in field.entries_of(getattr(case, field.key))
+        ),
     ]
     return Text.of(content_stems(" ".join(texts)))
 

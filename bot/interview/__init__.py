@@ -1,24 +1,47 @@
-"""The interview: an explicit table of steps (`steps`) and a pure transition function
-(`machine`) over small immutable values (`state`).
+"""The interview: one table of steps (`table`, with the action and review sub-flows in
+`actions` and `review`) and a pure transition function (`machine`) that walks it, over small
+immutable values (`state`).
 """
 
 from bot.interview.machine import CONTROLS, advance, ask, cancel, start
 from bot.interview.state import Context, Outcome, State, Step
-from bot.interview.steps import ACTION_STEPS, ORDER, SECTIONS, STEPS, label_of
+from bot.interview.table import (
+    ACTION_STEPS,
+    FLOW,
+    ORDER,
+    SECTIONS,
+    STEP_NAMES,
+    STEPS,
+    TERMINALS,
+    StepName,
+    answered_sections,
+    first_unanswered,
+    is_answered,
+    label_of,
+    step_name,
+)
 
 __all__ = [
     "ACTION_STEPS",
     "CONTROLS",
+    "FLOW",
     "ORDER",
     "SECTIONS",
     "STEPS",
+    "STEP_NAMES",
+    "TERMINALS",
     "Context",
     "Outcome",
     "State",
     "Step",
+    "StepName",
     "advance",
+    "answered_sections",
     "ask",
     "cancel",
+    "first_unanswered",
+    "is_answered",
     "label_of",
     "start",
+    "step_name",
 ]

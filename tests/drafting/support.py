@@ -38,6 +38,7 @@ def interview(
         ("carol", "Suspected the CDN edge in eu-west — cost: 15 min"),
         ("carol", "done"),
         ("bob", "skip"),
+        ("bob", "skip"),  # where we got lucky
         ("bob", "Checked the checkout error dashboard: 502s only on requests that call payments"),
         ("carol", "pgbouncer SHOW POOLS: cl_waiting 400, pool_size 20"),
         ("bob", "done"),

@@ -12,7 +12,9 @@ from storage.models import CaseStatus, Person, PreventionAction, RawAnswer
 from tests.slack.conftest import CHANNEL, SLACK_NOW, Harness
 
 
-async def run_interview(h: Harness, title: str = "Checkout 502s after the payments deploy") -> str:
+async def run_interview(
+    h: Harness, title: str = "Checkout 502s after the payments deploy", *, lucky: str | None = None
+) -> str:
     """From `/postmortem <title>` to the review step; returns the thread's root ts."""
     response = await h.sender.command(title)
     assert response.status == 200 and await response.text() == ""
@@ -27,6 +29,11 @@ async def run_interview(h: Harness, title: str = "Checkout 502s after the paymen
     await h.say(root, "Suspected the CDN — cost: 15 min", user="UCAROL")
     await h.click(h.last_question(root), "Done")
     await h.click(h.last_question(root), "Skip")
+    if lucky:
+        await h.say(root, lucky, user="UCAROL")
+        await h.click(h.last_question(root), "Done")
+    else:
+        await h.click(h.last_question(root), "Skip")
     await h.say(root, "Checked pgbouncer SHOW POOLS: 400 clients waiting", user="UBOB")
     await h.click(h.last_question(root), "Done")
     await h.say(root, "A config change cut the payments pool from 200 to 20 without a capacity check.")
@@ -163,3 +170,20 @@ async def test_a_button_of_a_finished_interview_does_nothing(harness: Harness) -
     [case] = await h.cases()
     assert case.status == CaseStatus.CANCELLED and case.severity is None
     assert "conversation is over" in h.standin.called("chat.postEphemeral")[-1].text()
+
+
+async def test_where_we_got_lucky_through_slack(harness: Harness) -> None:
+    """The new section is asked after the misleading signals, stored, and in the published case."""
+    h = harness
+    lucky = "It happened at 03:10, when checkout traffic is at its lowest"
+    root = await run_interview(h, lucky=lucky)
+    await h.click(h.last_question(root), "No more actions")
+    review = h.last_question(root)
+    assert "Where we got lucky" in review.text() and lucky in review.text()
+    await h.click(review, "Confirm")
+    await h.click(h.last_question(root), "Yes, publish")
+    [case] = await h.cases()
+    assert case.status == CaseStatus.PUBLISHED
+    assert case.lucky == [lucky]
+    assert case.diagnostic_path[0]["text"].startswith("Checked pgbouncer")  # lucky did not swallow it
+    assert "✓ Lucky: 1 noted" in h.standin.everything_said()

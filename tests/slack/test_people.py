@@ -54,7 +54,20 @@ async def published_case(h: Harness, title: str = "Queue backlog") -> None:
     chat = Chat(h.db, platform="slack", tenant=TEAM, key=f"{CHANNEL}:1690000000.000100")
     chat.now = SLACK_NOW - dt.timedelta(minutes=30)
     await chat.command(f"postmortem {title}", user="UALICE")
-    script = ["SEV3", "capacity", "skip", "skip", "skip", "skip", "skip", "Lag grew", "done", "skip", "skip"]
+    script = [
+        "SEV3",
+        "capacity",
+        "skip",
+        "skip",
+        "skip",
+        "skip",
+        "skip",
+        "Lag grew",
+        "done",
+        "skip",
+        "skip",
+        "skip",
+    ]
     script += ["Checked consumer lag", "done", "Too few consumers", "skip"]
     for n in (1, 2):
         script += [f"Action {n}", "<@UBOB>", "in 2 weeks", "detect", "none"]

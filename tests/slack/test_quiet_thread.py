@@ -27,6 +27,7 @@ CONNTRACK_502: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("say", ("502s from edge-proxy at 8%", "nf_conntrack: table full, dropping packet in dmesg", "done")),
     ("say", ("Blamed the cost-saving change to the LB pool — cost: 25 min", "done")),
     ("say", ("CPU on the proxies looked normal, which cost us 15 minutes", "done")),
+    ("say", ("It hit at 21:40 on a Sunday, when checkout traffic is lowest", "done")),
     (
         "say",
         ("Checked the LB health checks: all green", "dmesg on edge-proxy-3: conntrack table full", "done"),
@@ -92,6 +93,7 @@ async def test_the_conntrack_interview_keeps_answers_exactly_and_counts_its_post
         ("CPU on the proxies looked normal, which cost us 15 minutes", None),
     ]
     assert case.root_cause == "nf_conntrack_max stayed at the kernel default after the node image upgrade"
+    assert case.lucky == ["It hit at 21:40 on a Sunday, when checkout traffic is lowest"]
     published = next(c for c in reversed(figures.thread) if "Case #1 is published" in c.text())
     assert "nf_conntrack_max stayed at the kernel default" in published.text()
     assert (
@@ -102,5 +104,5 @@ async def test_the_conntrack_interview_keeps_answers_exactly_and_counts_its_post
     assert figures.stale_buttons == 0
     # each line of a multi-message step is acknowledged by a reaction on it, not by a post
     reactions = harness.standin.called("reactions.add")
-    assert len(reactions) == 6 and {r.params["name"] for r in reactions} == {"white_check_mark"}
+    assert len(reactions) == 7 and {r.params["name"] for r in reactions} == {"white_check_mark"}
     assert all(r.params["channel"] and r.params["timestamp"] for r in reactions)

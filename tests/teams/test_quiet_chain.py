@@ -26,6 +26,7 @@ CONNTRACK_502: tuple[tuple[str, str], ...] = (
     ("lines", "502s from edge-proxy at 8%|nf_conntrack: table full, dropping packet in dmesg"),
     ("lines", "Blamed the cost-saving change to the LB pool — cost: 25 min"),
     ("lines", "CPU on the proxies looked normal, which cost us 15 minutes"),
+    ("lines", "It hit at 21:40 on a Sunday, when checkout traffic is lowest"),
     ("lines", "Checked the LB health checks: all green|dmesg on edge-proxy-3: conntrack table full"),
     ("say", "nf_conntrack_max stayed at the kernel default after the node image upgrade"),
     ("press", "Skip"),
@@ -66,6 +67,8 @@ async def test_the_conntrack_interview_in_a_reply_chain_counts_its_posts(bot: Bo
     final = [latest.get(p.id, p) for p in posts]
     case_card = next(s for s in final if s.card and "Prevention plan" in s.text)
     assert f"<at>{BOB.name}</at>" in case_card.text
+    assert case.lucky == ["It hit at 21:40 on a Sunday, when checkout traffic is lowest"]
+    assert "Where we got lucky" in case_card.text and "when checkout traffic is lowest" in case_card.text
     stale = [s for s in final if s is not case_card and s.card is not None and _live(s.card)]
     questions = len(CONNTRACK_502) + 1
     acknowledgements = sum("Noted (" in s.text for s in final)

@@ -90,6 +90,7 @@ async def test_a_whole_interview_in_a_channel_reply_chain(bot: Bot) -> None:
     await chain.say("done", BOB)
     await chain.say("The payments-db CPU alarm pointed at the database, which was idle — cost: 10 min", BOB)
     await chain.say("done", BOB)
+    await chain.say("skip", BOB)  # where we got lucky
     await chain.say("Checked the checkout error dashboard: 502s only on requests that call payments", BOB)
     await chain.say("pgbouncer SHOW POOLS: cl_waiting 400, pool_size 20 since the 13:50 config deploy")
     await chain.say("done")

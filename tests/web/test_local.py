@@ -56,6 +56,8 @@ async def test_case_page_shows_every_section_and_the_downloads(db: Database) -> 
             "Time to detect",
             "Time to resolve",
             "Misleading signals",
+            "<h3>Where we got lucky</h3>",
+            "hours before the evening sale traffic",
             "Suspected the CDN edge",
             "pgbouncer SHOW POOLS",
             "— bob",  # who gave the diagnostic step
@@ -67,10 +69,13 @@ async def test_case_page_shows_every_section_and_the_downloads(db: Database) -> 
             assert part in html, part
         async with client.get(base + "/cases/1.md") as md:
             assert md.headers["Content-Disposition"] == 'attachment; filename="case-1.md"'
-            assert (await md.text()).startswith("# Case #1: Checkout 502s")
+            markdown = await md.text()
+            assert markdown.startswith("# Case #1: Checkout 502s")
+            assert "**Where we got lucky**\n- It peaked at 14:00 on a Tuesday" in markdown
         async with client.get(base + "/cases/1.json") as raw:
             body = json.loads(await raw.text())
         assert body["number"] == 1 and len(body["actions"]) == 3
+        assert body["lucky"] == ["It peaked at 14:00 on a Tuesday, hours before the evening sale traffic"]
         async with client.get(base + "/cases/2") as missing:
             assert missing.status == 404
 
