@@ -28,3 +28,9 @@ def test_models_and_migrations_agree(db_url: str) -> None:
 def test_the_database_is_at_the_newest_revision(db_url: str) -> None:
     heads = set(ScriptDirectory.from_config(alembic_config(db_url)).get_heads())
     assert current_revisions(db_url) == heads
+
+
+def test_the_migrations_form_one_line(db_url: str) -> None:
+    # Two heads would upgrade in an order alembic chooses; a merge of branches relinks them.
+    heads = ScriptDirectory.from_config(alembic_config(db_url)).get_heads()
+    assert len(heads) == 1, f"migration heads: {sorted(heads)}"

@@ -5,7 +5,7 @@ it in the misleading-signals group (SQLite FTS5 column `signals`, PostgreSQL wei
 bot/case.py FIELDS says (search="C"); the triggers are created again to watch the column.
 
 Revision ID: 0015_lucky
-Revises: 0013_quiet
+Revises: 0019_locale
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision: str = "0015_lucky"
-down_revision: str | Sequence[str] | None = "0013_quiet"
+down_revision: str | Sequence[str] | None = "0019_locale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
