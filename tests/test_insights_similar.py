@@ -121,7 +121,7 @@ async def test_every_searchable_written_section_is_found(db: Database, field: Ca
         db, records=[{"id": "only-here", "title": "Relay trouble", field.key: value}]
     )
     async with db.transaction() as session:
-        tenant = await repo.tenant(session, platform="console", external_id="T1")
+        tenant = await repo.tenant(session, platform="console", external_id="T1", now=NOW)
         assert tenant.id is not None
         found = await similar_cases(session, tenant_id=tenant.id, query="quokkaflux")
     assert [m.case.number for m in found] == [numbers["only-here"]]
