@@ -14,6 +14,13 @@ import logging
 import signal
 from collections.abc import Mapping
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from adapters.trackers import clock as tracker_clock
@@ -80,6 +87,37 @@ async def _monthly_reports(db: Database, notifiers: Mapping[str, Notifier], *, n
         )
 
 
+# How long a stop waits for the sweep or sync already running before it cuts it off.
+STOP_GRACE_SECONDS = 20.0
+
+
+class RunningJobs:
+    """The clock's jobs in flight, counted from the scheduler's events. A stop waits for them:
+    APScheduler's shutdown cancels a running coroutine job, and a sweep cancelled inside a
+    database call can leave its connection checked out and the engine unable to close."""
+
+    def __init__(self, scheduler: AsyncIOScheduler) -> None:
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
+        scheduler.add_listener(self._ended, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+
+    def _submitted(self, event: JobEvent) -> None:
+        self._running += 1
+        self._idle.clear()
+
+    def _ended(self, event: JobEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            return  # a missed run was never submitted
+        self._running = max(0, self._running - 1)
+        if self._running == 0:
+            self._idle.set()
+
+    async def finished(self) -> None:
+        await self._idle.wait()
+
+
 async def run(
     db: Database,
     notifiers: Mapping[str, Notifier],
@@ -109,6 +147,7 @@ async def run(
         next_run_time=utcnow(),
     )
     tracker_clock.schedule(scheduler, db, notifiers, clock=clock)
+    running = RunningJobs(scheduler)
     scheduler.start()
     log.info(
         "clock started: a reminder sweep every %gs, digests on %s in each person's timezone",
@@ -118,6 +157,12 @@ async def run(
     try:
         await stop.wait()
     finally:
+        scheduler.pause()  # no new ticks; the one running finishes
+        try:
+            async with asyncio.timeout(STOP_GRACE_SECONDS):
+                await running.finished()
+        except TimeoutError:
+            log.warning("clock: a job was still running after %gs; stopping it", STOP_GRACE_SECONDS)
         scheduler.shutdown(wait=False)
         log.info("clock stopped")
 

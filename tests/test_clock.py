@@ -11,16 +11,20 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from adapters import clock as clock_process
 from adapters.cli import main
 from bot.config import Settings
+from bot.messages import Reply
+from bot.notify import SendResult
 from bot.reminders.config import ReminderSettings
 from storage.db import Database, connect, migrate
-from storage.models import utcnow
+from storage.models import ReminderDelivery, utcnow
 from tests.reminder_fixtures import MONDAY, RecordingNotifier, seed_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +59,46 @@ async def test_the_ticker_runs_sweeps_and_the_database_keeps_them_to_one_digest(
     await asyncio.wait_for(runner, 5)
     assert sweeps >= 12
     assert sorted(s.user_id for s in notifier.sent) == ["bob", "carol"]
+
+
+class HeldNotifier(RecordingNotifier):
+    """A platform that holds each digest until released, as a slow network call would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send_direct(self, *, tenant: str, user_id: str, replies: Sequence[Reply]) -> SendResult:
+        self.holding.set()
+        await self.release.wait()
+        return await super().send_direct(tenant=tenant, user_id=user_id, replies=replies)
+
+
+async def test_a_stop_lets_the_running_sweep_finish_its_send(db: Database) -> None:
+    await seed_case(db, owners=[("bob", None)])
+    notifier = HeldNotifier()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(
+        clock_process.run(
+            db,
+            {"console": notifier},
+            settings=Settings(),
+            reminders=ReminderSettings(tick_seconds=0.05),
+            stop=stop,
+            clock=lambda: MONDAY + dt.timedelta(hours=9, minutes=30),
+        )
+    )
+    await asyncio.wait_for(notifier.holding.wait(), 10)
+    stop.set()
+    await asyncio.sleep(0.2)
+    assert not runner.done()  # the digest in flight is not cut off
+    notifier.release.set()
+    await asyncio.wait_for(runner, 10)
+    assert [s.user_id for s in notifier.sent] == ["bob"]
+    async with db.sessions() as session:
+        [delivery] = (await session.exec(select(ReminderDelivery))).all()
+    assert delivery.status == "sent"
 
 
 @pytest.fixture
