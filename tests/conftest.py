@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from bot.messages import Inbound, InboundKind, Mention
+from bot.messages import Inbound, InboundKind, Mention, Reply
 from storage.db import Database, connect, migrate
 
 # Property-based tests: a fixed seed and a small budget in CI; HYPOTHESIS_PROFILE=long for a
@@ -178,13 +178,13 @@ class Chat:
             at=self.now,
         )
 
-    async def send(self, text: str, **kwargs: object) -> list:  # type: ignore[type-arg]
+    async def send(self, text: str, **kwargs: object) -> list[Reply]:
         from bot.config import Settings
         from bot.service import handle
 
         return await handle(self.db, self.inbound(text, **kwargs), settings=Settings())  # type: ignore[arg-type]
 
-    async def command(self, text: str, **kwargs: object) -> list:  # type: ignore[type-arg]
+    async def command(self, text: str, **kwargs: object) -> list[Reply]:
         return await self.send(text, kind=InboundKind.COMMAND, **kwargs)
 
 

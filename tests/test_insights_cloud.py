@@ -107,7 +107,7 @@ def test_zones_dates_and_missing_parts() -> None:
     assert record.timeline.utc("resolved").isoformat() == "2015-11-01T04:24:00+00:00"  # type: ignore[union-attr]
     assert record.timeline.detected is None
 
-    bare = {
+    bare: dict[str, Any] = {
         "title": "Unknown",
         "time": "1/2/2020",
         "summary": "",

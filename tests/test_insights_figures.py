@@ -92,7 +92,7 @@ async def test_before_after_with_enough_data(db: Database) -> None:
 
 async def test_on_call_burden(db: Database) -> None:
     start = at("2026-10-01")
-    records = [
+    records: list[dict[str, Any]] = [
         {  # 2 responders x (130 - 10) min = 4.0 responder-hours
             "id": "X",
             "title": "Queue backlog",

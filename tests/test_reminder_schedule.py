@@ -16,8 +16,8 @@ MONDAY_NINE = WeeklySlot(0, dt.time(9, 0))
 LA = ZoneInfo("America/Los_Angeles")
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=dt.UTC)
 
 
 def test_the_slot_is_read_in_the_persons_zone() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from bot.notify import SendResult
 from bot.reminders.config import ReminderSettings
 from bot.reminders.schedule import week_key
-from bot.reminders.sweep import sweep
+from bot.reminders.sweep import SweepReport, sweep
 from storage.db import Database, connect
 from tests.reminder_fixtures import (
     MONDAY,
@@ -33,11 +34,16 @@ D = dt.timedelta(days=1)
 SETTINGS = ReminderSettings(send_concurrency=2)
 
 
-async def run(db: Database, notifier: RecordingNotifier, clock: FakeClock, **kwargs: object):  # type: ignore[no-untyped-def]
+async def run(
+    db: Database,
+    notifier: RecordingNotifier,
+    clock: FakeClock,
+    *,
+    settings: ReminderSettings = SETTINGS,
+    **kwargs: Any,
+) -> SweepReport:
     notifier.clock = clock
-    return await sweep(
-        db, {notifier.platform: notifier}, clock=clock, settings=kwargs.pop("settings", SETTINGS), **kwargs
-    )  # type: ignore[arg-type]
+    return await sweep(db, {notifier.platform: notifier}, clock=clock, settings=settings, **kwargs)
 
 
 async def test_a_month_of_weeks_one_digest_each_week_snoozed_and_done_drop_out(db: Database) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.messages import InboundKind, ReplyKind
+from bot.messages import InboundKind, Reply, ReplyKind
 from bot.service import handle
 from storage.db import Database, connect
 from storage.models import Case, Conversation, PreventionAction, RawAnswer
@@ -42,7 +42,7 @@ async def snapshot(db: Database) -> dict[str, Any]:
 
 async def run_interview(
     chat: Chat, answers: tuple[str, ...] = FULL, *, users: tuple[str, ...] = ("alice", "bob")
-) -> list:  # type: ignore[type-arg]
+) -> list[Reply]:
     replies = await chat.command("postmortem")
     for i, answer in enumerate(answers):
         replies = await chat.send(answer, user=users[i % len(users)])

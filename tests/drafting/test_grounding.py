@@ -126,7 +126,7 @@ def test_suggestions_carry_no_person_or_date_and_cite_real_answers() -> None:
             kind=kind,
             gap="slow recovery",
             based_on=[3] if based_on is None else based_on,
-        )  # type: ignore[arg-type]
+        )
 
     draft = _draft(
         suggested_actions=[

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlmodel import select
+from sqlmodel import col, select
 
 from adapters.server import build_app
 from adapters.slack.app import SLACK, SlackService
@@ -73,7 +73,7 @@ class Harness:
 
     async def cases(self) -> list[Case]:
         async with self.db.transaction() as session:
-            return list((await session.exec(select(Case).order_by(Case.number))).all())
+            return list((await session.exec(select(Case).order_by(col(Case.number)))).all())
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def _said(user: str, when: dt.datetime, text: str, **more: Any) -> dict[str, Any
 
 def messages() -> list[dict[str, Any]]:
     parent = at(21, 42, 30)
-    found = [
+    found: list[dict[str, Any]] = [
         {"subtype": "channel_join", "user": "UALICE", "ts": ts(at(21, 41)), "text": "<@UALICE> has joined"},
         {
             "subtype": "bot_message",

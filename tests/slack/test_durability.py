@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import asdict
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -37,7 +38,7 @@ def noted(h: Harness, root: str, count: int) -> int:
     return sum(f"_{count} so far._" in c.text() for c in h.standin.called("chat.update"))
 
 
-async def rows(db: Database, model: type[InboxEntry] | type[OutboxEntry]) -> list:  # type: ignore[type-arg]
+async def rows(db: Database, model: type[InboxEntry] | type[OutboxEntry]) -> list[Any]:
     async with db.sessions() as session:
         return list((await session.exec(select(model).order_by(col(model.id)))).all())
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
+from adapters.slack.history import SlackHistory
 from bot.capture import reading
 from storage.models import RawAnswer
 from tests.slack import history_channel as fixture
@@ -59,7 +60,9 @@ def ticked(payload: dict[str, Any], values: list[str]) -> dict[str, Any]:
 async def history_answers(harness: Harness) -> list[RawAnswer]:
     async with harness.db.transaction() as session:
         query = (
-            select(RawAnswer).where(col(RawAnswer.question_key).startswith("history:")).order_by(RawAnswer.at)
+            select(RawAnswer)
+            .where(col(RawAnswer.question_key).startswith("history:"))
+            .order_by(col(RawAnswer.at))
         )
         return list((await session.exec(query)).all())
 
@@ -133,7 +136,9 @@ async def test_drop_adds_nothing(harness: Harness) -> None:
 
 async def test_postmortem_from_a_channel_reads_it_and_a_cut_is_said(harness: Harness) -> None:
     harness.standin.rate_limited.clear()
-    reading.PORTS["slack"].pattern = None  # type: ignore[attr-defined]  (no incident channels: only when asked)
+    port = reading.PORTS["slack"]
+    assert isinstance(port, SlackHistory)
+    port.pattern = None  # no incident channels: only when asked
     assert (await harness.sender.command("Checkout 502s")).status == 200
     await harness.settle()
     assert not harness.standin.called("conversations.history")

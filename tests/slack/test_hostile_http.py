@@ -16,7 +16,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.models import Conversation, RawAnswer, Tenant
 from tests.slack.conftest import Harness
@@ -30,7 +30,7 @@ async def _interview(h: Harness, root: str) -> tuple[list[tuple[str, int, str]],
     """The real interview's stored answers and where it stands."""
     async with h.db.transaction() as session:
         [conversation] = (
-            await session.exec(select(Conversation).where(Conversation.conversation_key.endswith(root)))  # type: ignore[attr-defined]
+            await session.exec(select(Conversation).where(col(Conversation.conversation_key).endswith(root)))
         ).all()
         rows = (
             await session.exec(
@@ -152,7 +152,7 @@ def _named_cases(h: Harness) -> list[tuple[str, bytes, str, str]]:
         "trigger_id": "trigger-x",
         "actions": [{"action_id": "choice:0", "value": ["a", "list"], "text": {"text": "SEV1"}}],
     }
-    view = {
+    view: dict[str, Any] = {
         "type": "view_submission",
         "team": {"id": "T0TEAM"},
         "user": {"id": "UALICE"},

@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.models import Case, Person, PreventionAction
 from tests.conftest import Chat
@@ -112,7 +112,7 @@ async def test_app_home_and_done_snooze_reassign_from_its_buttons(harness: Harne
     await h.settle()
 
     async with h.db.transaction() as session:
-        actions = (await session.exec(select(PreventionAction).order_by(PreventionAction.number))).all()
+        actions = (await session.exec(select(PreventionAction).order_by(col(PreventionAction.number)))).all()
         people = {p.id: p.platform_user_id for p in (await session.exec(select(Person))).all()}
     assert (actions[0].status, actions[0].evidence) == ("done", "https://grafana/d/lag")
     assert actions[0].snoozed_until is None

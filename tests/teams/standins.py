@@ -37,7 +37,7 @@ class Sent:
     def card(self) -> dict[str, Any] | None:
         for attachment in self.body.get("attachments") or ():
             if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
-                return attachment["content"]  # type: ignore[no-any-return]
+                return attachment["content"]
         return None
 
     @property
@@ -188,7 +188,9 @@ class SigningKeys:
 def _handler(keys: bytes) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            host, port = self.server.server_address[:2]
+            address = self.server.server_address
+            assert isinstance(address, tuple)
+            host, port = str(address[0]), int(address[1])
             if self.path.endswith("openidconfiguration"):
                 body = json.dumps({"jwks_uri": f"http://{host!s}:{port}/v1/keys"}).encode()
             elif self.path == "/v1/keys":

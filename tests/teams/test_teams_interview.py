@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.models import Case, ConversationRef, Person, PreventionAction, RawAnswer, UserAlias
 from tests.teams.activities import ALICE, BOB, CAROL, CHANNEL_ID, User, find_action, submitted
@@ -131,6 +131,7 @@ async def test_a_whole_interview_in_a_channel_reply_chain(bot: Bot) -> None:
     for section in ("Summary", "Timeline", "Symptoms", "Misjudgment risks", "Diagnostic path", "Root cause"):
         assert section in case_card.text
     assert "owner <at>Carol Diaz</at>, due 2026-12-04, detect, open" in case_card.text
+    assert case_card.card is not None
     markdown = find_action(case_card.card, "Markdown")["card"]["body"][1]["value"]
     assert markdown.startswith("# Case #1: Checkout 502s after the payments pool change")
     assert len(str(case_card.body).encode()) < 28_000
@@ -146,8 +147,9 @@ async def test_a_whole_interview_in_a_channel_reply_chain(bot: Bot) -> None:
         case = (await session.exec(select(Case))).one()
         assert (case.status, case.severity, case.area) == ("published", "SEV2", "deploy")
         assert case.services == ["checkout-api", "payments", "pgbouncer"]
+        assert case.detected_at and case.started_at
         assert case.detected_at - case.started_at == dt.timedelta(minutes=9)
-        actions = (await session.exec(select(PreventionAction).order_by(PreventionAction.number))).all()
+        actions = (await session.exec(select(PreventionAction).order_by(col(PreventionAction.number)))).all()
         people = {p.id: p for p in (await session.exec(select(Person))).all()}
         owners = [(people[a.owner_id].platform_user_id, people[a.owner_id].display_name) for a in actions]
         assert owners == [(CAROL.id, "Carol Diaz"), (BOB.id, "Bob Smith")]

@@ -124,7 +124,7 @@ async def test_a_malformed_header_gets_401_in_development_mode(bot: Bot) -> None
 
 
 async def test_a_body_that_is_not_an_activity_gets_4xx_not_500(bot: Bot) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], int]] = [
         ({"data": b"{not json", "headers": {"Content-Type": "application/json"}}, 400),
         ({"data": b"[1, 2]", "headers": {"Content-Type": "application/json"}}, 400),
         ({"json": {"text": "no type"}}, 400),
