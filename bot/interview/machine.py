@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot import parsing
-from bot.case import CaseDraft
+from bot.case import FIELDS_BY_KEY, CaseDraft
 from bot.interview.questions import clip
 from bot.interview.review import cancelled, edit_help
 from bot.interview.state import Context, Decision, Outcome, State, Stay, Step
@@ -258,7 +258,8 @@ def _ack_item(case: CaseDraft, step: Step, state: State, ctx: Context) -> tuple[
 
 def _record(step_key: StepName, answer: str, ctx: Context) -> Reply:
     """The one line that replaces an answered question: what was answered, and by whom."""
-    name = step_key.replace("_", " ").capitalize()
+    written = FIELDS_BY_KEY.get(step_key)  # a section of the case shape has its own label
+    name = written.label if written else step_key.replace("_", " ").capitalize()
     shown = answer.removesuffix(".")
     if shown.lower().startswith(name.lower() + ":"):
         shown = shown[len(name) + 1 :].strip()

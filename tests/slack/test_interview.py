@@ -186,4 +186,4 @@ async def test_where_we_got_lucky_through_slack(harness: Harness) -> None:
     assert case.status == CaseStatus.PUBLISHED
     assert case.lucky == [lucky]
     assert case.diagnostic_path[0]["text"].startswith("Checked pgbouncer")  # lucky did not swallow it
-    assert "✓ Lucky: 1 noted" in h.standin.everything_said()
+    assert "✓ Where we got lucky: 1 noted" in h.standin.everything_said()
