@@ -34,8 +34,7 @@ from pathlib import Path
 from adapters.console.insights import read_documents
 from bot.insights import cloud
 from bot.insights.importer import Candidate, import_cases
-from bot.insights.similar import above_floor, candidates
-from bot.insights.vocabulary import idea_groups
+from bot.insights.similar import above_floor, candidates, query_ideas
 from storage import repo
 from storage.db import Database, connect, migrate
 from storage.search import similar_cases
@@ -194,9 +193,9 @@ async def lookup(db: Database, tenant: int, text: str, limit: int = 3, *, raw: b
         if raw:
             matches = await similar_cases(session, tenant_id=tenant, query=text, limit=limit)
         else:
-            ideas = idea_groups(text)
+            ideas = query_ideas(text)
             found = await candidates(session, tenant_id=tenant, ideas=ideas)
-            matches = above_floor(ideas, found)[:limit]
+            matches = above_floor(ideas, found, limit=limit)
         return [str(m.case.extra["import"]["id"]) for m in matches]
 
 
