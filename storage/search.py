@@ -21,7 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Case, CaseStatus
 
 MAX_TERMS = 40  # bounds the cost of one lookup whatever the length of the text
-COMMON_SHARE = 0.1  # a word in more of the cases than this does not choose candidates
+# A word in more of the cases than this does not choose candidates. SQLite's bm25 ranks fast
+# enough for a wider net; PostgreSQL's ts_rank reads each candidate's whole document.
+SQLITE_COMMON_SHARE = 0.1
+PG_COMMON_SHARE = 0.05
 RANK_BUDGET = 1000  # SQLite: cases bm25 may score for the rarest words (a few ms)
 
 # English function words, plus the boilerplate of incident reports that says nothing about the
@@ -104,12 +107,12 @@ def _sqlite_counts(terms: Sequence[str]) -> TextClause:
 def selective(counts: dict[str, int], *, total: int, rarest: int = 3) -> list[str]:
     """The terms that choose the candidates, from how many of `total` cases hold each: the rarest
     ones while the cases they match stay within RANK_BUDGET (a small tenant's query is ranked
-    whole), those in at most COMMON_SHARE of the cases, and always the `rarest` rarest, so a
+    whole), those in at most SQLITE_COMMON_SHARE of the cases, and always the `rarest` rarest, so a
     query of common words still finds its best matches."""
     chosen: set[str] = set()
     spent = 0
     for place, (count, term) in enumerate(sorted((c, t) for t, c in counts.items())):
-        if place < rarest or count <= COMMON_SHARE * total or spent + count <= RANK_BUDGET:
+        if place < rarest or count <= SQLITE_COMMON_SHARE * total or spent + count <= RANK_BUDGET:
             chosen.add(term)
             spent += count
     return [term for term in counts if term in chosen]
@@ -132,19 +135,20 @@ async def _sqlite_ranked(
     if not held:
         return []
     chosen = selective(held, total=total)
+    picked = _fts_or(chosen)
     common = [term for term in held if term not in chosen]
     if common:
-        picked, rest = _fts_or(chosen), _fts_or(common)
+        rest = _fts_or(common)
         split = {"with_common": f"({picked}) AND ({rest})", "without_common": f"({picked}) NOT ({rest})"}
         rows = await connection.execute(_SQLITE_SPLIT_QUERY, {**params, **split})
     else:
-        rows = await connection.execute(_SQLITE_QUERY, {**params, "query": _fts_or(chosen)})
+        rows = await connection.execute(_SQLITE_QUERY, {**params, "query": picked})
     return [(int(r.case_id), -float(r.rank)) for r in rows]
 
 
 # PostgreSQL's ts_rank has no notion of how rare a word is, and an OR of common words matches
 # nearly every case, so ranking would touch them all. Two stages, in one statement: the words
-# of the query that are selective (in at most COMMON_SHARE of the indexed cases, by the
+# of the query that are selective (in at most PG_COMMON_SHARE of the indexed cases, by the
 # planner's own statistics in pg_stats, plus always the three rarest) choose the candidates;
 # all the words rank them. Filtering and ranking happen in case_search alone: a join before
 # the LIMIT would make PostgreSQL sort every matching row instead of keeping a top-N heap.
@@ -216,7 +220,7 @@ async def ranked_case_ids(
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         rows = await connection.execute(
-            _PG_QUERY, {**params, "query": " ".join(terms), "common_share": COMMON_SHARE}
+            _PG_QUERY, {**params, "query": " ".join(terms), "common_share": PG_COMMON_SHARE}
         )
         ranked = [(int(r.case_id), float(r.rank)) for r in rows]
     else:

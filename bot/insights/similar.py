@@ -66,12 +66,15 @@ class SimilarCase:
 
 
 def search_text(ideas: Sequence[Idea], *, expand: bool = True) -> str:
-    """What the database is asked: the typed words written out, then, for a terse query, their
-    other names (a long text already says things several ways; synonyms would only blur it)."""
+    """What the database is asked: the typed words written out, then, for a terse query, the
+    other names of its specific ideas (a long text already says things several ways; synonyms
+    would only blur it). A generic idea's other names ("failure", "outage", "down") are words
+    most cases hold: they would make the database rank nearly every case again and tell none
+    apart (bench/similar.py: same top-1/top-3, a third off p95); the floor still hears them."""
     typed = [w for idea in ideas for w in tokens(idea.word)]
     if len(ideas) > TERSE or not expand:
         return " ".join(typed)
-    return " ".join([*typed, *(p for idea in ideas for p in idea.phrases)])
+    return " ".join([*typed, *(p for idea in ideas if not idea.generic for p in idea.phrases)])
 
 
 async def candidates(
