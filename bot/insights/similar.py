@@ -112,7 +112,21 @@ def case_text(case: Case) -> Text:
         *(str(s.get("text", "")) for s in (case.diagnostic_path or ())[:FIRST_STEPS]),
         (case.root_cause or "")[:ROOT_CAUSE_CHARS],
     ]
-    return Text.of(content_stems(" ".join(texts)))
+    return _stems_of(" ".join(texts))
+
+
+@lru_cache(maxsize=4096)
+def _stems_of(words: str) -> Text:
+    """A case's words as stems, kept: the same past cases are judged again and again, and
+    stemming them was the floor's whole cost. Keyed by the words themselves, so an edited case
+    is stemmed anew."""
+    return Text.of(content_stems(words))
+
+
+def clear_caches() -> None:
+    """Forget the kept stems and query ideas (bench/similar.py times lookups without them too)."""
+    _stems_of.cache_clear()
+    query_ideas.cache_clear()
 
 
 def above_floor(ideas: Sequence[Idea], matches: Sequence[Match], *, limit: int | None = None) -> list[Match]:
