@@ -74,7 +74,9 @@ def search_text(ideas: Sequence[Idea], *, expand: bool = True) -> str:
     typed = [w for idea in ideas for w in tokens(idea.word)]
     if len(ideas) > TERSE or not expand:
         return " ".join(typed)
-    return " ".join([*typed, *(p for idea in ideas if not idea.generic for p in idea.phrases)])
+    # A query of generic ideas alone ("failing") has nothing else to go on: it keeps them all.
+    named = [idea for idea in ideas if not idea.generic] or ideas
+    return " ".join([*typed, *(p for idea in named for p in idea.phrases)])
 
 
 async def candidates(
