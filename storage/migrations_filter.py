@@ -19,5 +19,7 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     """Leave out what the models cannot describe: full-text shadow tables, library tables."""
     if type_ == "table" and name and _unmodelled(name):
         return False
+    if type_ == "index" and name and _unmodelled(name):
+        return False  # an index of the search's own on a modelled table (0020_similar)
     table = getattr(obj, "table", None)
     return not (type_ == "index" and table is not None and _unmodelled(str(table.name)))

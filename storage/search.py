@@ -13,13 +13,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Case, CaseStatus
 
 MAX_TERMS = 40  # bounds the cost of one lookup whatever the length of the text
+# A word in more of the cases than this does not choose candidates. SQLite's bm25 ranks fast
+# enough for a wider net; PostgreSQL's ts_rank reads each candidate's whole document.
+SQLITE_COMMON_SHARE = 0.1
+PG_COMMON_SHARE = 0.05
+RANK_BUDGET = 1000  # SQLite: cases bm25 may score for the rarest words (a few ms)
 
 # English function words, plus the boilerplate of incident reports that says nothing about the
 # fault ("a subset of customers may have experienced..."): they would match every case.
@@ -64,24 +70,90 @@ class Match:
     score: float  # higher is more similar; comparable only within one lookup
 
 
-_SQLITE_QUERY = text(
-    f"""
+# SQLite: the same two stages as PostgreSQL's below. bm25 touches every row an OR of common words
+# matches (nearly every case), then a join reads each of them from `cases` for the tenant. So the
+# selective words (by their document counts, from the index itself) choose the candidates and all
+# the words rank them: `(selective) AND (common)` plus `(selective) NOT (common)` match exactly
+# the cases with a selective word, and score each with every phrase of the query, as one OR would.
+# The join reads tenant and status from the narrow index of 0020_similar, named because SQLite's
+# planner, without ANALYZE statistics, would read each wide case row instead.
+_SQLITE_RANKED = f"""
     SELECT case_search.rowid AS case_id, bm25(case_search, {", ".join(map(str, SQLITE_WEIGHTS))}) AS rank
-    FROM case_search JOIN cases ON cases.id = case_search.rowid
-    WHERE case_search MATCH :query
+    FROM case_search JOIN cases INDEXED BY case_search_scope ON cases.id = case_search.rowid
+    WHERE case_search MATCH {{match}}
       AND cases.tenant_id = :tenant_id AND cases.status = :status AND cases.id <> :exclude
-    ORDER BY rank, cases.id DESC
+"""
+_SQLITE_QUERY = text(_SQLITE_RANKED.format(match=":query") + "ORDER BY rank, case_id DESC LIMIT :limit")
+_SQLITE_SPLIT_QUERY = text(
+    f"""
+    SELECT case_id, rank FROM (
+      {_SQLITE_RANKED.format(match=":with_common")}
+      UNION ALL
+      {_SQLITE_RANKED.format(match=":without_common")}
+    )
+    ORDER BY rank, case_id DESC
     LIMIT :limit
     """
 )
 
+
+def _sqlite_counts(terms: Sequence[str]) -> TextClause:
+    """How many indexed cases hold each term (as the index's own tokenizer stems it), and how many
+    cases there are: one statement, a count per term (FTS5 counts a doclist without ranking it)."""
+    counts = ", ".join(
+        f"(SELECT count(*) FROM case_search WHERE case_search MATCH :t{i})" for i in range(len(terms))
+    )
+    return text(f"SELECT (SELECT count(*) FROM cases), {counts}")
+
+
+def selective(counts: dict[str, int], *, total: int, rarest: int = 3) -> list[str]:
+    """The terms that choose the candidates, from how many of `total` cases hold each: the rarest
+    ones while the cases they match stay within RANK_BUDGET (a small tenant's query is ranked
+    whole), those in at most SQLITE_COMMON_SHARE of the cases, and always the `rarest` rarest, so a
+    query of common words still finds its best matches."""
+    chosen: set[str] = set()
+    spent = 0
+    for place, (count, term) in enumerate(sorted((c, t) for t, c in counts.items())):
+        if place < rarest or count <= SQLITE_COMMON_SHARE * total or spent + count <= RANK_BUDGET:
+            chosen.add(term)
+            spent += count
+    return [term for term in counts if term in chosen]
+
+
+def _fts_or(terms: Sequence[str]) -> str:
+    return " OR ".join(f'"{term}"' for term in terms)
+
+
+async def _sqlite_ranked(
+    connection: AsyncConnection, terms: Sequence[str], params: dict[str, object]
+) -> list[tuple[int, float]]:
+    params = {**params, "status": CaseStatus.PUBLISHED.value}
+    counts = (
+        await connection.execute(_sqlite_counts(terms), {f"t{i}": f'"{t}"' for i, t in enumerate(terms)})
+    ).one()
+    total = int(counts[0])
+    # A word no case holds scores nothing anywhere: left out, it cannot take a rarest word's place.
+    held = {term: int(count) for term, count in zip(terms, counts[1:], strict=True) if count}
+    if not held:
+        return []
+    chosen = selective(held, total=total)
+    picked = _fts_or(chosen)
+    common = [term for term in held if term not in chosen]
+    if common:
+        rest = _fts_or(common)
+        split = {"with_common": f"({picked}) AND ({rest})", "without_common": f"({picked}) NOT ({rest})"}
+        rows = await connection.execute(_SQLITE_SPLIT_QUERY, {**params, **split})
+    else:
+        rows = await connection.execute(_SQLITE_QUERY, {**params, "query": picked})
+    return [(int(r.case_id), -float(r.rank)) for r in rows]
+
+
 # PostgreSQL's ts_rank has no notion of how rare a word is, and an OR of common words matches
 # nearly every case, so ranking would touch them all. Two stages, in one statement: the words
-# of the query that are selective (in at most COMMON_SHARE of the indexed cases, by the
+# of the query that are selective (in at most PG_COMMON_SHARE of the indexed cases, by the
 # planner's own statistics in pg_stats, plus always the three rarest) choose the candidates;
 # all the words rank them. Filtering and ranking happen in case_search alone: a join before
 # the LIMIT would make PostgreSQL sort every matching row instead of keeping a top-N heap.
-COMMON_SHARE = 0.05
 _PG_QUERY = text(
     f"""
     WITH query_terms AS (
@@ -127,7 +199,7 @@ async def similar_cases(
     ranked = await ranked_case_ids(
         session, tenant_id=tenant_id, query=query, limit=limit, exclude_case_id=exclude_case_id
     )
-    return await _with_cases(session, tenant_id=tenant_id, ranked=ranked)
+    return await with_cases(session, tenant_id=tenant_id, ranked=ranked)
 
 
 async def ranked_case_ids(
@@ -142,7 +214,7 @@ async def ranked_case_ids(
     terms = search_terms(query)
     if not terms or limit < 1:
         return []
-    params = {
+    params: dict[str, object] = {
         "tenant_id": tenant_id,
         "exclude": exclude_case_id if exclude_case_id is not None else -1,
         "limit": limit,
@@ -150,21 +222,18 @@ async def ranked_case_ids(
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         rows = await connection.execute(
-            _PG_QUERY, {**params, "query": " ".join(terms), "common_share": COMMON_SHARE}
+            _PG_QUERY, {**params, "query": " ".join(terms), "common_share": PG_COMMON_SHARE}
         )
         ranked = [(int(r.case_id), float(r.rank)) for r in rows]
     else:
-        fts_query = " OR ".join(f'"{term}"' for term in terms)
-        rows = await connection.execute(
-            _SQLITE_QUERY, {**params, "query": fts_query, "status": CaseStatus.PUBLISHED.value}
-        )
-        ranked = [(int(r.case_id), -float(r.rank)) for r in rows]
+        ranked = await _sqlite_ranked(connection, terms, params)
     return ranked
 
 
-async def _with_cases(
+async def with_cases(
     session: AsyncSession, *, tenant_id: int, ranked: Sequence[tuple[int, float]]
 ) -> list[Match]:
+    """The ranked cases' rows, in one query, in the ranking's order."""
     if not ranked:
         return []
     ids = [case_id for case_id, _ in ranked]

@@ -14,6 +14,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +26,7 @@ from bot.interview import ORDER
 from bot.messages import Choice, ListItem, Reply, ReplyKind
 from bot.parsing import AREA_LABELS
 from storage.models import Case
-from storage.search import Match, similar_cases
+from storage.search import Match, ranked_case_ids, with_cases
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,17 @@ class SimilarCase:
 
 
 def search_text(ideas: Sequence[Idea], *, expand: bool = True) -> str:
-    """What the database is asked: the typed words written out, then, for a terse query, their
-    other names (a long text already says things several ways; synonyms would only blur it)."""
+    """What the database is asked: the typed words written out, then, for a terse query, the
+    other names of its specific ideas (a long text already says things several ways; synonyms
+    would only blur it). A generic idea's other names ("failure", "outage", "down") are words
+    most cases hold: they would make the database rank nearly every case again and tell none
+    apart (bench/similar.py: same top-1/top-3, a third off p95); the floor still hears them."""
     typed = [w for idea in ideas for w in tokens(idea.word)]
     if len(ideas) > TERSE or not expand:
         return " ".join(typed)
-    return " ".join([*typed, *(p for idea in ideas for p in idea.phrases)])
+    # A query of generic ideas alone ("failing") has nothing else to go on: it keeps them all.
+    named = [idea for idea in ideas if not idea.generic] or ideas
+    return " ".join([*typed, *(p for idea in named for p in idea.phrases)])
 
 
 async def candidates(
@@ -82,13 +88,13 @@ async def candidates(
     texts = [search_text(ideas, expand=False)]
     if len(ideas) <= TERSE and (expanded := search_text(ideas)) != texts[0]:
         texts.append(expanded)
-    found: dict[int, Match] = {}
+    ranked: dict[int, float] = {}
     for text in texts:
-        for match in await similar_cases(
+        for case_id, score in await ranked_case_ids(
             session, tenant_id=tenant_id, query=text, limit=CANDIDATES, exclude_case_id=exclude_case_id
         ):
-            found.setdefault(match.case.id or 0, match)
-    return list(found.values())
+            ranked.setdefault(case_id, score)
+    return await with_cases(session, tenant_id=tenant_id, ranked=list(ranked.items()))
 
 
 def ideas_needed(count: int) -> int:
@@ -113,15 +119,30 @@ def case_text(case: Case) -> Text:
             for entry in field.entries_of(getattr(case, field.key))
         ),
     ]
-    return Text.of(content_stems(" ".join(texts)))
+    return _stems_of(" ".join(texts))
 
 
-def above_floor(ideas: Sequence[Idea], matches: Sequence[Match]) -> list[Match]:
+@lru_cache(maxsize=4096)
+def _stems_of(words: str) -> Text:
+    """A case's words as stems, kept: the same past cases are judged again and again, and
+    stemming them was the floor's whole cost. Keyed by the words themselves, so an edited case
+    is stemmed anew."""
+    return Text.of(content_stems(words))
+
+
+def clear_caches() -> None:
+    """Forget the kept stems and query ideas (bench/similar.py times lookups without them too)."""
+    _stems_of.cache_clear()
+    query_ideas.cache_clear()
+
+
+def above_floor(ideas: Sequence[Idea], matches: Sequence[Match], *, limit: int | None = None) -> list[Match]:
     """The relevance floor: the matches that speak of enough of the query's ideas.
 
     A terse query's specific ideas (what and where, not just "failing") must be met twice when
     it has two or more of them. Terse queries are re-ranked by the ideas met, then the database's
-    rank; long ones keep the database's order (its weighting of rare words knows more).
+    rank; long ones keep the database's order (its weighting of rare words knows more), so their
+    judging stops at `limit` kept: reading a case's words is the floor's cost.
     """
     needed = ideas_needed(len(ideas))
     specific = [i for i in ideas if not i.generic]
@@ -133,9 +154,11 @@ def above_floor(ideas: Sequence[Idea], matches: Sequence[Match]) -> list[Match]:
         met_specific = sum(1 for i in met if not i.generic)
         if len(met) >= needed and met_specific >= needed_specific:
             kept.append((-met_specific, -len(met), rank, match))
+        if limit is not None and len(kept) >= limit and len(ideas) > TERSE:
+            break
     if len(ideas) <= TERSE:
         kept.sort(key=lambda k: k[:3])
-    return [k[3] for k in kept]
+    return [k[3] for k in kept][:limit]
 
 
 async def find_similar(
@@ -147,11 +170,17 @@ async def find_similar(
     exclude_case_id: int | None = None,
 ) -> list[SimilarCase]:
     """Up to `limit` published cases like `text`, best first; none rather than unrelated ones."""
-    ideas = idea_groups(text)
+    ideas = query_ideas(text)
     if not ideas or limit < 1:
         return []
     matches = await candidates(session, tenant_id=tenant_id, ideas=ideas, exclude_case_id=exclude_case_id)
-    return [SimilarCase.of(m.case, m.score) for m in above_floor(ideas, matches)[:limit]]
+    return [SimilarCase.of(m.case, m.score) for m in above_floor(ideas, matches, limit=limit)]
+
+
+@lru_cache(maxsize=512)
+def query_ideas(text: str) -> tuple[Idea, ...]:
+    """A query's ideas, kept for the next time: a case page or a draft asks the same again."""
+    return tuple(idea_groups(text))
 
 
 def query_of(draft: CaseDraft) -> str:
