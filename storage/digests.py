@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, true, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.deliveries.sql import execute, table
-from storage.deliveries.workload import ActionRow
+from storage.deliveries.workload import ActionRow, action_columns
 from storage.models import Case, DigestMessage, DigestMessageAction, Person, PreventionAction, Tenant
 
 
@@ -122,17 +122,7 @@ async def listed(session: AsyncSession, *, message_ids: Sequence[int]) -> dict[i
     query = (
         select(
             i.message_id,
-            a.tenant_id,
-            a.owner_id,
-            a.id,
-            a.case_id,
-            c.number,
-            c.title,
-            a.number,
-            a.description,
-            a.due_date,
-            a.snoozed_until,
-            a.issue_url,
+            *action_columns(),
             a.status,
             owner.c.platform_user_id,
             owner.c.display_name,

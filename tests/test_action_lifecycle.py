@@ -13,14 +13,16 @@ from sqlmodel import select
 
 from bot.messages import Reply, ReplyKind
 from storage.db import Database, connect
-from storage.models import Case, PreventionAction, utcnow
+from storage.models import Case, PreventionAction
 from tests.reminder_fixtures import Seeded, press, seed_case
 
 DUE = dt.date(2031, 1, 15)
+# When the commands are typed: a chosen moment before every due date, on any day the suite runs.
+TYPED_AT = dt.datetime(2030, 6, 3, 10, 0, tzinfo=dt.UTC)
 
 
 async def say(db: Database, text: str, *, user: str, admin: bool = False, **kwargs: object) -> list[Reply]:
-    return await press(db, text, user=user, admin=admin, at=utcnow(), **kwargs)  # type: ignore[arg-type]
+    return await press(db, text, user=user, admin=admin, at=TYPED_AT, **kwargs)  # type: ignore[arg-type]
 
 
 async def action(db: Database, number: int) -> PreventionAction:
@@ -113,7 +115,7 @@ async def test_snooze_takes_a_date_ahead_and_only_from_those_allowed(db: Databas
     assert refused(await say(db, "/snooze 1.1 6 months", user="bob"), "at most three months")
     assert await unchanged(db, 1, before)
     await say(db, "/snooze 1.1 1w", user="bob")
-    assert (await action(db, 1)).snoozed_until == utcnow().date() + dt.timedelta(days=7)
+    assert (await action(db, 1)).snoozed_until == TYPED_AT.date() + dt.timedelta(days=7)
 
 
 async def test_reassign_tells_the_new_owner_and_the_previous_one(db: Database) -> None:

@@ -24,7 +24,7 @@ from bot.messages import Reply
 from bot.notify import SendResult
 from bot.reminders.config import ReminderSettings
 from storage.db import Database, connect, migrate
-from storage.models import ReminderDelivery, utcnow
+from storage.models import ReminderDelivery
 from tests.reminder_fixtures import MONDAY, RecordingNotifier, seed_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,9 +109,7 @@ def sqlite_file(tmp_path: Path) -> str:
     async def seed() -> None:
         db = connect(url)
         try:
-            await seed_case(
-                db, tenant="local", owners=[("bob", None)], since=utcnow() - dt.timedelta(days=10)
-            )
+            await seed_case(db, tenant="local", owners=[("bob", None)], since=MONDAY - dt.timedelta(days=10))
         finally:
             await db.dispose()
 

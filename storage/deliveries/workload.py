@@ -114,7 +114,8 @@ async def owners_with_open_actions(session: AsyncSession, *, tenant_ids: Sequenc
     return owners
 
 
-def _action_columns() -> list[Any]:
+def action_columns() -> list[Any]:
+    """The columns of an ActionRow, in its order (joined to the action's case)."""
     a = table(PreventionAction).c
     c = table(Case).c
     return [
@@ -139,7 +140,7 @@ async def open_actions_of(session: AsyncSession, *, owner_ids: Sequence[int]) ->
     a = table(PreventionAction).c
     c = table(Case).c
     query = (
-        select(*_action_columns())
+        select(*action_columns())
         .join(Case, c.id == a.case_id)
         .where(a.status == ActionStatus.OPEN, a.owner_id.in_(id_list(dialect(session), owner_ids)))
         .order_by(a.owner_id)
@@ -167,7 +168,7 @@ async def overdue_actions(
     )
     query = (
         select(
-            *_action_columns(),
+            *action_columns(),
             owner.c.platform_user_id,
             owner.c.display_name,
             lead.c.platform_user_id,

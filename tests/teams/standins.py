@@ -171,6 +171,8 @@ class SigningKeys:
             self._server.server_close()
 
     def token(self, *, audience: str, service_url: str, **overrides: Any) -> str:
+        # botbuilder (not ours, not configurable) checks nbf/exp against the process's clock, so
+        # the stand-in token service mints on that clock; faketime shifts both alike.
         now = dt.datetime.now(dt.UTC)
         claims: dict[str, Any] = {
             "iss": BOT_FRAMEWORK_ISSUER,
