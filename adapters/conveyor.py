@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from adapters.gate import Gate, GroupCommit
+from adapters.group_commit import GroupCommit
 from bot.config import Settings
 from bot.messages import Reply
 from bot.outbox import run_job
@@ -63,13 +63,11 @@ class Conveyor:
     send: Send
     after: After
     clock: Clock = wall_clock
-    gate: Gate | None = None  # shared with the inbox writer; one of the database's own by default
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
         # Claims and settlements of every conversation share commits.
-        self.gate = self.gate or Gate.for_database(self.db)
-        self.ledger = GroupCommit(db=self.db, gate=self.gate, urgent=False)
+        self.ledger = GroupCommit(db=self.db, urgent=False)
         self._running: set[tuple[str, str]] = set()
         self._again: set[tuple[str, str]] = set()
         # Listeners that show a row's replies themselves when they come in time (a modal's
@@ -200,9 +198,9 @@ class InboxWriter:
     """Inbox rows written in group commits, ahead of every other write of the process: the
     acknowledgement waits for this commit, so applying never makes it wait long."""
 
-    def __init__(self, *, platform: str, db: Database, gate: Gate) -> None:
+    def __init__(self, *, platform: str, db: Database) -> None:
         self.platform = platform
-        self.commits = GroupCommit(db=db, gate=gate, urgent=True)
+        self.commits = GroupCommit(db=db, urgent=True)
 
     async def write(self, received: Received) -> int | None:
         """The new row's id once committed, or None for an event already in."""

@@ -10,7 +10,7 @@ number of requests at a fixed concurrency:
                   250 ms (acks must not notice)
 
 For each: requests/s and ack latency (p50, p99) as the sender sees them; for Casebook also
-end-to-end: requests/s counted until every answer is stored and its reply posted to Slack.
+end-to-end: requests/s counted until every answer is stored and its replies are on Slack.
 
     PYTHONPATH=. /tmp/venv/bin/python bench/slack_http.py [--requests 1000] [--concurrency 50]
         [--database postgresql+psycopg://postgres@127.0.0.1:5432/casebook_bench]
@@ -298,15 +298,20 @@ async def casebook(standin: SlackStandIn, args: argparse.Namespace, database_url
             ("casebook: answer, Web API 250 ms a call", 0.25),
         ):
             standin.delays = (
-                {m: delay for m in ("chat.postMessage", "users.info", "chat.update")} if delay else {}
+                {m: delay for m in ("chat.postMessage", "users.info", "chat.update", "reactions.add")}
+                if delay
+                else {}
             )
             count = args.requests if not delay else args.requests // 2
-            posted = standin.counts["thread posts"]
+            # A list item is answered quietly: a reaction on the line, then the question's count
+            # edited in place; no thread post.
+            reacted, edited = standin.counts["reactions.add"], standin.counts["chat.update"]
             started = time.perf_counter()
             seconds, latencies, failures = await load(
                 sender, answers(sender, roots, count, name), args.concurrency
             )
-            done = await until_count(standin, "thread posts", posted + count)
+            await until_count(standin, "reactions.add", reacted + count)
+            done = await until_count(standin, "chat.update", edited + count)
             results.append(Result(name, count, seconds, latencies, failures, done - started))
         standin.delays = {}
     return results

@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.slots import WriteSlots
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +71,20 @@ class Database:
     url: str
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    slots: WriteSlots = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slots = WriteSlots.for_dialect(self.dialect)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits on success, rolls back on any exception."""
-        async with self.sessions() as session, session.begin():
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits on success, rolls back on any exception. It holds one of
+        the process's write slots (storage/slots.py); `urgent` ones are served first."""
+        async with self.slots.hold(urgent=urgent), self.sessions() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -54,7 +55,6 @@ class SlackApplier:
             send=self.send,
             after=self.after,
             clock=rt.clock,
-            gate=rt.gate,
         )
         rt.conveyor = self.conveyor
 
@@ -89,21 +89,19 @@ class SlackApplier:
             at=entry.received_at,
         )
         place = {"workspace": payload["workspace"], "target": asdict(target)}
-        async with self.rt.gate.hold():
-            return await apply_received(
-                self.rt.db,
-                inbound,
-                inbox_id=entry.id,
-                place=place,
-                settings=self.rt.core,
-                key=entry.conversation_key,
-            )
+        # The replies go out under the row's own conversation (a start's: its channel's).
+        row_key = entry.conversation_key
+        return await apply_received(
+            self.rt.db, inbound, inbox_id=entry.id, place=place, settings=self.rt.core, key=row_key
+        )
 
     async def _root(self, client: AsyncWebClient, entry: InboxEntry, target: Target) -> str | None:
         """Post the start's root once; None when the start cannot go on (and was settled)."""
         assert entry.id is not None and target.channel is not None
-        async with self.rt.db.transaction() as session:
-            claimed = await inbox.claim_prelude(session, entry_id=entry.id, at=self.rt.clock())
+        # Every write goes through the conveyor's group commits: on SQLite a write of its own
+        # would wait in SQLite's busy handler behind them (sleeps of up to 100 ms).
+        commits = self.conveyor.ledger
+        claimed = await commits.run(partial(inbox.claim_prelude, entry_id=entry.id, at=self.rt.clock()))
         if not claimed:
             log.warning("a postmortem start (inbox row %s) was cut off while posting its root", entry.id)
             self.conveyor.tally.at_most_once += 1
@@ -113,8 +111,7 @@ class SlackApplier:
         if root is None:
             await self._refuse(entry, target, self._cannot_post())
             return None
-        async with self.rt.db.transaction() as session:
-            await inbox.keep_prelude(session, entry_id=entry.id, result=root)
+        await commits.run(partial(inbox.keep_prelude, entry_id=entry.id, result=root))
         return root
 
     async def _refuse(self, entry: InboxEntry, target: Target, reply: Reply) -> None:
@@ -166,15 +163,15 @@ class SlackApplier:
             return "sent"
         delivered, ts = await courier.send_one(target, reply)
         if delivered and ts and reply.kind == ReplyKind.QUESTION and reply.step and target.channel:
-            async with self.rt.db.transaction() as session:
-                await questions.remember(
-                    session,
-                    platform=PLATFORM,
-                    conversation_key=thread_key(target.channel, target.thread_ts or ts),
-                    step=reply.step,
-                    ref=ts,
-                    at=self.rt.clock(),
-                )
+            remember = partial(
+                questions.remember,
+                platform=PLATFORM,
+                conversation_key=thread_key(target.channel, target.thread_ts or ts),
+                step=reply.step,
+                ref=ts,
+                at=self.rt.clock(),
+            )
+            await self.conveyor.ledger.run(remember)
         if delivered and reply.publication:
             await self.rt.mark_published(client, target, [reply])
         return "sent" if delivered else "failed"

@@ -18,7 +18,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.conveyor import Conveyor, InboxWriter, Received, wall_clock
-from adapters.gate import Gate
 from adapters.slack.auth import TokenSource
 from adapters.slack.blocks import root_message
 from adapters.slack.config import SlackSettings
@@ -86,9 +85,6 @@ class Runtime:
     work: Work = field(default_factory=lambda: Work("slack"))
     dms: DmChannels = field(default_factory=DmChannels)
     session: aiohttp.ClientSession | None = None  # shared by every Web API call, opened on start
-    # The process's write slots (adapters/gate.py): the inbox writes an acknowledgement waits
-    # for go before applying, claiming and settling.
-    gate: Gate = field(default_factory=lambda: Gate(1))
     active_keys: KeySet = field(default_factory=lambda: KeySet(50_000))
     # The time of a request is taken once, when it arrives: injectable so tests choose it.
     clock: Callable[[], dt.datetime] = wall_clock
@@ -104,11 +100,10 @@ class Runtime:
             core=core,
             slack=slack,
             directory=Directory(ttl_seconds=slack.profile_ttl_seconds),
-            gate=Gate.for_database(db),
         )
 
     def __post_init__(self) -> None:
-        self.inbox = InboxWriter(platform=PLATFORM, db=self.db, gate=self.gate)
+        self.inbox = InboxWriter(platform=PLATFORM, db=self.db)
 
     def courier(self, client: AsyncWebClient, workspace: Workspace) -> Courier:
         return Courier(client, team=workspace.tenant, dms=self.dms, session=self.session)
