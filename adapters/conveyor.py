@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from adapters.arrivals import Arrivals
 from adapters.group_commit import GroupCommit
 from bot.config import Settings
 from bot.messages import Reply
@@ -63,6 +64,7 @@ class Conveyor:
     send: Send
     after: After
     clock: Clock = wall_clock
+    arrivals: Arrivals = field(default_factory=Arrivals)  # the platform's requests awaiting a 200
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
@@ -109,6 +111,7 @@ class Conveyor:
                 self._again.discard(place)
                 await self._deliver(place)
                 for entry in await self._pending(place):
+                    await self.arrivals.quiet()
                     replies = await self._apply(entry)
                     if replies is None:
                         return  # the database keeps failing: the next kick or start tries again

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from sqlalchemy import update
@@ -24,22 +25,25 @@ async def receive(
     at: dt.datetime,
 ) -> int | None:
     """The new row's id, or None when this event is already in (a retry, a redelivery)."""
-    insert = insert_for(session.get_bind().dialect.name)
-    statement = (
-        insert(InboxEntry)
-        .values(
-            platform=platform,
-            tenant=tenant,
-            event_key=event_key,
-            conversation_key=conversation_key,
-            payload=payload,
-            received_at=at,
-        )
-        .on_conflict_do_nothing()
-        .returning(InboxEntry.id)
-    )
-    row = (await session.exec(statement)).first()
+    values = {
+        "platform": platform,
+        "tenant": tenant,
+        "event_key": event_key,
+        "conversation_key": conversation_key,
+        "payload": payload,
+        "received_at": at,
+    }
+    connection = await session.connection()
+    row = (await connection.execute(_receive_statement(connection.dialect.name), values)).first()
     return int(row[0]) if row else None
+
+
+@cache
+def _receive_statement(dialect: str) -> Any:
+    """Built once: every acknowledgement waits for this INSERT, and building it per row (with
+    the ORM's bulk path around it) cost more than running it."""
+    table = InboxEntry.__table__  # type: ignore[attr-defined]
+    return insert_for(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 async def pending(session: AsyncSession, *, platform: str, tenant: str, key: str) -> list[InboxEntry]:

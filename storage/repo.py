@@ -208,8 +208,15 @@ async def case_by_number(session: AsyncSession, *, tenant_id: int, number: int) 
     ).first()
 
 
-async def case_by_id(session: AsyncSession, *, tenant_id: int, case_id: int) -> Case | None:
-    return (await session.exec(select(Case).where(Case.tenant_id == tenant_id, Case.id == case_id))).first()
+async def case_by_id(
+    session: AsyncSession, *, tenant_id: int, case_id: int, lock: bool = False
+) -> Case | None:
+    """`lock` queues concurrent writers of the same case on PostgreSQL (row lock until commit);
+    SQLite has one writer anyway."""
+    query = select(Case).where(Case.tenant_id == tenant_id, Case.id == case_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return (await session.exec(query)).first()
 
 
 async def actions_with_owners(

@@ -140,6 +140,10 @@ class SlackService:
     async def events(self, request: web.Request) -> web.Response:
         """The signature is checked on the raw body before anything parses it (401); then the
         body must be a Slack payload (400) in the shape bolt reads (a 200, nothing done)."""
+        with self.runtime.arrivals.arriving():
+            return await self._event(request)
+
+    async def _event(self, request: web.Request) -> web.Response:
         raw = await request.read()
         headers = {name.lower(): value for name, value in request.headers.items()}
         if self.verifier is None or not self._signed(raw, headers):

@@ -55,6 +55,7 @@ class SlackApplier:
             send=self.send,
             after=self.after,
             clock=rt.clock,
+            arrivals=rt.arrivals,
         )
         rt.conveyor = self.conveyor
 

@@ -17,6 +17,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from adapters.arrivals import Arrivals
 from adapters.conveyor import Conveyor, InboxWriter, Received, wall_clock
 from adapters.slack.auth import TokenSource
 from adapters.slack.blocks import root_message
@@ -85,6 +86,7 @@ class Runtime:
     work: Work = field(default_factory=lambda: Work("slack"))
     dms: DmChannels = field(default_factory=DmChannels)
     session: aiohttp.ClientSession | None = None  # shared by every Web API call, opened on start
+    arrivals: Arrivals = field(default_factory=Arrivals)  # requests waiting for their 200
     active_keys: KeySet = field(default_factory=lambda: KeySet(50_000))
     # The time of a request is taken once, when it arrives: injectable so tests choose it.
     clock: Callable[[], dt.datetime] = wall_clock

@@ -85,7 +85,8 @@ async def _store(
     db: Database, tenant_id: int, case_id: int, material: Material, attempt: Attempt, *, now: dt.datetime
 ) -> list[Reply]:
     async with db.transaction() as session:
-        case = await repo.case_by_id(session, tenant_id=tenant_id, case_id=case_id)
+        # Locked: two drafts of one case at once must not both see no pending suggestion.
+        case = await repo.case_by_id(session, tenant_id=tenant_id, case_id=case_id, lock=True)
         if case is None or case.status != CaseStatus.PUBLISHED:
             log.info(
                 "case #%d changed while the model drafted it; the draft is discarded", material.case_number

@@ -1,0 +1,55 @@
+"""Acknowledgements first: while requests wait for their 200, applying what is already stored
+waits too, so a burst is acknowledged at the speed of storing it and applied right after.
+
+Applying an answer costs the event loop far more than acknowledging one (a turn, its replies,
+their claims); sharing the loop 1:1 during a burst made every acknowledgement wait behind
+turns (p99 ~400 ms at 50 concurrent). The wait is bounded: once requests have been arriving
+without a pause for `patience` seconds, applying goes on beside them, so a sustained load is
+still applied as fast as before and no answer waits long for its turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+PATIENCE_SECONDS = 1.0
+
+
+class Arrivals:
+    def __init__(self, *, patience: float = PATIENCE_SECONDS) -> None:
+        self.patience = patience
+        self.waiting = 0  # requests in the handler, not yet answered
+        self._busy_since = 0.0
+        self._quiet: asyncio.Event | None = None
+
+    @contextmanager
+    def arriving(self) -> Iterator[None]:
+        if self.waiting == 0:
+            self._busy_since = time.monotonic()
+            self._event().clear()
+        self.waiting += 1
+        try:
+            yield
+        finally:
+            self.waiting -= 1
+            if self.waiting == 0:
+                self._event().set()
+
+    async def quiet(self) -> None:
+        """Return once no request is waiting, or at once when they have kept coming for longer
+        than `patience`."""
+        if self.waiting == 0:
+            return
+        left = self._busy_since + self.patience - time.monotonic()
+        if left > 0:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._event().wait(), left)
+
+    def _event(self) -> asyncio.Event:
+        if self._quiet is None:
+            self._quiet = asyncio.Event()
+            self._quiet.set()
+        return self._quiet
