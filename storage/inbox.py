@@ -6,7 +6,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,17 +47,22 @@ def _receive_statement(dialect: str) -> Any:
 
 
 async def pending(session: AsyncSession, *, platform: str, tenant: str, key: str) -> list[InboxEntry]:
-    query = (
+    params = {"platform": platform, "tenant": tenant, "key": key}
+    return list((await session.exec(_pending_query(), params=params)).all())
+
+
+@cache
+def _pending_query() -> Any:
+    return (
         select(InboxEntry)
         .where(
-            InboxEntry.platform == platform,
-            InboxEntry.tenant == tenant,
-            InboxEntry.conversation_key == key,
+            col(InboxEntry.platform) == bindparam("platform"),
+            col(InboxEntry.tenant) == bindparam("tenant"),
+            col(InboxEntry.conversation_key) == bindparam("key"),
             col(InboxEntry.applied_at).is_(None),
         )
         .order_by(col(InboxEntry.id))
     )
-    return list((await session.exec(query)).all())
 
 
 async def pending_conversations(session: AsyncSession, *, platform: str) -> list[tuple[str, str]]:
@@ -71,7 +76,14 @@ async def pending_conversations(session: AsyncSession, *, platform: str) -> list
 
 
 async def mark_applied(session: AsyncSession, *, entry_id: int, at: dt.datetime) -> None:
-    await session.exec(update(InboxEntry).where(col(InboxEntry.id) == entry_id).values(applied_at=at))
+    connection = await session.connection()
+    await connection.execute(_mark_applied_statement(), {"the_id": entry_id, "applied_at": at})
+
+
+@cache
+def _mark_applied_statement() -> Any:
+    table = InboxEntry.__table__  # type: ignore[attr-defined]
+    return update(table).where(table.c.id == bindparam("the_id"))
 
 
 async def claim_prelude(session: AsyncSession, *, entry_id: int, at: dt.datetime) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,19 +55,26 @@ def add(
 async def unsettled(
     session: AsyncSession, *, platform: str, tenant: str, key: str, kind: str
 ) -> list[OutboxEntry]:
-    query = (
+    params = {"platform": platform, "tenant": tenant, "key": key, "kind": kind}
+    return list((await session.exec(_unsettled_query(), params=params)).all())
+
+
+# The statements every answer runs (its replies looked up, claimed, settled) are built once,
+# with bound parameters: building them per call cost more than running them.
+@cache
+def _unsettled_query() -> Any:
+    return (
         select(OutboxEntry)
         .where(
-            OutboxEntry.platform == platform,
-            OutboxEntry.tenant == tenant,
-            OutboxEntry.conversation_key == key,
-            OutboxEntry.kind == kind,
+            col(OutboxEntry.platform) == bindparam("platform"),
+            col(OutboxEntry.tenant) == bindparam("tenant"),
+            col(OutboxEntry.conversation_key) == bindparam("key"),
+            col(OutboxEntry.kind) == bindparam("kind"),
             col(OutboxEntry.settled_at).is_(None),
             col(OutboxEntry.claimed_at).is_(None),
         )
         .order_by(col(OutboxEntry.id))
     )
-    return list((await session.exec(query)).all())
 
 
 async def pending_conversations(session: AsyncSession, *, platform: str) -> list[tuple[str, str]]:
@@ -80,18 +88,30 @@ async def pending_conversations(session: AsyncSession, *, platform: str) -> list
 
 async def claim(session: AsyncSession, *, entry_id: int, at: dt.datetime) -> bool:
     """True for the one process that may now send (or run) this row."""
-    result = await session.exec(
-        update(OutboxEntry)
-        .where(col(OutboxEntry.id) == entry_id, col(OutboxEntry.claimed_at).is_(None))
-        .values(claimed_at=at)
-    )
+    connection = await session.connection()
+    result = await connection.execute(_claim_statement(), {"the_id": entry_id, "claimed_at": at})
     return bool(result.rowcount)
 
 
 async def settle(session: AsyncSession, *, entry_id: int, at: dt.datetime, outcome: str) -> None:
-    await session.exec(
-        update(OutboxEntry).where(col(OutboxEntry.id) == entry_id).values(settled_at=at, outcome=outcome)
-    )
+    connection = await session.connection()
+    await connection.execute(_settle_statement(), {"the_id": entry_id, "settled_at": at, "outcome": outcome})
+
+
+@cache
+def _claim_statement() -> Any:
+    table = _table()
+    return update(table).where(table.c.id == bindparam("the_id"), table.c.claimed_at.is_(None))
+
+
+@cache
+def _settle_statement() -> Any:
+    table = _table()
+    return update(table).where(table.c.id == bindparam("the_id"))
+
+
+def _table() -> Any:
+    return OutboxEntry.__table__  # type: ignore[attr-defined]
 
 
 async def settle_interrupted(session: AsyncSession, *, platform: str, at: dt.datetime) -> int:

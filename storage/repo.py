@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import and_, delete, func, update
+from sqlalchemy import and_, bindparam, delete, func, update
 from sqlalchemy import select as select_many
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -149,31 +150,43 @@ async def turn_rows(
     """One statement for a turn: the tenant, the speaker, the live conversation under `key`,
     its case and the case's lead. The conversation comes detached: it is written only by
     `save_conversation`'s compare-and-set, never by a flush of the object."""
-    lead = aliased(Person)
-    query = (
-        # sqlalchemy's select: sqlmodel's is typed for up to four entities
-        select_many(Tenant, Person, Conversation, Case, lead)
-        .select_from(Tenant)
-        .outerjoin(Person, and_(col(Person.tenant_id) == Tenant.id, col(Person.platform_user_id) == user_id))
-        .outerjoin(
-            Conversation,
-            and_(
-                col(Conversation.tenant_id) == Tenant.id,
-                col(Conversation.conversation_key) == key,
-                col(Conversation.active).is_(True),
-            ),
-        )
-        .outerjoin(Case, and_(col(Case.id) == Conversation.case_id, col(Case.tenant_id) == Tenant.id))
-        .outerjoin(lead, col(lead.id) == Case.lead_id)
-        .where(col(Tenant.platform) == platform, col(Tenant.external_id) == external_id)
-    )
-    row = (await session.exec(query)).first()  # type: ignore[call-overload]  # five entities, see above
+    params = {"platform": platform, "external_id": external_id, "user_id": user_id, "key": key}
+    row = (await session.exec(_turn_rows_query(), params=params)).first()
     if row is None:
         return TurnRows(None, None, None, None, None)
     found = TurnRows(*row)
     if found.conversation is not None:
         session.expunge(found.conversation)
     return found
+
+
+@cache
+def _turn_rows_query() -> Any:
+    """Built once, with bound parameters: every answer runs it, and building a five-entity
+    join (and its cache key) cost more than running it."""
+    lead = aliased(Person)
+    return (
+        # sqlalchemy's select: sqlmodel's is typed for up to four entities
+        select_many(Tenant, Person, Conversation, Case, lead)
+        .select_from(Tenant)
+        .outerjoin(
+            Person,
+            and_(col(Person.tenant_id) == Tenant.id, col(Person.platform_user_id) == bindparam("user_id")),
+        )
+        .outerjoin(
+            Conversation,
+            and_(
+                col(Conversation.tenant_id) == Tenant.id,
+                col(Conversation.conversation_key) == bindparam("key"),
+                col(Conversation.active).is_(True),
+            ),
+        )
+        .outerjoin(Case, and_(col(Case.id) == Conversation.case_id, col(Case.tenant_id) == Tenant.id))
+        .outerjoin(lead, col(lead.id) == Case.lead_id)
+        .where(
+            col(Tenant.platform) == bindparam("platform"), col(Tenant.external_id) == bindparam("external_id")
+        )
+    )
 
 
 async def people_by_ids(session: AsyncSession, *, tenant_id: int, ids: Sequence[int]) -> dict[int, Person]:
@@ -187,14 +200,18 @@ async def people_by_ids(session: AsyncSession, *, tenant_id: int, ids: Sequence[
 
 async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str, now: dt.datetime) -> bool:
     """True the first time an event id is seen in this tenant, False for a retry."""
+    connection = await session.connection()
+    values = {"tenant_id": tenant_id, "event_id": event_id, "at": now}
+    return (
+        await connection.execute(_record_event_statement(connection.dialect.name), values)
+    ).first() is not None
+
+
+@cache
+def _record_event_statement(dialect: str) -> Any:
     # RETURNING, not rowcount: psycopg reports rowcount -1 here, which read as "new" every time.
-    stmt = (
-        _insert(session)(ProcessedEvent)
-        .values(tenant_id=tenant_id, event_id=event_id, at=now)
-        .on_conflict_do_nothing()
-        .returning(col(ProcessedEvent.id))
-    )
-    return (await session.exec(stmt)).first() is not None
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    return insert_for(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 async def next_case_number(session: AsyncSession, *, tenant_id: int) -> int:
@@ -223,13 +240,22 @@ async def actions_with_owners(
     session: AsyncSession, *, tenant_id: int, case_id: int
 ) -> list[tuple[PreventionAction, Person | None]]:
     """A case's actions in order, each with its owner: one statement."""
-    rows = await session.exec(
+    params = {"tenant_id": tenant_id, "case_id": case_id}
+    rows = await session.exec(_actions_with_owners_query(), params=params)
+    return [(action, owner) for action, owner in rows]
+
+
+@cache
+def _actions_with_owners_query() -> Any:
+    return (
         select(PreventionAction, Person)
         .outerjoin(Person, col(Person.id) == PreventionAction.owner_id)
-        .where(PreventionAction.tenant_id == tenant_id, PreventionAction.case_id == case_id)
+        .where(
+            col(PreventionAction.tenant_id) == bindparam("tenant_id"),
+            col(PreventionAction.case_id) == bindparam("case_id"),
+        )
         .order_by(col(PreventionAction.number))
     )
-    return [(action, owner) for action, owner in rows]
 
 
 async def actions_of_case(session: AsyncSession, *, tenant_id: int, case_id: int) -> list[PreventionAction]:
@@ -410,15 +436,22 @@ async def save_conversation(
         "active": conversation.active,
         "version": expected_version + 1,
         "updated_at": now,
+        "the_id": conversation.id,
+        "expected_version": expected_version,
     }
-    result = await session.exec(
-        update(Conversation)
-        .where(col(Conversation.id) == conversation.id, col(Conversation.version) == expected_version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    connection = await session.connection()
+    result = await connection.execute(_save_conversation_statement(), values)
     if result.rowcount != 1:
         raise StaleConversation(f"conversation {conversation.id} moved past version {expected_version}")
+
+
+@cache
+def _save_conversation_statement() -> Any:
+    """Built once (every answer runs it); the SET columns come from the parameters."""
+    table = Conversation.__table__  # type: ignore[attr-defined]
+    return update(table).where(
+        table.c.id == bindparam("the_id"), table.c.version == bindparam("expected_version")
+    )
 
 
 async def add_raw_answer(
