@@ -12,7 +12,8 @@ At the end (once the server has finished its inbox and outbox) it counts, per da
   stored         of those, the symptoms in the database
   lost           acknowledged but not stored
   duplicated     stored more than once
-  replies lost / doubled   "Noted (k so far)" replies missing or posted twice in a thread
+  replies lost / doubled   stored answers without the reaction that acknowledges a list item in
+                 its thread, or with it added more than once
 
     PYTHONPATH=. .venv/bin/python bench/kill9.py [--kills 100] [--database sqlite|postgresql|both]
 """
@@ -23,7 +24,6 @@ import argparse
 import asyncio
 import os
 import random
-import re
 import signal
 import socket
 import subprocess
@@ -44,7 +44,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 INTERVIEWS = 4
 TO_SYMPTOMS = ("SEV3", "network", "skip", "skip", "skip", "skip", "skip")
-NOTED = re.compile(r"Noted \((\d+) so far\)")
 
 
 class Server:
@@ -102,6 +101,7 @@ class Answer:
     root: str
     text: str
     event_id: str
+    ts: str = ""  # the answer's own message, where its reaction goes
     body: bytes = b""
     tries: int = 0
     acknowledged: bool = False
@@ -199,6 +199,7 @@ async def run(database_url: str, args: argparse.Namespace) -> Tally:
                     event_id = f"EvKILL{n:06d}"
                     answer = Answer(channel, root, f"symptom {n}", event_id)
                     event = sender.reply_event(f"- {answer.text}", thread_ts=root, channel=channel)
+                    event["ts"] = answer.ts = f"1800000000.{n:06d}"
                     answer.body = sender.event_body(event, event_id=event_id)
                     batch.append(answer)
                 answers += batch
@@ -239,17 +240,13 @@ async def count(
     tally.stored = sum(1 for a in acked if symptoms[a.text])
     tally.lost = tally.acknowledged - tally.stored
     tally.duplicated = sum(1 for n in symptoms.values() if n > 1)
-    for _, root in threads:
-        stored = sum(1 for a in answers if a.root == root and symptoms[a.text])
-        said = Counter(
-            int(m.group(1))
-            for c in standin.calls[first_post:]
-            if c.method == "chat.postMessage" and c.params.get("thread_ts") == root
-            for m in [NOTED.search(c.text())]
-            if m
-        )
-        tally.replies_lost += sum(1 for k in range(1, stored + 1) if not said[k])
-        tally.replies_doubled += sum(n - 1 for n in said.values() if n > 1)
+    # A list item is answered quietly: a reaction on its line (and the question's count edited).
+    reactions = Counter(
+        str(c.params.get("timestamp")) for c in standin.calls[first_post:] if c.method == "reactions.add"
+    )
+    stored = [a for a in answers if symptoms[a.text]]
+    tally.replies_lost = sum(1 for a in stored if not reactions[a.ts])
+    tally.replies_doubled = sum(reactions[a.ts] - 1 for a in stored if reactions[a.ts] > 1)
 
 
 def databases(args: argparse.Namespace, workdir: str) -> list[tuple[str, str]]:
