@@ -65,6 +65,9 @@ class Conveyor:
     after: After
     clock: Clock = wall_clock
     arrivals: Arrivals = field(default_factory=Arrivals)  # the platform's requests awaiting a 200
+    # Which reply rows the platform takes twice without showing them twice: those a crash cut
+    # off are sent again, not settled at-most-once.
+    repeatable: Callable[[dict[str, Any]], bool] = lambda _payload: False
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
@@ -89,7 +92,9 @@ class Conveyor:
         """Finish what the last process left: interrupted sends are settled, never repeated;
         unapplied rows and unsent replies are picked up in order."""
         async with self.db.transaction() as session:
-            settled = await outbox.settle_interrupted(session, platform=self.platform, at=self.clock())
+            settled = await outbox.settle_interrupted(
+                session, platform=self.platform, at=self.clock(), repeatable=self.repeatable
+            )
             places = await inbox.pending_conversations(session, platform=self.platform)
             places += await outbox.pending_conversations(session, platform=self.platform)
         if settled:

@@ -60,6 +60,7 @@ class Server:
             "SLACK_API_URL": api_url.rstrip("/"),
             "PYTHONPATH": str(ROOT),
         }
+        self.log_path = log_path
         self.log = log_path.open("ab")
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -92,7 +93,19 @@ class Server:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(20)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.log.flush()
+                tail = self.log_path.read_text(errors="replace").splitlines()[-40:]
+                print(
+                    "casebook serve did not stop in 30 s; the end of its log:",
+                    *tail,
+                    sep="\n",
+                    file=sys.stderr,
+                )
+                self.process.kill()
+                raise
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 A reply row is claimed (claimed_at) in its own commit just before it is sent and settled after
 the platform answered. A claimed row left unsettled by a crash may or may not have landed:
-`settle_interrupted` settles it as at-most-once (outcome "unknown") instead of sending it again.
+`settle_interrupted` settles it as at-most-once (outcome "unknown") instead of sending it again,
+unless the platform takes it twice without showing it twice (a reaction), which goes again.
 A job row is re-run after a crash (a job's own writes are repeatable; its replies are new rows).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -114,23 +116,41 @@ def _table() -> Any:
     return OutboxEntry.__table__  # type: ignore[attr-defined]
 
 
-async def settle_interrupted(session: AsyncSession, *, platform: str, at: dt.datetime) -> int:
-    """After a crash: replies claimed but never settled become at-most-once ("unknown"), jobs
-    claimed but never finished are released to run again. Returns how many replies were settled."""
+async def settle_interrupted(
+    session: AsyncSession,
+    *,
+    platform: str,
+    at: dt.datetime,
+    repeatable: Callable[[dict[str, Any]], bool] = lambda _payload: False,
+) -> int:
+    """After a crash: replies claimed but never settled become at-most-once ("unknown"), except
+    those `repeatable` says the platform takes twice without showing them twice (a reaction):
+    those, and jobs claimed but never finished, are released to go again. Returns how many
+    replies were settled at-most-once."""
     interrupted = (
         col(OutboxEntry.platform) == platform,
         col(OutboxEntry.claimed_at).is_not(None),
         col(OutboxEntry.settled_at).is_(None),
     )
-    replies = await session.exec(
-        update(OutboxEntry)
-        .where(*interrupted, col(OutboxEntry.kind) == REPLY)
-        .values(settled_at=at, outcome="unknown")
-    )
+    replies = (
+        await session.exec(
+            select(OutboxEntry.id, OutboxEntry.payload).where(*interrupted, col(OutboxEntry.kind) == REPLY)
+        )
+    ).all()
+    again = [entry_id for entry_id, payload in replies if repeatable(dict(payload))]
+    unknown = [entry_id for entry_id, payload in replies if entry_id not in again]
+    if unknown:
+        await session.exec(
+            update(OutboxEntry)
+            .where(col(OutboxEntry.id).in_(unknown))
+            .values(settled_at=at, outcome="unknown")
+        )
+    if again:
+        await session.exec(update(OutboxEntry).where(col(OutboxEntry.id).in_(again)).values(claimed_at=None))
     await session.exec(
         update(OutboxEntry).where(*interrupted, col(OutboxEntry.kind) == JOB).values(claimed_at=None)
     )
-    return int(replies.rowcount or 0)
+    return len(unknown)
 
 
 async def settle_replies_of(session: AsyncSession, *, inbox_id: int, at: dt.datetime, outcome: str) -> None:

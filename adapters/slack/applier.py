@@ -56,6 +56,7 @@ class SlackApplier:
             after=self.after,
             clock=rt.clock,
             arrivals=rt.arrivals,
+            repeatable=_is_reaction,
         )
         rt.conveyor = self.conveyor
 
@@ -248,6 +249,11 @@ class SlackApplier:
             title=title,
         )
         await update_message(client, channel, root, message)
+
+
+def _is_reaction(payload: dict[str, Any]) -> bool:
+    """A reaction added twice is one reaction (Slack answers `already_reacted`)."""
+    return bool(payload["reply"].get("react"))
 
 
 def refused(replies: list[Reply]) -> bool:

@@ -136,6 +136,32 @@ async def test_a_send_cut_off_by_a_crash_is_settled_at_most_once(
     assert outcomes.count("unknown") == 1
 
 
+async def test_a_reaction_cut_off_by_a_crash_is_added_again(
+    db: Database, standin: SlackStandIn, slack_env: None
+) -> None:
+    """A reaction is the one reply Slack takes twice without showing it twice (the second
+    reactions.add answers already_reacted): resent, not settled at-most-once."""
+    async with serving(db, standin) as h:
+        root = await at_symptoms(h, "Conntrack table full")
+        release = standin.hold("reactions.add")
+        event = h.sender.reply_event("- SYN retries climbing", thread_ts=root, channel=CHANNEL)
+        assert (await h.sender.event(event)).status == 200
+        await h.until(lambda: bool(standin.called("reactions.add")))  # sent; its answer never came
+        crash(h)
+        release.set()
+        await asyncio.sleep(0.05)
+        standin.holds.clear()
+
+    async with serving(db, standin) as again:
+        await again.settle()
+        assert again.service.applier.conveyor.tally.at_most_once == 0
+        assert noted(again, root, 1) == 1  # the count edit was never sent before: sent once now
+    on_the_line = [c for c in standin.called("reactions.add") if c.params.get("timestamp") == event["ts"]]
+    assert len(on_the_line) == 2  # the cut-off call and the one after the restart
+    outcomes = [r.outcome for r in await rows(db, OutboxEntry) if r.kind == outbox.REPLY]
+    assert "unknown" not in outcomes
+
+
 async def test_a_follow_up_job_cut_off_by_a_crash_runs_again(
     db: Database, standin: SlackStandIn, slack_env: None
 ) -> None:
