@@ -1,9 +1,11 @@
-"""SQL statements per interview answer: how many round trips one turn makes to the database.
+"""SQL statements per interview answer, and the time of one: how many round trips one turn
+makes to the database, and what it costs beside the least a stored answer needs.
 
 Plays the demo's whole interview (three responders, 40 messages) through `bot.service.handle`
 on a fresh SQLite file (or the URL given: a throwaway database, it is migrated and written),
 counts what the driver executes per message with a `before_cursor_execute` listener, and
-prints the figures per answer.
+prints the figures per answer. Then it times list answers (20 interviews, 15 symptoms each)
+beside a baseline in the same run: one row inserted and committed through the same engine.
 
     .venv/bin/python -m bench.turn_statements [--database-url postgresql://...] [--show 3]
 """
@@ -15,12 +17,13 @@ import asyncio
 import datetime as dt
 import statistics
 import tempfile
+import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from adapters.console.demo import SCRIPT, TYPING
 from adapters.console.session import inbound_for
@@ -73,15 +76,54 @@ async def play(url: str, show: int) -> None:
                 print(f"--- answer {index} ({text[:30]!r}): {len(statements)} statements")
                 for statement in statements:
                     print("   ", statement)
+        answer_ms, baseline_ms = await timed_answers(db, settings), await timed_baseline(db)
     finally:
         await db.dispose()
     print(f"database: {db.dialect}; answers: {len(per_answer)}")
+    print(
+        f"a list answer through handle: median {statistics.median(answer_ms):.2f} ms, p90 "
+        f"{_p90(answer_ms):.2f} ms; one row + commit (baseline): median "
+        f"{statistics.median(baseline_ms):.2f} ms, p90 {_p90(baseline_ms):.2f} ms"
+    )
     print(
         f"statements per answer: mean {statistics.mean(per_answer):.1f}, median "
         f"{statistics.median(per_answer):.0f}, min {min(per_answer)}, max {max(per_answer)}, "
         f"total {sum(per_answer)}"
     )
     print("by kind: " + ", ".join(f"{kind} {count}" for kind, count in kinds.most_common()))
+
+
+async def timed_answers(db: Database, settings: Settings) -> list[float]:
+    times = []
+    for interview in range(20):
+        key = f"console:bench-timed-{interview}"
+        opening = ["postmortem Timed", "SEV3", "network", "skip", "skip", "skip", "skip", "skip"]
+        for index, said in enumerate(opening + [f"- symptom {n}" for n in range(15)]):
+            at = START + dt.timedelta(minutes=interview, seconds=index)
+            typed = inbound_for(said, user="alice", timezone="Europe/Paris", conversation_key=key, at=at)
+            started = time.perf_counter()
+            await handle(db, replace(typed, event_id=f"timed-{interview}-{index}"), settings=settings)
+            if index >= len(opening):
+                times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+async def timed_baseline(db: Database) -> list[float]:
+    async with db.transaction() as session:
+        await session.exec(text("CREATE TABLE IF NOT EXISTS bench_rows (id TEXT PRIMARY KEY, body TEXT)"))
+    times = []
+    for n in range(300):
+        started = time.perf_counter()
+        async with db.transaction() as session:
+            await session.exec(
+                text("INSERT INTO bench_rows VALUES (:id, :body)").bindparams(id=f"r{n}", body="x")
+            )
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[8]
 
 
 def main() -> None:
