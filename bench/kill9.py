@@ -12,8 +12,9 @@ At the end (once the server has finished its inbox and outbox) it counts, per da
   stored         of those, the symptoms in the database
   lost           acknowledged but not stored
   duplicated     stored more than once
-  replies lost / doubled   stored answers without the reaction that acknowledges a list item in
-                 its thread, or with it added more than once
+  replies lost   stored answers without the reaction that acknowledges a list item
+  doubled        thread posts made twice
+  reactions again  reactions added again after a crash (Slack shows them once: already_reacted)
 
     PYTHONPATH=. .venv/bin/python bench/kill9.py [--kills 100] [--database sqlite|postgresql|both]
 """
@@ -127,7 +128,8 @@ class Tally:
     lost: int = 0
     duplicated: int = 0
     replies_lost: int = 0
-    replies_doubled: int = 0
+    replies_doubled: int = 0  # thread posts made twice
+    reactions_again: int = 0  # reactions added again after a crash (shown once: already_reacted)
     kills: Counter[str] = field(default_factory=Counter)
 
 
@@ -222,11 +224,41 @@ async def run(database_url: str, args: argparse.Namespace) -> Tally:
                     if not answer.acknowledged and answer.tries < 4:
                         await send(sender, answer)
                 print(f"  kill {k + 1}/{args.kills}", end="\r", file=sys.stderr, flush=True)
-            await asyncio.sleep(3)  # the last process finishes its inbox and outbox
+            left = await finished(database_url)  # the last process finishes its inbox and outbox
+            if left:
+                print(
+                    f"\n  {left} inbox/outbox row(s) still pending after {SETTLE_SECONDS} s", file=sys.stderr
+                )
             server.stop()
         await standin.stop()
         await count(database_url, threads, answers, standin, first_post, tally)
     return tally
+
+
+SETTLE_SECONDS = 60
+
+
+async def finished(database_url: str) -> int:
+    """Wait until no inbox row is unapplied and no outbox row unsettled; how many are left."""
+    from sqlalchemy import text
+
+    from storage.db import connect
+
+    db = connect(database_url)
+    query = text(
+        "SELECT (SELECT count(*) FROM inbox WHERE applied_at IS NULL)"
+        " + (SELECT count(*) FROM outbox WHERE settled_at IS NULL)"
+    )
+    deadline = time.monotonic() + SETTLE_SECONDS
+    try:
+        while True:
+            async with db.engine.connect() as connection:
+                left = int((await connection.execute(query)).scalar_one())
+            if left == 0 or time.monotonic() > deadline:
+                return left
+            await asyncio.sleep(0.2)
+    finally:
+        await db.dispose()
 
 
 async def count(
@@ -254,12 +286,18 @@ async def count(
     tally.lost = tally.acknowledged - tally.stored
     tally.duplicated = sum(1 for n in symptoms.values() if n > 1)
     # A list item is answered quietly: a reaction on its line (and the question's count edited).
-    reactions = Counter(
-        str(c.params.get("timestamp")) for c in standin.calls[first_post:] if c.method == "reactions.add"
-    )
+    # The stand-in, like Slack, shows a reaction once and answers a repeat with already_reacted.
+    calls = standin.calls[first_post:]
+    added = Counter(str(c.params.get("timestamp")) for c in calls if c.method == "reactions.add")
     stored = [a for a in answers if symptoms[a.text]]
-    tally.replies_lost = sum(1 for a in stored if not reactions[a.ts])
-    tally.replies_doubled = sum(reactions[a.ts] - 1 for a in stored if reactions[a.ts] > 1)
+    tally.replies_lost = sum(1 for a in stored if not added[a.ts])
+    tally.reactions_again = sum(added[a.ts] - 1 for a in stored if added[a.ts] > 1)
+    posts = Counter(
+        (str(c.params.get("thread_ts")), c.text())
+        for c in calls
+        if c.method == "chat.postMessage" and c.params.get("thread_ts")
+    )
+    tally.replies_doubled = sum(n - 1 for n in posts.values() if n > 1)
 
 
 def databases(args: argparse.Namespace, workdir: str) -> list[tuple[str, str]]:
@@ -295,13 +333,16 @@ async def main(args: argparse.Namespace) -> None:
             tally = await run(url, args)
             rows.append((name, tally, time.monotonic() - started))
     print(f"\n{args.kills} kill -9s per database (seed {args.seed})\n")
-    heads = f"{'acked':>7}{'stored':>8}{'lost':>6}{'dup':>5}{'replies lost':>14}{'doubled':>9}"
+    heads = (
+        f"{'acked':>7}{'stored':>8}{'lost':>6}{'dup':>5}{'replies lost':>14}{'doubled':>9}"
+        f"{'reactions again':>17}"
+    )
     print(f"{'database':<12}{heads}  kills")
     for name, t, seconds in rows:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(t.kills.items()))
         print(
             f"{name:<12}{t.acknowledged:>7}{t.stored:>8}{t.lost:>6}{t.duplicated:>5}"
-            f"{t.replies_lost:>14}{t.replies_doubled:>9}  {kinds} ({seconds:.0f} s)"
+            f"{t.replies_lost:>14}{t.replies_doubled:>9}{t.reactions_again:>17}  {kinds} ({seconds:.0f} s)"
         )
 
 

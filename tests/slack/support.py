@@ -113,6 +113,7 @@ class SlackStandIn:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     record: bool = True  # keep every call (tests); the benchmark only counts
     counts: Counter[str] = field(default_factory=Counter)
+    reactions: set[tuple[str, str, str]] = field(default_factory=set)  # (channel, message ts, name)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -264,6 +265,10 @@ class SlackStandIn:
     def _reactions_add(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if not (params.get("channel") and params.get("timestamp") and params.get("name")):
             return {"ok": False, "error": "invalid_arguments"}
+        reaction = (str(params["channel"]), str(params["timestamp"]), str(params["name"]))
+        if reaction in self.reactions:  # as Slack: a message shows a reaction of the bot once
+            return {"ok": False, "error": "already_reacted"}
+        self.reactions.add(reaction)
         return {}
 
     def _chat_delete(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
