@@ -33,7 +33,7 @@ depends_on: str | Sequence[str] | None = None
 # The tenant's '' row is written whenever a published document changes, and first (rows are
 # upserted in their sorted order): two transactions writing one tenant's cases queue on it rather
 # than deadlock on words locked in different orders; drafts change no count and take no lock.
-# A word no published case holds any more loses its row.
+# A word no published case holds any more loses its row (only the old document's words can).
 _PG_COUNT = """
 CREATE FUNCTION case_search_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -50,9 +50,10 @@ BEGIN
   HAVING sum(delta) <> 0 OR lexeme = ''
   ORDER BY tenant_id, lexeme COLLATE "C"
   ON CONFLICT (tenant_id, lexeme) DO UPDATE SET cases = w.cases + EXCLUDED.cases;
-  DELETE FROM case_search_words
-  WHERE cases = 0 AND lexeme <> '' AND tenant_id IN (OLD.tenant_id, NEW.tenant_id)
-    AND lexeme = ANY (tsvector_to_array(OLD.document));
+  IF OLD.published THEN
+    DELETE FROM case_search_words
+    WHERE tenant_id = OLD.tenant_id AND lexeme = ANY (tsvector_to_array(OLD.document)) AND cases = 0;
+  END IF;
   RETURN NULL;
 END
 $$
@@ -71,10 +72,13 @@ GROUP BY tenant_id, lexeme
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    # Room left on each page: a count is updated in place (HOT, no new index entry), which keeps
+    # a bulk import's many updates of the same common words cheap (1,000 cases in one
+    # transaction: 2.0 s at fillfactor 50, 4.9 s packed, 0.4 s without counts).
     op.execute(
         "CREATE TABLE case_search_words ("
         'tenant_id integer NOT NULL, lexeme text COLLATE "C" NOT NULL, cases integer NOT NULL, '
-        "PRIMARY KEY (tenant_id, lexeme))"
+        "PRIMARY KEY (tenant_id, lexeme)) WITH (fillfactor = 50)"
     )
     op.execute(_PG_COUNT)
     op.execute(
