@@ -271,3 +271,14 @@ async def test_odd_lexemes_are_quoted_not_parsed(db: Database) -> None:
                 lexeme
             )
             assert not (await connection.execute(matches, {"held": ["other"], "query": query})).scalar_one()
+
+
+async def test_emptying_the_index_empties_the_counts(db: Database) -> None:
+    _pg_only(db)
+    tenant_id = await _tenant(db, "T-words-truncate")
+    async with db.transaction() as session:
+        session.add(_case(tenant_id, 1, "kafka lag"))
+    async with db.engine.begin() as connection:
+        await connection.execute(text("TRUNCATE case_search"))
+    assert await _counts(db, tenant_id) == (0, dict.fromkeys(TERMS, 0))
+    await _recounted(db)

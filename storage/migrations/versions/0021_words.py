@@ -6,8 +6,9 @@ PostgreSQL's only estimate was pg_stats, whose most-common-elements list leaves 
 so the rare words could not be told apart and ts_rank scored thousands of candidates.
 `case_search_words(tenant_id, lexeme, cases)` holds the exact count, per tenant, of the published
 documents in `case_search` that hold each lexeme; the row whose lexeme is '' (no lexeme is empty)
-holds the tenant's number of published cases. A trigger on `case_search` keeps it, so every write
-path (case triggers, imports, edits, deletes by cascade) keeps it right. The GIN index stops
+holds the tenant's number of published cases. Triggers on `case_search` keep it, so every write
+path (case triggers, imports, edits, deletes by cascade, a migration rewriting the documents,
+TRUNCATE) keeps it right. The GIN index stops
 buffering new entries in its pending list: every search scanned that list whole until a vacuum
 merged it, and cases are written at a human pace while searches run on every case page.
 
@@ -59,6 +60,16 @@ END
 $$
 """
 
+# TRUNCATE fires no row trigger: emptying the index empties the counts with it.
+_PG_CLEAR = """
+CREATE FUNCTION case_search_uncount() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM case_search_words;
+  RETURN NULL;
+END
+$$
+"""
+
 _PG_FILL = """
 INSERT INTO case_search_words (tenant_id, lexeme, cases)
 SELECT tenant_id, lexeme, count(*) FROM (
@@ -85,6 +96,11 @@ def upgrade() -> None:
         "CREATE TRIGGER case_search_count AFTER INSERT OR UPDATE OR DELETE ON case_search "
         "FOR EACH ROW EXECUTE FUNCTION case_search_count()"
     )
+    op.execute(_PG_CLEAR)
+    op.execute(
+        "CREATE TRIGGER case_search_uncount AFTER TRUNCATE ON case_search "
+        "FOR EACH STATEMENT EXECUTE FUNCTION case_search_uncount()"
+    )
     op.execute(_PG_FILL)
     op.execute("ALTER INDEX case_search_document_gin SET (fastupdate = off)")
     op.execute("SELECT gin_clean_pending_list('case_search_document_gin')")
@@ -94,6 +110,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("ALTER INDEX case_search_document_gin RESET (fastupdate)")
+    op.execute("DROP TRIGGER IF EXISTS case_search_uncount ON case_search")
+    op.execute("DROP FUNCTION IF EXISTS case_search_uncount()")
     op.execute("DROP TRIGGER IF EXISTS case_search_count ON case_search")
     op.execute("DROP FUNCTION IF EXISTS case_search_count()")
     op.execute("DROP TABLE IF EXISTS case_search_words")
