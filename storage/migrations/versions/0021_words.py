@@ -8,9 +8,11 @@ so the rare words could not be told apart and ts_rank scored thousands of candid
 documents in `case_search` that hold each lexeme; the row whose lexeme is '' (no lexeme is empty)
 holds the tenant's number of published cases. Triggers on `case_search` keep it, so every write
 path (case triggers, imports, edits, deletes by cascade, a migration rewriting the documents,
-TRUNCATE) keeps it right. The GIN index stops
-buffering new entries in its pending list: every search scanned that list whole until a vacuum
-merged it, and cases are written at a human pace while searches run on every case page.
+TRUNCATE) keeps it right; a published document written costs one counter update per distinct
+word (~75 for a case, 1-3 ms). The GIN index stops buffering new entries in its pending list:
+every search scanned that list whole until a vacuum merged it (a 3-word lookup at 10,000 freshly
+written cases: 5 ms in the index, 0.25 ms once merged), and cases are written at a human pace
+while searches run on every case page.
 
 SQLite needs nothing: FTS5 counts a word's documents from its own index. The table has no
 model (storage.search.UNMODELLED_PREFIXES: its name starts with `case_search`).
