@@ -30,7 +30,8 @@ RANK_BUDGET = 1000  # SQLite: cases bm25 may score for the rarest words (a few m
 # PostgreSQL's ts_rank reads each candidate's whole document (~10 µs each at 10,000 cases): the
 # rarest words choose while the cases they match stay within this budget, whatever their share
 # (no share rule: at 10,000 cases a word in 1% of them is 100 more documents to rank). The corpus
-# of bench/similar.py ranks the same at 300, 600 or with no budget, also among 10,000 other cases.
+# of bench/similar.py ranks the same at 300, 600 or with no budget; among 10,000 synthetic cases
+# of its tenant, the same at 600 as with no budget.
 PG_RANK_BUDGET = 600
 PG_COMMON_SHARE = 0.0
 
