@@ -2,7 +2,9 @@
 
 The index (`case_search`) is maintained by triggers created in migration 0006_insights:
 SQLite FTS5 ranked by bm25 with per-column weights, PostgreSQL tsvector/GIN ranked by
-ts_rank with per-section weights (candidates chosen by the query's selective words first).
+ts_rank with per-section weights. Both rank in two stages: the query's rarest words (by their
+document counts: FTS5's own index, PostgreSQL's `case_search_words` of 0021_words) choose the
+candidates, all its words rank them.
 A query is the content words of a text joined with OR, so a case that shares only some words
 still ranks; the database does the scan and the ordering, Python only reads the top rows.
 """
@@ -21,11 +23,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Case, CaseStatus
 
 MAX_TERMS = 40  # bounds the cost of one lookup whatever the length of the text
-# A word in more of the cases than this does not choose candidates. SQLite's bm25 ranks fast
-# enough for a wider net; PostgreSQL's ts_rank reads each candidate's whole document.
+# A word in more of the cases than this does not choose candidates (SQLite's bm25 ranks fast
+# enough for a wide net).
 SQLITE_COMMON_SHARE = 0.1
-PG_COMMON_SHARE = 0.05
 RANK_BUDGET = 1000  # SQLite: cases bm25 may score for the rarest words (a few ms)
+# PostgreSQL's ts_rank reads each candidate's whole document (~10 µs each at 10,000 cases): the
+# rarest words choose while the cases they match stay within this budget, whatever their share
+# (no share rule: at 10,000 cases a word in 1% of them is 100 more documents to rank). The corpus
+# of bench/similar.py ranks the same at 300, 600 or with no budget; among 10,000 synthetic cases
+# of its tenant, the same at 600 as with no budget.
+PG_RANK_BUDGET = 600
+PG_COMMON_SHARE = 0.0
 
 # English function words, plus the boilerplate of incident reports that says nothing about the
 # fault ("a subset of customers may have experienced..."): they would match every case.
@@ -106,15 +114,22 @@ def _sqlite_counts(terms: Sequence[str]) -> TextClause:
     return text(f"SELECT (SELECT count(*) FROM cases), {counts}")
 
 
-def selective(counts: dict[str, int], *, total: int, rarest: int = 3) -> list[str]:
+def selective(
+    counts: dict[str, int],
+    *,
+    total: int,
+    rarest: int = 3,
+    budget: int = RANK_BUDGET,
+    common_share: float = SQLITE_COMMON_SHARE,
+) -> list[str]:
     """The terms that choose the candidates, from how many of `total` cases hold each: the rarest
-    ones while the cases they match stay within RANK_BUDGET (a small tenant's query is ranked
-    whole), those in at most SQLITE_COMMON_SHARE of the cases, and always the `rarest` rarest, so a
+    ones while the cases they match stay within `budget` (a small tenant's query is ranked
+    whole), those in at most `common_share` of the cases, and always the `rarest` rarest, so a
     query of common words still finds its best matches."""
     chosen: set[str] = set()
     spent = 0
     for place, (count, term) in enumerate(sorted((c, t) for t, c in counts.items())):
-        if place < rarest or count <= SQLITE_COMMON_SHARE * total or spent + count <= RANK_BUDGET:
+        if place < rarest or count <= common_share * total or spent + count <= budget:
             chosen.add(term)
             spent += count
     return [term for term in counts if term in chosen]
@@ -124,19 +139,27 @@ def _fts_or(terms: Sequence[str]) -> str:
     return " OR ".join(f'"{term}"' for term in terms)
 
 
+async def _sqlite_document_counts(
+    connection: AsyncConnection, terms: Sequence[str]
+) -> tuple[int, dict[str, int]]:
+    """The number of indexed cases, and how many of them hold each term (the index has no tenant:
+    these are every tenant's cases, drafts included)."""
+    counts = (
+        await connection.execute(_sqlite_counts(terms), {f"t{i}": f'"{t}"' for i, t in enumerate(terms)})
+    ).one()
+    return int(counts[0]), {term: int(count) for term, count in zip(terms, counts[1:], strict=True)}
+
+
 async def _sqlite_ranked(
     connection: AsyncConnection, terms: Sequence[str], params: dict[str, object]
 ) -> list[tuple[int, float]]:
     params = {**params, "status": CaseStatus.PUBLISHED.value}
-    counts = (
-        await connection.execute(_sqlite_counts(terms), {f"t{i}": f'"{t}"' for i, t in enumerate(terms)})
-    ).one()
-    total = int(counts[0])
+    total, counts = await _sqlite_document_counts(connection, terms)
     # A word no case holds scores nothing anywhere: left out, it cannot take a rarest word's place.
-    held = {term: int(count) for term, count in zip(terms, counts[1:], strict=True) if count}
+    held = {term: count for term, count in counts.items() if count}
     if not held:
         return []
-    chosen = selective(held, total=total)
+    chosen = selective(held, total=total, budget=RANK_BUDGET, common_share=SQLITE_COMMON_SHARE)
     picked = _fts_or(chosen)
     common = [term for term in held if term not in chosen]
     if common:
@@ -148,43 +171,59 @@ async def _sqlite_ranked(
     return [(int(r.case_id), -float(r.rank)) for r in rows]
 
 
-# PostgreSQL's ts_rank has no notion of how rare a word is, and an OR of common words matches
-# nearly every case, so ranking would touch them all. Two stages, in one statement: the words
-# of the query that are selective (in at most PG_COMMON_SHARE of the indexed cases, by the
-# planner's own statistics in pg_stats, plus always the three rarest) choose the candidates;
-# all the words rank them. Filtering and ranking happen in case_search alone: a join before
-# the LIMIT would make PostgreSQL sort every matching row instead of keeping a top-N heap.
+# PostgreSQL: the same two stages. ts_rank has no notion of how rare a word is, and an OR of
+# common words matches nearly every case, so ranking the whole query would read them all. The
+# query's lexemes (as the index's own configuration stems them) are counted first, from the
+# tenant's `case_search_words` (exact, kept by a trigger; its '' row is the tenant's number of
+# published cases); the rarest choose the candidates (`selective`), every lexeme ranks them.
+# Filtering and ranking happen in case_search alone: a join before the LIMIT would make
+# PostgreSQL sort every matching row instead of keeping a top-N heap.
+_PG_COUNTS = text(
+    """
+    SELECT t.lexeme AS lexeme, coalesce(w.cases, 0) AS cases
+    FROM unnest(array_prepend('', tsvector_to_array(to_tsvector('english', :query)))) AS t(lexeme)
+    LEFT JOIN case_search_words w ON w.tenant_id = :tenant_id AND w.lexeme = t.lexeme
+    """
+)
 _PG_QUERY = text(
     f"""
-    WITH query_terms AS (
-      SELECT t.lexeme, f.share
-      FROM unnest(tsvector_to_array(to_tsvector('english', :query))) AS t(lexeme)
-      LEFT JOIN (
-        SELECT x.lexeme, x.share
-        FROM pg_stats st,
-             unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS x(lexeme, share)
-        WHERE st.schemaname = current_schema() AND st.tablename = 'case_search'
-          AND st.attname = 'document' AND x.lexeme IS NOT NULL
-      ) f USING (lexeme)
-    ),
-    selective AS (
-      SELECT lexeme FROM query_terms WHERE coalesce(share, 0) <= :common_share
-      UNION
-      (SELECT lexeme FROM query_terms ORDER BY share NULLS FIRST, lexeme LIMIT 3)
-    ),
-    q AS (
-      SELECT
-        (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM query_terms) AS ranked_by,
-        (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM selective) AS selected_by
-    )
-    SELECT s.case_id AS case_id, ts_rank('{PG_WEIGHTS}', s.document, q.ranked_by, 1) AS rank
-    FROM case_search s, q
-    WHERE s.document @@ q.selected_by
+    SELECT s.case_id AS case_id,
+           ts_rank('{PG_WEIGHTS}', s.document, CAST(:ranked_by AS tsquery), 1) AS rank
+    FROM case_search s
+    WHERE s.document @@ CAST(:selected_by AS tsquery)
       AND s.tenant_id = :tenant_id AND s.published AND s.case_id <> :exclude
     ORDER BY rank DESC, s.case_id DESC
     LIMIT :limit
     """
 )
+
+
+def _tsquery_or(lexemes: Sequence[str]) -> str:
+    """An OR of lexemes as tsquery text, each quoted: taken as it is, not parsed or stemmed again."""
+    return " | ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
+
+
+async def _pg_document_counts(
+    connection: AsyncConnection, *, tenant_id: int, query: str
+) -> tuple[int, dict[str, int]]:
+    """The tenant's number of published cases, and how many of them hold each lexeme of `query`."""
+    rows = (await connection.execute(_PG_COUNTS, {"tenant_id": tenant_id, "query": query})).all()
+    counts = {str(r.lexeme): int(r.cases) for r in rows}
+    return counts.pop(""), counts
+
+
+async def _pg_ranked(
+    connection: AsyncConnection, terms: Sequence[str], params: dict[str, object], *, tenant_id: int
+) -> list[tuple[int, float]]:
+    total, counts = await _pg_document_counts(connection, tenant_id=tenant_id, query=" ".join(terms))
+    # As on SQLite, a word no case holds cannot take a rarest word's place.
+    held = {lexeme: count for lexeme, count in counts.items() if count}
+    if not held:
+        return []
+    chosen = selective(held, total=total, budget=PG_RANK_BUDGET, common_share=PG_COMMON_SHARE)
+    query = {"ranked_by": _tsquery_or(list(counts)), "selected_by": _tsquery_or(chosen)}
+    rows = await connection.execute(_PG_QUERY, {**params, **query})
+    return [(int(r.case_id), float(r.rank)) for r in rows]
 
 
 async def similar_cases(
@@ -221,13 +260,19 @@ async def ranked_case_ids(
     }
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        rows = await connection.execute(
-            _PG_QUERY, {**params, "query": " ".join(terms), "common_share": PG_COMMON_SHARE}
-        )
-        ranked = [(int(r.case_id), float(r.rank)) for r in rows]
-    else:
-        ranked = await _sqlite_ranked(connection, terms, params)
-    return ranked
+        return await _pg_ranked(connection, terms, params, tenant_id=tenant_id)
+    return await _sqlite_ranked(connection, terms, params)
+
+
+async def document_counts(session: AsyncSession, *, tenant_id: int, query: str) -> tuple[int, dict[str, int]]:
+    """What the rarest words are chosen by: how many cases there are, and how many hold each word
+    of `query`. PostgreSQL: the tenant's published cases, by lexeme; SQLite: every indexed case,
+    by query word (its FTS5 index has no tenant)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        return await _pg_document_counts(connection, tenant_id=tenant_id, query=query)
+    terms = search_terms(query)
+    return await _sqlite_document_counts(connection, terms) if terms else (0, {})
 
 
 async def with_cases(

@@ -54,8 +54,6 @@ async def _ranked(db: Database, tenant_id: int, query: str, limit: int) -> list[
 async def test_the_candidates_rank_exactly_as_the_whole_query(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if db.dialect != "sqlite":
-        pytest.skip("PostgreSQL chooses its candidates inside one statement (pg_stats)")
     tenant_id = await _library(db)
     query = "service errors kafka lag broker"
     whole = await _ranked(db, tenant_id, query, limit=10)  # 20 cases: within the budget, one OR
@@ -63,6 +61,7 @@ async def test_the_candidates_rank_exactly_as_the_whole_query(
 
     monkeypatch.setattr(search, "RANK_BUDGET", 0)
     monkeypatch.setattr(search, "SQLITE_COMMON_SHARE", 0.0)
+    monkeypatch.setattr(search, "PG_RANK_BUDGET", 0)
     split = await _ranked(db, tenant_id, query, limit=10)  # lag, kafka, broker choose: cases 1-6
     assert sorted(case_id for case_id, _ in split) == sorted(case_id for case_id, _ in whole[:6])
     assert [c for c, _ in split] == [c for c, _ in whole[:6]]
