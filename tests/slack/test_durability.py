@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -36,6 +37,19 @@ def crash(h: Harness) -> None:
 def noted(h: Harness, root: str, count: int) -> int:
     """How many times the symptoms question was updated to show `count` lines noted."""
     return sum(f"_{count} so far._" in c.text() for c in h.standin.called("chat.update"))
+
+
+async def crash_while_waiting(
+    h: Harness, method: str, event: dict[str, Any], sent: Callable[[], bool]
+) -> None:
+    """Send `event`, and crash once the `method` call it causes is out but not yet answered."""
+    release = h.standin.hold(method)
+    assert (await h.sender.event(event)).status == 200
+    await h.until(sent)
+    crash(h)
+    release.set()
+    await asyncio.sleep(0.05)
+    h.standin.holds.clear()
 
 
 async def rows(db: Database, model: type[InboxEntry] | type[OutboxEntry]) -> list[Any]:
@@ -118,13 +132,9 @@ async def test_a_send_cut_off_by_a_crash_is_settled_at_most_once(
 ) -> None:
     async with serving(db, standin) as h:
         root = await at_symptoms(h, "TLS expiry")
-        release = standin.hold("chat.update")  # the symptoms question, updated with the count
-        assert (await h.sender.say("Handshakes failing", thread_ts=root)).status == 200
-        await h.until(lambda: noted(h, root, 1) == 1)  # the post went out; its answer never came
-        crash(h)
-        release.set()
-        await asyncio.sleep(0.05)
-        standin.holds.clear()
+        sent = h.sender.reply_event("Handshakes failing", thread_ts=root, channel=CHANNEL)
+        # the symptoms question, updated with the count: the call went out, its answer never came
+        await crash_while_waiting(h, "chat.update", sent, lambda: noted(h, root, 1) == 1)
 
     async with serving(db, standin) as again:
         await again.settle()
@@ -143,14 +153,8 @@ async def test_a_reaction_cut_off_by_a_crash_is_added_again(
     reactions.add answers already_reacted): resent, not settled at-most-once."""
     async with serving(db, standin) as h:
         root = await at_symptoms(h, "Conntrack table full")
-        release = standin.hold("reactions.add")
         event = h.sender.reply_event("- SYN retries climbing", thread_ts=root, channel=CHANNEL)
-        assert (await h.sender.event(event)).status == 200
-        await h.until(lambda: bool(standin.called("reactions.add")))  # sent; its answer never came
-        crash(h)
-        release.set()
-        await asyncio.sleep(0.05)
-        standin.holds.clear()
+        await crash_while_waiting(h, "reactions.add", event, lambda: bool(standin.called("reactions.add")))
 
     async with serving(db, standin) as again:
         await again.settle()
