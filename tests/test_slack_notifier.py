@@ -20,12 +20,14 @@ from storage.deliveries.workload import ActionRow
 from tests.reminder_fixtures import MONDAY, FakeClock, delivery_rows, seed_case
 from tests.slack_standin import SlackStandIn
 
+SENT_AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
 TOKEN = "xoxb-test-token"
 
 
 @pytest.fixture
 async def slack() -> AsyncIterator[SlackStandIn]:
-    server = SlackStandIn()
+    server = SlackStandIn(now=SENT_AT.timestamp)  # messages stamped at a chosen time
     await server.start()
     try:
         yield server
@@ -95,7 +97,7 @@ async def test_a_post_that_may_have_landed_is_uncertain_and_can_be_checked(
     slack: SlackStandIn, notifier: SlackNotifier, behaviour: str
 ) -> None:
     slack.script["chat.postMessage"] = [behaviour]
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    since = SENT_AT - dt.timedelta(minutes=1)
     result = await notifier.send_direct(tenant="T1", user_id="U0BOB", replies=[digest()])
     assert (result.ok, result.uncertain) == (False, True), result
     assert len(slack.called("chat.postMessage")) == 1  # no retry by the SDK: it could double-post
