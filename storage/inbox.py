@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import InboxEntry
 from storage.repo import insert_for
+from storage.tables import table_of
 
 
 async def receive(
@@ -42,7 +43,7 @@ async def receive(
 def _receive_statement(dialect: str) -> Any:
     """Built once: every acknowledgement waits for this INSERT, and building it per row (with
     the ORM's bulk path around it) cost more than running it."""
-    table = InboxEntry.__table__  # type: ignore[attr-defined]
+    table = table_of(InboxEntry)
     return insert_for(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
 
 
@@ -82,7 +83,7 @@ async def mark_applied(session: AsyncSession, *, entry_id: int, at: dt.datetime)
 
 @cache
 def _mark_applied_statement() -> Any:
-    table = InboxEntry.__table__  # type: ignore[attr-defined]
+    table = table_of(InboxEntry)
     return update(table).where(table.c.id == bindparam("the_id"))
 
 

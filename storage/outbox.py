@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxEntry
+from storage.tables import table_of
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def _settle_statement() -> Any:
 
 
 def _table() -> Any:
-    return OutboxEntry.__table__  # type: ignore[attr-defined]
+    return table_of(OutboxEntry)
 
 
 async def settle_interrupted(
@@ -137,8 +138,8 @@ async def settle_interrupted(
             select(OutboxEntry.id, OutboxEntry.payload).where(*interrupted, col(OutboxEntry.kind) == REPLY)
         )
     ).all()
-    again = [entry_id for entry_id, payload in replies if repeatable(dict(payload))]
-    unknown = [entry_id for entry_id, payload in replies if entry_id not in again]
+    again = {entry_id for entry_id, payload in replies if repeatable(dict(payload))}
+    unknown = [entry_id for entry_id, _ in replies if entry_id not in again]
     if unknown:
         await session.exec(
             update(OutboxEntry)

@@ -27,6 +27,7 @@ from storage.models import (
     RawAnswer,
     Tenant,
 )
+from storage.tables import table_of
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -210,7 +211,7 @@ async def record_event(session: AsyncSession, *, tenant_id: int, event_id: str, 
 @cache
 def _record_event_statement(dialect: str) -> Any:
     # RETURNING, not rowcount: psycopg reports rowcount -1 here, which read as "new" every time.
-    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    table = table_of(ProcessedEvent)
     return insert_for(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
 
 
@@ -448,7 +449,7 @@ async def save_conversation(
 @cache
 def _save_conversation_statement() -> Any:
     """Built once (every answer runs it); the SET columns come from the parameters."""
-    table = Conversation.__table__  # type: ignore[attr-defined]
+    table = table_of(Conversation)
     return update(table).where(
         table.c.id == bindparam("the_id"), table.c.version == bindparam("expected_version")
     )

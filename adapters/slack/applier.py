@@ -100,8 +100,7 @@ class SlackApplier:
     async def _root(self, client: AsyncWebClient, entry: InboxEntry, target: Target) -> str | None:
         """Post the start's root once; None when the start cannot go on (and was settled)."""
         assert entry.id is not None and target.channel is not None
-        # Every write goes through the conveyor's group commits: on SQLite a write of its own
-        # would wait in SQLite's busy handler behind them (sleeps of up to 100 ms).
+        # Through the conveyor's group commits: the claim shares a commit with the others.
         commits = self.conveyor.ledger
         claimed = await commits.run(partial(inbox.claim_prelude, entry_id=entry.id, at=self.rt.clock()))
         if not claimed:
