@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.arrivals import Arrivals
-from adapters.group_commit import GroupCommit
+from adapters.group_commit import Combined, GroupCommit
 from bot.config import Settings
 from bot.messages import Reply
 from bot.outbox import run_job
@@ -38,6 +38,24 @@ After = Callable[[InboxEntry, list[Reply]], Awaitable[None]]
 Clock = Callable[[], dt.datetime]
 Spawn = Callable[..., "asyncio.Task[object]"]
 RETRY_SECONDS = (0.05, 0.2, 1.0, 3.0)
+
+
+async def _claim_rows(session: AsyncSession, claims: list[tuple[int, dt.datetime]]) -> list[bool]:
+    # One statement for the commit's claims, stamped with the latest claim's time: they all
+    # take effect at that commit.
+    ours = set(
+        await outbox.claim_all(session, entry_ids=[i for i, _ in claims], at=max(at for _, at in claims))
+    )
+    return [entry_id in ours for entry_id, _ in claims]
+
+
+async def _settle_rows(session: AsyncSession, settlements: list[tuple[int, dt.datetime, str]]) -> list[None]:
+    await outbox.settle_each(session, settlements)
+    return [None] * len(settlements)
+
+
+CLAIMS = Combined(_claim_rows)
+SETTLEMENTS = Combined(_settle_rows)
 
 
 def wall_clock() -> dt.datetime:
@@ -160,7 +178,7 @@ class Conveyor:
         settling: list[asyncio.Future[None]] = []
         for row in rows:
             assert row.id is not None
-            if not await self.ledger.run(partial(outbox.claim, entry_id=row.id, at=self.clock())):
+            if not await self.ledger.add(CLAIMS, (row.id, self.clock())):
                 continue  # another process sends it
             try:
                 result = await self.send(row)
@@ -170,9 +188,7 @@ class Conveyor:
             # Not awaited before the next claim: a crash before this commit leaves the row
             # claimed and unsettled, which recovery settles as at-most-once, never resends.
             settling.append(
-                asyncio.ensure_future(
-                    self.ledger.run(partial(outbox.settle, entry_id=row.id, at=self.clock(), outcome=result))
-                )
+                asyncio.ensure_future(self.ledger.add(SETTLEMENTS, (row.id, self.clock(), result)))
             )
             if result == "sent":
                 self.tally.sent += 1

@@ -5,15 +5,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 Operation = Callable[[AsyncSession], Awaitable[Any]]
+
+
+@dataclass(frozen=True, eq=False)
+class Combined(Generic[Item, T]):
+    """A write that many callers' items share: `run(session, items)` writes every item of a
+    commit in one statement and returns one result per item, in order. Under a burst a commit
+    holds dozens of claims; one statement each kept the write slot ~25 ms per commit."""
+
+    run: Callable[[AsyncSession, list[Item]], Awaitable[list[T]]]
+
+
+@dataclass
+class _Waiting:
+    done: asyncio.Future[Any]
+    operation: Operation | None = None
+    combined: Combined[Any, Any] | None = None
+    item: Any = None
 
 
 class GroupCommit:
@@ -25,15 +44,22 @@ class GroupCommit:
     def __init__(self, *, db: Database, urgent: bool) -> None:
         self.db = db
         self.urgent = urgent
-        self._queue: list[tuple[Operation, asyncio.Future[Any]]] = []
+        self._queue: list[_Waiting] = []
         self._writing: asyncio.Task[None] | None = None
 
     async def run(self, operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((operation, done))
+        return await self._enqueue(operation=operation)
+
+    async def add(self, combined: Combined[Item, T], item: Item) -> T:
+        """`item` written with the other items of `combined` in the next commit."""
+        return await self._enqueue(combined=combined, item=item)
+
+    async def _enqueue(self, **what: Any) -> Any:
+        waiting = _Waiting(done=asyncio.get_running_loop().create_future(), **what)
+        self._queue.append(waiting)
         if self._writing is None or self._writing.done():
             self._writing = asyncio.create_task(self._flush())
-        return await done
+        return await waiting.done
 
     async def _flush(self) -> None:
         while self._queue:
@@ -41,12 +67,32 @@ class GroupCommit:
                 batch, self._queue = self._queue, []  # taken once the slot is ours: the batch grows meanwhile
                 try:
                     async with self.db.transaction() as session:
-                        results = [await operation(session) for operation, _ in batch]
+                        results = await _write(session, batch)
                 except Exception as error:
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(error)
+                    for waiting in batch:
+                        if not waiting.done.done():
+                            waiting.done.set_exception(error)
                     continue
-            for (_, done), result in zip(batch, results, strict=True):
-                if not done.done():
-                    done.set_result(result)
+            for waiting, result in zip(batch, results, strict=True):
+                if not waiting.done.done():
+                    waiting.done.set_result(result)
+
+
+async def _write(session: AsyncSession, batch: list[_Waiting]) -> list[Any]:
+    """Every operation in arrival order; each combined write once, where its first item came."""
+    results: list[Any] = [None] * len(batch)
+    written: set[int] = set()
+    for position, waiting in enumerate(batch):
+        if waiting.operation is not None:
+            results[position] = await waiting.operation(session)
+            continue
+        combined = waiting.combined
+        assert combined is not None
+        if id(combined) in written:
+            continue
+        written.add(id(combined))
+        positions = [i for i, other in enumerate(batch) if other.combined is combined]
+        outcomes = await combined.run(session, [batch[i].item for i in positions])
+        for i, outcome in zip(positions, outcomes, strict=True):
+            results[i] = outcome
+    return results

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_driver
 from storage.slots import WriteSlots
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web and clock processes read while the other writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # No busy_timeout: waiting for another process's write lock is the driver's, off the
+    # event loop (storage/sqlite_driver.py).
     cursor.close()
 
 
@@ -94,7 +96,9 @@ class Database:
 def connect(url: str | None = None, *, echo: bool = False) -> Database:
     url = async_url(url or os.environ.get("DATABASE_URL") or DEFAULT_URL)
     kwargs: dict[str, Any] = {"echo": echo}
-    if not is_sqlite(url):
+    if is_sqlite(url):
+        kwargs.update(async_creator=sqlite_driver.creator(url), **sqlite_driver.pool_arguments(url))
+    else:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):

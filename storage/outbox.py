@@ -168,12 +168,31 @@ async def settle_replies_of(session: AsyncSession, *, inbox_id: int, at: dt.date
 
 
 async def claim_all(session: AsyncSession, *, entry_ids: list[int], at: dt.datetime) -> list[int]:
-    """Claim rows sent together (one platform call for several replies); the ids now ours."""
-    ours = []
-    for entry_id in entry_ids:
-        if await claim(session, entry_id=entry_id, at=at):
-            ours.append(entry_id)
-    return ours
+    """Claim several rows in one statement (replies sent together, or claims sharing a commit);
+    the ids now ours, in the order given."""
+    if not entry_ids:
+        return []
+    connection = await session.connection()
+    table = _table()
+    claimed = await connection.execute(
+        update(table)
+        .where(table.c.id.in_(entry_ids), table.c.claimed_at.is_(None))
+        .values(claimed_at=at)
+        .returning(table.c.id)
+    )
+    ours = set(claimed.scalars())
+    return [entry_id for entry_id in entry_ids if entry_id in ours]
+
+
+async def settle_each(session: AsyncSession, settlements: list[tuple[int, dt.datetime, str]]) -> None:
+    """Settle several rows, each with its own time and outcome, in one statement."""
+    if not settlements:
+        return
+    connection = await session.connection()
+    await connection.execute(
+        _settle_statement(),
+        [{"the_id": entry_id, "settled_at": at, "outcome": outcome} for entry_id, at, outcome in settlements],
+    )
 
 
 async def settle_all(session: AsyncSession, *, entry_ids: list[int], at: dt.datetime, outcome: str) -> None:

@@ -1,0 +1,139 @@
+"""The SQLite connections Casebook opens (storage/sqlite_driver.py): what SQLAlchemy reads off a
+statement is all there, statements run without leaving the event loop's thread, and a lock
+held by another process is waited for off that thread, for a bounded time."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from storage import sqlite_driver
+from storage.db import Database, connect
+
+
+@pytest.fixture
+async def plain(tmp_path: Path) -> AsyncIterator[Database]:
+    database = connect(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
+    async with database.engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT UNIQUE, n INT)"))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def test_rows_counts_and_ids_come_back_as_sqlalchemy_expects(plain: Database) -> None:
+    async with plain.engine.begin() as connection:
+        inserted = await connection.execute(
+            text("INSERT INTO notes (body, n) VALUES (:body, :n) RETURNING id"), {"body": "a", "n": 1}
+        )
+        assert inserted.scalar_one() == 1
+        plain_insert = await connection.execute(text("INSERT INTO notes (body, n) VALUES ('b', 2)"))
+        assert plain_insert.lastrowid == 2
+        await connection.execute(
+            text("INSERT INTO notes (body, n) VALUES (:body, :n)"),
+            [{"body": f"many {i}", "n": i} for i in range(3, 8)],
+        )
+        updated = await connection.execute(text("UPDATE notes SET n = n + 100 WHERE n >= 5"))
+        assert updated.rowcount == 3
+        returned = await connection.execute(text("UPDATE notes SET n = 0 WHERE n > 100 RETURNING id"))
+        assert sorted(returned.scalars()) == [5, 6, 7]
+        rows = await connection.execute(text("SELECT body, n FROM notes ORDER BY id"))
+        assert rows.fetchone() == ("a", 1)
+        assert len(rows.all()) == 6  # what the first fetch left is still there
+
+    async with plain.engine.connect() as connection:
+        streamed = await connection.stream(text("SELECT id FROM notes ORDER BY id"))
+        assert [row.id async for row in streamed] == [1, 2, 3, 4, 5, 6, 7]
+
+
+async def test_a_failed_statement_raises_sqlalchemys_error_and_the_transaction_rolls_back(
+    plain: Database,
+) -> None:
+    with pytest.raises(IntegrityError):
+        async with plain.engine.begin() as connection:
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('same')"))
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('same')"))
+
+    async with plain.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+
+
+async def test_statements_run_on_the_loops_own_thread(plain: Database) -> None:
+    async with plain.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, sqlite_driver.OneTripConnection)
+        assert driver.inline
+
+
+async def test_another_process_holding_the_lock_is_waited_for_without_stopping_the_loop(
+    plain: Database, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "plain.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # what another process writing holds
+    other.execute("INSERT INTO notes (body) VALUES ('theirs')")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with plain.engine.begin() as connection:
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('ours')"))
+
+    ticker = asyncio.create_task(tick())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.5)
+    assert not writing.done()  # still waiting for the lock...
+    assert ticks >= 3  # ...and the loop went on meanwhile
+    other.execute("COMMIT")
+    await asyncio.wait_for(writing, 5)
+    ticker.cancel()
+    other.close()
+
+    async with plain.engine.connect() as connection:
+        bodies = (await connection.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all()
+    assert bodies == ["theirs", "ours"]
+
+
+async def test_a_lock_held_too_long_fails_the_write_and_keeps_nothing(
+    plain: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_driver, "BUSY_SECONDS", 0.2)
+    other = sqlite3.connect(tmp_path / "plain.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            async with plain.engine.begin() as connection:
+                await connection.execute(text("INSERT INTO notes (body) VALUES ('ours')"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    async with plain.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+
+
+async def test_an_in_memory_database_stays_on_its_connections_thread() -> None:
+    database = connect("sqlite+aiosqlite:///:memory:")
+    try:
+        async with database.engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x INT)"))
+            await connection.execute(text("INSERT INTO t VALUES (1), (2)"))
+            raw = await connection.get_raw_connection()
+            assert isinstance(raw.driver_connection, sqlite_driver.OneTripConnection)
+            assert not raw.driver_connection.inline
+        async with database.engine.connect() as connection:
+            assert (await connection.execute(text("SELECT sum(x) FROM t"))).scalar_one() == 3
+    finally:
+        await database.dispose()
