@@ -132,6 +132,7 @@ class Conveyor:
         try:
             while True:
                 self._again.discard(place)
+                await self.arrivals.quiet()
                 await self._deliver(place)
                 for entry in await self._pending(place):
                     await self.arrivals.quiet()
@@ -178,6 +179,7 @@ class Conveyor:
         settling: list[asyncio.Future[None]] = []
         for row in rows:
             assert row.id is not None
+            await self.arrivals.quiet()
             if not await self.ledger.add(CLAIMS, (row.id, self.clock())):
                 continue  # another process sends it
             try:
