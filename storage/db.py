@@ -99,7 +99,7 @@ def connect(url: str | None = None, *, echo: bool = False) -> Database:
     if is_sqlite(url):
         kwargs.update(async_creator=sqlite_driver.creator(url), **sqlite_driver.pool_arguments(url))
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        kwargs.update(pool_pre_ping=True, pool_size=30, max_overflow=10)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

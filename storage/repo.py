@@ -216,6 +216,14 @@ def _record_event_statement(dialect: str) -> Any:
 
 
 async def next_case_number(session: AsyncSession, *, tenant_id: int) -> int:
+    """The tenant's next case number. On PostgreSQL the tenant's row is locked until commit
+    first, so writers opening cases at once queue here: guessing the same number and retrying
+    on the unique key failed a burst of 50 starts in one workspace (after 8 tries, "send it
+    again"). SQLite has one writer anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        # NO KEY UPDATE: it queues case openers without waiting on the key-share locks that
+        # this turn's own inserts (processed events, people) hold on the same row.
+        await session.exec(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True))
     current = (await session.exec(select(func.max(Case.number)).where(Case.tenant_id == tenant_id))).one()
     return int(current or 0) + 1
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -128,6 +130,23 @@ async def test_racing_answers_in_one_thread_are_both_applied(chat: Chat, db: Dat
     async with db.transaction() as session:
         case = (await session.exec(select(Case))).one()
         assert sorted(case.symptoms) == sorted(f"symptom {i}" for i in range(6))
+
+
+async def test_postmortems_opened_at_once_in_one_workspace_each_get_their_own_number(
+    chat: Chat, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.service")
+    starts = [
+        chat.inbound(f"postmortem Outage {i}", key=f"C{i}", kind=InboundKind.COMMAND) for i in range(40)
+    ]
+    results = await asyncio.gather(*(handle(db, i, settings=Settings()) for i in starts))
+    assert all(r and r[0].kind != ReplyKind.ERROR for r in results)
+    async with db.sessions() as session:
+        numbers = sorted((await session.exec(select(Case.number))).all())
+    assert numbers == list(range(1, 41))
+    # They queued for the number rather than guessing it and retrying on the unique key (which
+    # a burst can exhaust: "send it again").
+    assert "a concurrent write won" not in caplog.text
 
 
 async def test_chatter_outside_an_interview_is_ignored(chat: Chat) -> None:
