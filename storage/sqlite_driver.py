@@ -20,6 +20,7 @@ a driver connection it does not open itself.
 from __future__ import annotations
 
 import itertools
+import re
 import sqlite3
 import time
 from collections import deque
@@ -85,10 +86,10 @@ class OneTripCursor:
         return None
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
-        return self._take(await self._connection.on_thread(_run, sql, parameters))
+        return self._take(await self._connection.run(_run, sql, parameters))
 
     async def executemany(self, sql: str, rows: Iterable[Any]) -> OneTripCursor:
-        return self._take(await self._connection.on_thread(_run_many, sql, rows))
+        return self._take(await self._connection.run(_run_many, sql, rows))
 
     def _take(self, outcome: Outcome) -> OneTripCursor:
         self.description = outcome.description
@@ -117,15 +118,19 @@ class OneTripConnection(aiosqlite.Connection):
 
     inline = True  # False for a connection bound to its thread (an in-memory database)
 
-    async def on_thread(self, function: Callable[..., Outcome], *args: Any) -> Outcome:
-        """`function(sqlite3_connection, *args)`, here when it does not have to wait for a lock
-        another process holds; then on the connection's thread, waiting there."""
+    async def run(self, function: Callable[..., Outcome], *args: Any) -> Outcome:
+        """`function(sqlite3_connection, *args)`: here, unless it has to wait for a lock another
+        process holds, or is a read that outruns READ_BUDGET_SECONDS; then on the connection's
+        thread, from the start."""
         if self.inline:
             try:
-                return function(self._conn, *args)
+                outcome = _within_budget(self._conn, function, *args)
             except sqlite3.OperationalError as error:
                 if not is_busy(error):
                     raise
+            else:
+                if outcome is not None:
+                    return outcome
         return await self._execute(patiently, function, self._conn, *args)
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]  # sync: no trip to open one
@@ -142,6 +147,43 @@ class OneTripConnection(aiosqlite.Connection):
             self._conn.rollback()
         else:
             await super().rollback()
+
+
+# A read still running after this long (a search over thousands of cases, say) is stopped and
+# run again on the connection's thread, so it never holds up acknowledgements on the loop.
+READ_BUDGET_SECONDS = 0.002
+CHECK_EVERY = 1000  # SQLite virtual machine steps between looks at the clock
+
+
+def _within_budget(
+    connection: sqlite3.Connection, function: Callable[..., Outcome], *args: Any
+) -> Outcome | None:
+    """`function(connection, *args)`; None when it is a read that ran out of time (interrupted,
+    it changed nothing). Writes are never interrupted: inside a transaction SQLite would roll
+    the whole transaction back."""
+    if function is not _run or not _is_read(args[0]):
+        return function(connection, *args)
+    deadline = time.perf_counter() + READ_BUDGET_SECONDS
+    in_transaction = connection.in_transaction
+    connection.set_progress_handler(lambda: time.perf_counter() > deadline, CHECK_EVERY)
+    try:
+        return function(connection, *args)
+    except sqlite3.OperationalError as error:
+        if str(error) != "interrupted":
+            raise
+        if in_transaction and not connection.in_transaction:  # never seen; never go on without it
+            raise sqlite3.OperationalError("a read was interrupted and its transaction lost") from error
+        return None
+    finally:
+        connection.set_progress_handler(None, 0)
+
+
+def _is_read(sql: str) -> bool:
+    head = sql.lstrip()[:6].upper()
+    return head == "SELECT" or (head[:4] == "WITH" and WRITES.search(sql) is None)
+
+
+WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
 # SQLite's own busy handler sleeps like this while another connection writes; it is off on

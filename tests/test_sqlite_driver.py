@@ -124,6 +124,43 @@ async def test_a_lock_held_too_long_fails_the_write_and_keeps_nothing(
         assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
 
 
+SLOW_READ = text(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT count(*) FROM n"
+)
+
+
+async def test_a_long_read_finishes_on_the_connections_thread_while_the_loop_goes_on(plain: Database) -> None:
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    async with plain.engine.connect() as connection:
+        started = asyncio.get_running_loop().time()
+        count = (await connection.execute(SLOW_READ)).scalar_one()
+        took = asyncio.get_running_loop().time() - started
+    ticker.cancel()
+
+    assert count == 3_000_000
+    assert took > 0.1  # long enough that the loop had to be free meanwhile
+    assert ticks >= 5
+
+
+async def test_a_long_read_inside_a_write_keeps_the_write(plain: Database) -> None:
+    async with plain.engine.begin() as connection:
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('kept')"))
+        assert (await connection.execute(SLOW_READ)).scalar_one() == 3_000_000
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('after')"))
+
+    async with plain.engine.connect() as connection:
+        bodies = (await connection.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all()
+    assert bodies == ["kept", "after"]
+
+
 async def test_an_in_memory_database_stays_on_its_connections_thread() -> None:
     database = connect("sqlite+aiosqlite:///:memory:")
     try:
