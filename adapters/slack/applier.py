@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -23,7 +23,7 @@ from adapters.slack.blocks import answered, reply_messages, root_message
 from adapters.slack.delivery import SEND_ERRORS, Target, update_message
 from adapters.slack.home import SlackSurfaces
 from adapters.slack.places import thread_key
-from adapters.slack.runtime import PLATFORM, Runtime, Workspace
+from adapters.slack.runtime import PLATFORM, Runtime, Workspace, flat
 from bot.messages import Inbound, InboundKind, Reply, ReplyKind
 from bot.outbox import apply_received, reply_from, settle_without_applying
 from bot.reminders.refresh import might_change_actions, refresh_digests
@@ -90,7 +90,7 @@ class SlackApplier:
             also_mentioned=tuple(payload["also_mentioned"]),
             at=entry.received_at,
         )
-        place = {"workspace": payload["workspace"], "target": asdict(target)}
+        place = {"workspace": payload["workspace"], "target": flat(target)}
         # The replies go out under the row's own conversation (a start's: its channel's).
         row_key = entry.conversation_key
         return await apply_received(
@@ -124,7 +124,7 @@ class SlackApplier:
             user_id=target.user,
             at=self.rt.clock(),
         )
-        place = {"workspace": entry.payload["workspace"], "target": asdict(target)}
+        place = {"workspace": entry.payload["workspace"], "target": flat(target)}
         await settle_without_applying(self.rt.db, inbound, inbox_id=entry.id, place=place, replies=[reply])
 
     def _cannot_post(self) -> Reply:
