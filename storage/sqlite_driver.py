@@ -9,9 +9,10 @@ The statements themselves take microseconds (WAL: readers never wait for the wri
 process's writers take turns through storage/slots.py), so here a statement is opened,
 executed, fetched and closed at once, where it is awaited.
 
-Two things stay on the connection's thread: the commit (its fsync must not stall the loop) and
-any statement that finds another process holding the write lock; SQLite's busy handler is off
-on these connections (it would sleep on the loop) and `patiently` waits there instead.
+Three things run on the connection's thread instead: the commit (its fsync must not stall the
+loop); any statement that finds another process holding the write lock (SQLite's busy handler
+is off on these connections, it would sleep on the loop, and `patiently` waits there instead);
+and a read still running after READ_BUDGET_SECONDS (interrupted, then run there from the start).
 
 Plugged in through `create_async_engine(async_creator=...)`, SQLAlchemy's documented hook for
 a driver connection it does not open itself.
@@ -194,8 +195,7 @@ BUSY_SECONDS = 10.0
 
 def is_busy(error: sqlite3.OperationalError) -> bool:
     """Another connection holds the lock (not a snapshot conflict, which waiting cannot cure)."""
-    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
-    return code == sqlite3.SQLITE_BUSY if code is not None else "database is locked" in str(error)
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY  # None: one we raised
 
 
 def patiently(function: Callable[..., T], *args: Any) -> T:

@@ -17,6 +17,28 @@ from storage import sqlite_driver
 from storage.db import Database, connect
 
 
+class Ticker:
+    """Counts how often the event loop got round to it: a loop stalled by a statement does not."""
+
+    def __init__(self, every: float = 0.01) -> None:
+        self.every = every
+        self.ticks = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def __enter__(self) -> Ticker:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            self.ticks += 1
+
+
 @pytest.fixture
 async def plain(tmp_path: Path) -> AsyncIterator[Database]:
     database = connect(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
@@ -79,26 +101,18 @@ async def test_another_process_holding_the_lock_is_waited_for_without_stopping_t
     other = sqlite3.connect(tmp_path / "plain.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # what another process writing holds
     other.execute("INSERT INTO notes (body) VALUES ('theirs')")
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
 
     async def write() -> None:
         async with plain.engine.begin() as connection:
             await connection.execute(text("INSERT INTO notes (body) VALUES ('ours')"))
 
-    ticker = asyncio.create_task(tick())
-    writing = asyncio.create_task(write())
-    await asyncio.sleep(0.5)
-    assert not writing.done()  # still waiting for the lock...
-    assert ticks >= 3  # ...and the loop went on meanwhile
-    other.execute("COMMIT")
-    await asyncio.wait_for(writing, 5)
-    ticker.cancel()
+    with Ticker() as ticker:
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.5)
+        assert not writing.done()  # still waiting for the lock...
+        assert ticker.ticks >= 3  # ...and the loop went on meanwhile
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 5)
     other.close()
 
     async with plain.engine.connect() as connection:
@@ -130,20 +144,12 @@ SLOW_READ = text(
 
 
 async def test_a_long_read_finishes_on_the_connections_thread_while_the_loop_goes_on(plain: Database) -> None:
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
-    async with plain.engine.connect() as connection:
-        started = asyncio.get_running_loop().time()
-        count = (await connection.execute(SLOW_READ)).scalar_one()
-        took = asyncio.get_running_loop().time() - started
-    ticker.cancel()
+    with Ticker(every=0.005) as ticker:
+        async with plain.engine.connect() as connection:
+            started = asyncio.get_running_loop().time()
+            count = (await connection.execute(SLOW_READ)).scalar_one()
+            took = asyncio.get_running_loop().time() - started
+    ticks = ticker.ticks
 
     assert count == 3_000_000
     assert took > 0.1  # long enough that the loop had to be free meanwhile
