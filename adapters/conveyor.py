@@ -211,13 +211,8 @@ class Conveyor:
             self.kick(*place)  # its replies are rows now: deliver them in order
 
 
-@dataclass
-class Received:
-    tenant: str
-    event_key: str
-    conversation_key: str
-    payload: dict[str, Any]
-    at: dt.datetime
+async def _receive_rows(platform: str, session: AsyncSession, rows: list[inbox.Received]) -> list[int | None]:
+    return await inbox.receive_all(session, platform=platform, rows=rows)
 
 
 class InboxWriter:
@@ -225,21 +220,9 @@ class InboxWriter:
     acknowledgement waits for this commit, so applying never makes it wait long."""
 
     def __init__(self, *, platform: str, db: Database) -> None:
-        self.platform = platform
         self.commits = GroupCommit(db=db, urgent=True)
+        self._rows = Combined(partial(_receive_rows, platform))
 
-    async def write(self, received: Received) -> int | None:
-        """The new row's id once committed, or None for an event already in."""
-
-        async def write(session: AsyncSession) -> int | None:
-            return await inbox.receive(
-                session,
-                platform=self.platform,
-                tenant=received.tenant,
-                event_key=received.event_key,
-                conversation_key=received.conversation_key,
-                payload=received.payload,
-                at=received.at,
-            )
-
-        return await self.commits.run(write)
+    async def write(self, received: inbox.Received) -> int | None:
+        """The new row's id once committed, or None for a delivery already in."""
+        return await self.commits.add(self._rows, received)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -15,36 +16,51 @@ from storage.repo import insert_for
 from storage.tables import table_of
 
 
-async def receive(
-    session: AsyncSession,
-    *,
-    platform: str,
-    tenant: str,
-    event_key: str,
-    conversation_key: str,
-    payload: dict[str, Any],
-    at: dt.datetime,
-) -> int | None:
-    """The new row's id, or None when this event is already in (a retry, a redelivery)."""
-    values = {
-        "platform": platform,
-        "tenant": tenant,
-        "event_key": event_key,
-        "conversation_key": conversation_key,
-        "payload": payload,
-        "received_at": at,
-    }
+@dataclass(frozen=True)
+class Received:
+    """One delivery to store: what a platform sent, under its own id for the delivery."""
+
+    tenant: str
+    event_key: str
+    conversation_key: str
+    payload: dict[str, Any]
+    at: dt.datetime
+
+
+ROWS_PER_STATEMENT = 500  # seven values a row: well within SQLite's limit on bound values
+
+
+async def receive_all(session: AsyncSession, *, platform: str, rows: list[Received]) -> list[int | None]:
+    """Each row's new id, in order, or None for a delivery already in (a retry, a redelivery,
+    or the same delivery twice in `rows`). One INSERT per commit, not one per row: every
+    acknowledgement waits for this commit."""
     connection = await session.connection()
-    row = (await connection.execute(_receive_statement(connection.dialect.name), values)).first()
-    return int(row[0]) if row else None
-
-
-@cache
-def _receive_statement(dialect: str) -> Any:
-    """Built once: every acknowledgement waits for this INSERT, and building it per row (with
-    the ORM's bulk path around it) cost more than running it."""
+    insert = insert_for(connection.dialect.name)
     table = table_of(InboxEntry)
-    return insert_for(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
+    ids: dict[tuple[str, str], int] = {}
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        statement = (
+            insert(table)
+            .values([_values(platform, row) for row in chunk])
+            .on_conflict_do_nothing()
+            .returning(table.c.id, table.c.tenant, table.c.event_key)
+        )
+        for entry_id, tenant, event_key in await connection.execute(statement):
+            ids[(tenant, event_key)] = int(entry_id)
+    # A delivery twice in one commit: the first of them got the row.
+    return [ids.pop((row.tenant, row.event_key), None) for row in rows]
+
+
+def _values(platform: str, row: Received) -> dict[str, Any]:
+    return {
+        "platform": platform,
+        "tenant": row.tenant,
+        "event_key": row.event_key,
+        "conversation_key": row.conversation_key,
+        "payload": row.payload,
+        "received_at": row.at,
+    }
 
 
 async def pending(session: AsyncSession, *, platform: str, tenant: str, key: str) -> list[InboxEntry]:

@@ -1,5 +1,6 @@
 """Group commits: callers writing at once share one commit; the conveyor's claims and
-settlements share one statement each; a failed commit fails every caller and keeps nothing."""
+settlements, and the inbox's rows, share one statement each; a failed commit fails every
+caller and keeps nothing."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from sqlalchemy import event
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from adapters.conveyor import CLAIMS, SETTLEMENTS
+from adapters.conveyor import CLAIMS, SETTLEMENTS, InboxWriter
 from adapters.group_commit import GroupCommit
 from storage import outbox
 from storage.db import Database
-from storage.models import OutboxEntry
+from storage.inbox import Received
+from storage.models import InboxEntry, OutboxEntry
 
 AT = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
 
@@ -37,10 +39,15 @@ async def _rows(db: Database, count: int) -> list[int]:
 
 
 def _outbox_updates(db: Database) -> list[str]:
+    return _statements(db, "UPDATE OUTBOX")
+
+
+def _statements(db: Database, prefix: str) -> list[str]:
+    """Every statement from now on that starts with `prefix` (upper case)."""
     seen: list[str] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+        if statement.lstrip().upper().startswith(prefix):
             seen.append(statement)
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", before)
@@ -115,3 +122,27 @@ async def test_claiming_nothing_or_one_row_needs_no_special_case(db: Database, c
         assert await outbox.claim_all(session, entry_ids=ids, at=AT) == ids
         await outbox.settle_each(session, [(i, AT, "sent") for i in ids])
     assert all(outcome == "sent" for _, _, outcome in (await _state(db)).values())
+
+
+async def test_inbox_rows_arriving_together_are_one_insert_and_a_delivery_already_in_gets_none(
+    db: Database,
+) -> None:
+    def received(event_key: str, conversation: str = "C1:1.0") -> Received:
+        return Received(
+            tenant="T1", event_key=event_key, conversation_key=conversation, payload={"k": event_key}, at=AT
+        )
+
+    writer = InboxWriter(platform="slack", db=db)
+    assert await writer.write(received("Ev0")) is not None
+    inserts = _statements(db, "INSERT INTO INBOX")
+    ids = await asyncio.gather(*(writer.write(received(key)) for key in ("Ev1", "Ev0", "Ev2", "Ev1", "Ev3")))
+    assert len(inserts) == 1
+    first, already_in, second, twice, third = ids
+    assert already_in is None and twice is None
+    assert first is not None and second is not None and third is not None
+    assert len({first, second, third}) == 3
+    async with db.sessions() as session:
+        rows = {row.id: row for row in (await session.exec(select(InboxEntry))).all()}
+    assert rows[first].event_key == "Ev1" and rows[first].payload == {"k": "Ev1"}
+    assert rows[third].event_key == "Ev3" and rows[third].received_at == AT
+    assert sorted(row.event_key for row in rows.values()) == ["Ev0", "Ev1", "Ev2", "Ev3"]

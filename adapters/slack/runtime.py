@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.arrivals import Arrivals
-from adapters.conveyor import Conveyor, InboxWriter, Received, wall_clock
+from adapters.conveyor import Conveyor, InboxWriter, wall_clock
 from adapters.slack.auth import TokenSource
 from adapters.slack.blocks import root_message
 from adapters.slack.config import SlackSettings
@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention, Reply, ReplyKind
 from bot.service import has_active_conversation
 from storage.db import Database
+from storage.inbox import Received
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
