@@ -27,29 +27,29 @@ class Received:
     at: dt.datetime
 
 
-ROWS_PER_STATEMENT = 500  # seven values a row: well within SQLite's limit on bound values
-
-
 async def receive_all(session: AsyncSession, *, platform: str, rows: list[Received]) -> list[int | None]:
     """Each row's new id, in order, or None for a delivery already in (a retry, a redelivery,
     or the same delivery twice in `rows`). One INSERT per commit, not one per row: every
-    acknowledgement waits for this commit."""
+    acknowledgement waits for this commit. (SQLAlchemy sends the cached one-row statement's
+    VALUES repeated for every row; a statement built with every row's values cost more to
+    compile, each commit, than the rows cost to store.)"""
     connection = await session.connection()
-    insert = insert_for(connection.dialect.name)
-    table = table_of(InboxEntry)
-    ids: dict[tuple[str, str], int] = {}
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        statement = (
-            insert(table)
-            .values([_values(platform, row) for row in chunk])
-            .on_conflict_do_nothing()
-            .returning(table.c.id, table.c.tenant, table.c.event_key)
-        )
-        for entry_id, tenant, event_key in await connection.execute(statement):
-            ids[(tenant, event_key)] = int(entry_id)
+    result = await connection.execute(
+        _receive_statement(connection.dialect.name), [_values(platform, row) for row in rows]
+    )
+    ids = {(tenant, event_key): int(entry_id) for entry_id, tenant, event_key in result}
     # A delivery twice in one commit: the first of them got the row.
     return [ids.pop((row.tenant, row.event_key), None) for row in rows]
+
+
+@cache
+def _receive_statement(dialect: str) -> Any:
+    table = table_of(InboxEntry)
+    return (
+        insert_for(dialect)(table)
+        .on_conflict_do_nothing()
+        .returning(table.c.id, table.c.tenant, table.c.event_key)
+    )
 
 
 def _values(platform: str, row: Received) -> dict[str, Any]:
