@@ -53,3 +53,34 @@ async def test_a_request_that_fails_still_counts_as_answered() -> None:
 
     assert arrivals.waiting == 0
     await asyncio.wait_for(arrivals.quiet(), 1)
+
+
+async def test_a_gap_shorter_than_the_lull_between_requests_does_not_let_applying_in() -> None:
+    arrivals = Arrivals(patience=60, lull=1.0)
+    applied = asyncio.Event()
+
+    async def apply() -> None:
+        await arrivals.quiet()
+        applied.set()
+
+    with arrivals.arriving():
+        applying = asyncio.create_task(apply())
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # one 200 answered, the next request not yet in
+    with arrivals.arriving():
+        await asyncio.sleep(0.01)
+        assert not applied.is_set()
+    assert not applied.is_set()  # the lull starts again from the last answer
+    await asyncio.wait_for(applying, 5)
+
+
+async def test_patience_counts_across_gaps_shorter_than_the_lull() -> None:
+    arrivals = Arrivals(patience=0.2, lull=60)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    applying = asyncio.create_task(arrivals.quiet())
+    while not applying.done():
+        assert loop.time() - started < 5, "applying waited past its patience"
+        with arrivals.arriving():
+            await asyncio.sleep(0.01)
+    assert loop.time() - started >= 0.2

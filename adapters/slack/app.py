@@ -1,7 +1,8 @@
 """The Slack side of `casebook serve`: a bolt AsyncApp mounted on the shared aiohttp server.
 
-HTTP mode: POST /slack/events (events, slash commands and interactions alike), with
-bolt's signature check (a forged or stale request gets 401 before any listener runs).
+HTTP mode: POST /slack/events (events, slash commands and interactions alike); the signature
+is checked first (a forged or stale request gets 401 before any listener runs); messages and
+mentions go straight to their listener (adapters/slack/direct.py), the rest through bolt.
 Socket Mode, when SLACK_APP_TOKEN is set: the same app over a WebSocket, no public URL.
 OAuth: GET /slack/install and /slack/oauth_redirect.
 """
@@ -28,6 +29,7 @@ from adapters.slack import auth, listeners, payloads
 from adapters.slack.applier import SlackApplier
 from adapters.slack.client import web_client
 from adapters.slack.config import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, SlackSettings
+from adapters.slack.direct import DirectEvents
 from adapters.slack.history import SlackHistory
 from adapters.slack.home import SlackSurfaces
 from adapters.slack.runtime import PLATFORM, Runtime
@@ -88,7 +90,9 @@ class SlackService:
         )
         if slack.oauth:
             self.bolt.enable_token_revocation_listeners()
-        interactions = listeners.register(self.bolt, self.runtime)
+        conversations = listeners.Listeners(self.runtime)
+        interactions = listeners.register(self.bolt, self.runtime, conversations)
+        self.direct = DirectEvents(authorize=authorize, listeners=conversations, client=client)
         self.applier.home = interactions.publish_home
         self.applier.surfaces = SlackSurfaces(self.runtime.client_for, interactions.homes)
         self.socket: AsyncSocketModeHandler | None = None
@@ -158,6 +162,9 @@ class SlackService:
             return web.Response(status=400, text="malformed payload")
         if (problem := payloads.check_envelope(payload)) is not None:
             log.warning("ignored a signed Slack request of an unknown shape: %s", problem[:300])
+            return web.Response(status=200)
+        if self.direct.takes(payload):
+            await self.direct.dispatch(payload)
             return web.Response(status=200)
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))

@@ -30,8 +30,7 @@ log = logging.getLogger(__name__)
 IGNORED_SUBTYPES = {"message_changed", "message_deleted", "channel_join", "channel_leave", "bot_message"}
 
 
-def register(app: AsyncApp, rt: Runtime) -> Interactions:
-    listeners = Listeners(rt)
+def register(app: AsyncApp, rt: Runtime, listeners: Listeners) -> Interactions:
     app.command(rt.slack.command)(listeners.on_command)
     app.event("message")(listeners.on_message)
     app.event("app_mention")(listeners.on_mention)
@@ -81,10 +80,12 @@ class Listeners:
     # --- messages -----------------------------------------------------------------------
 
     async def on_message(
-        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         if event.get("subtype") in IGNORED_SUBTYPES or event.get("bot_id") or not event.get("user"):
             return
+        if event["user"] == context.bot_user_id:
+            return  # (our own post, as bolt's self-event rule says)
         if not _readable(event, body):
             return
         workspace = Workspace.of(context, body)
@@ -114,9 +115,9 @@ class Listeners:
         )
 
     async def on_mention(
-        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        if not _readable(event, body):
+        if event.get("user") == context.bot_user_id or not _readable(event, body):
             return
         workspace = Workspace.of(context, body)
         await self._mention(workspace, event, body)

@@ -18,9 +18,9 @@ from adapters.slack.config import SlackSettings
 from adapters.slack.notifier import slack_notifier
 from bot.messages import Reply
 from storage.db import Database, sync_url
-from storage.models import Tenant
+from storage.models import InboxEntry, RawAnswer, Tenant
 from storage.secrets import SEALED_COLUMNS, Sealer, SecretKeyError, new_key, reseal_all
-from tests.slack.conftest import Harness, serving
+from tests.slack.conftest import CHANNEL, Harness, serving
 from tests.slack.support import SIGNING_SECRET, SlackStandIn
 
 SECOND_TEAM = "T0SECOND"
@@ -107,6 +107,48 @@ async def test_install_then_every_call_speaks_with_that_workspace_token(oauth: H
     assert posts and {c.token for c in posts} == {"xoxb-installed-c0de"}
     async with h.db.transaction() as session:
         assert [t.external_id for t in (await session.exec(select(Tenant))).all()] == [SECOND_TEAM]
+
+
+async def test_an_answer_in_an_installed_workspace_is_stored_and_answered_with_its_token(
+    oauth: Harness,
+) -> None:
+    h = oauth
+    await install(h)
+    await h.sender.command("Second team's outage")
+    await h.settle()
+    root = h.root()
+
+    answered = await h.sender.say("SEV2", thread_ts=root, channel=CHANNEL)
+    await h.settle()
+
+    assert answered.status == 200
+    async with h.db.transaction() as session:
+        assert [a.text for a in (await session.exec(select(RawAnswer))).all()] == ["SEV2"]
+    [question] = [c for c in h.thread(root) if "area" in c.text().lower()][-1:]
+    assert question.token == "xoxb-installed-c0de"
+
+
+async def test_an_answer_from_a_workspace_that_uninstalled_is_acknowledged_and_ignored(
+    oauth: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = oauth
+    await install(h)
+    await h.sender.command("Second team's outage")
+    await h.settle()
+    root = h.root()
+    await h.sender.event({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}, "event_ts": "1.0"})
+    await h.settle()
+    async with h.db.transaction() as session:
+        rows_before = len((await session.exec(select(InboxEntry))).all())
+
+    answered = await h.sender.say("SEV2", thread_ts=root, channel=CHANNEL)
+    await h.settle()
+
+    assert answered.status == 200  # (Slack would retry anything else, to no avail)
+    async with h.db.transaction() as session:
+        assert len((await session.exec(select(InboxEntry))).all()) == rows_before
+        assert (await session.exec(select(RawAnswer))).all() == []
+    assert any("no installation" in r.getMessage() and SECOND_TEAM in r.getMessage() for r in caplog.records)
 
 
 async def test_a_forged_install_state_is_refused(oauth: Harness) -> None:

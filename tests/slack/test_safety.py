@@ -15,7 +15,7 @@ from bot.messages import Reply
 from storage.db import Database
 from storage.models import RawAnswer, Tenant
 from tests.slack.conftest import CHANNEL, Harness, serving
-from tests.slack.support import SIGNING_SECRET
+from tests.slack.support import BOT_USER, SIGNING_SECRET
 
 GATES: dict[str, asyncio.Event] = {}  # made in each test: an Event belongs to one event loop
 
@@ -80,6 +80,19 @@ async def test_a_retried_event_is_applied_once(harness: Harness) -> None:
     assert case.symptoms == ["Writes failing with ENOSPC"]
     assert sum("_1 so far._" in c.text() for c in h.standin.called("chat.update")) == 1
     assert not any("_2 so far._" in c.text() for c in h.standin.called("chat.update"))
+
+
+async def test_a_message_under_the_bots_own_user_is_never_taken_as_an_answer(harness: Harness) -> None:
+    h = harness
+    root = await at_symptoms(h, "Queue backlog on ingest")
+    # (a post of ours that arrives without its bot_id, as bolt's self-event rule guards against)
+    ours = await h.sender.say("- Symptoms so far: none", thread_ts=root, user=BOT_USER, channel=CHANNEL)
+    await h.settle()
+
+    assert ours.status == 200
+    [case] = await h.cases()
+    assert case.symptoms == []
+    assert not any("so far._" in c.text() for c in h.standin.called("chat.update"))
 
 
 async def test_a_retry_that_reaches_another_server_is_applied_once(harness: Harness) -> None:

@@ -25,7 +25,7 @@ def socket_env(monkeypatch: pytest.MonkeyPatch, standin: SlackStandIn) -> None:
     monkeypatch.setenv("SLACK_API_URL", standin.api_url)
 
 
-async def test_a_slash_command_over_socket_mode(
+async def test_a_slash_command_and_a_thread_answer_over_socket_mode(
     db: Database, standin: SlackStandIn, socket_env: None
 ) -> None:
     app = build_app(db=db, settings=Settings())
@@ -48,6 +48,17 @@ async def test_a_slash_command_over_socket_mode(
         assert standin.socket_acks[0]["envelope_id"] == "env-1"
         root = next(c for c in standin.called("chat.postMessage") if not c.params.get("thread_ts"))
         assert "*Postmortem #1*: Socket outage" in standin.called("chat.update")[-1].text()
-        assert any("How severe" in c.text() for c in standin.posts(thread_ts=root.result["ts"]))
+        thread = str(root.result["ts"])
+        assert any("How severe" in c.text() for c in standin.posts(thread_ts=thread))
+
+        # Messages reach bolt's listener here (over HTTP they skip bolt's dispatch): the same answer.
+        answer = SlackSender(session, "", standin).reply_event("SEV2", thread_ts=thread)
+        event = {"type": "event_callback", "team_id": standin.team, "event": answer, "event_id": "EvSOCKET1"}
+        await standin.push({"envelope_id": "env-2", "type": "events_api", "payload": event})
+        async with asyncio.timeout(10):
+            while not any("area" in c.text().lower() for c in standin.posts(thread_ts=thread)):
+                await app[SLACK].runtime.work.drain(grace_seconds=5)
+                await asyncio.sleep(0.01)
+        assert [a["envelope_id"] for a in standin.socket_acks] == ["env-1", "env-2"]
     finally:
         await server.close()
