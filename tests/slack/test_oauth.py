@@ -109,14 +109,19 @@ async def test_install_then_every_call_speaks_with_that_workspace_token(oauth: H
         assert [t.external_id for t in (await session.exec(select(Tenant))).all()] == [SECOND_TEAM]
 
 
+async def interview_in_second_team(h: Harness) -> str:
+    """Installed, with an interview running: its thread's root ts."""
+    await install(h)
+    await h.sender.command("Second team's outage")
+    await h.settle()
+    return h.root()
+
+
 async def test_an_answer_in_an_installed_workspace_is_stored_and_answered_with_its_token(
     oauth: Harness,
 ) -> None:
     h = oauth
-    await install(h)
-    await h.sender.command("Second team's outage")
-    await h.settle()
-    root = h.root()
+    root = await interview_in_second_team(h)
 
     answered = await h.sender.say("SEV2", thread_ts=root, channel=CHANNEL)
     await h.settle()
@@ -132,10 +137,7 @@ async def test_an_answer_from_a_workspace_that_uninstalled_is_acknowledged_and_i
     oauth: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     h = oauth
-    await install(h)
-    await h.sender.command("Second team's outage")
-    await h.settle()
-    root = h.root()
+    root = await interview_in_second_team(h)
     await h.sender.event({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}, "event_ts": "1.0"})
     await h.settle()
     async with h.db.transaction() as session:
