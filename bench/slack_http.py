@@ -9,10 +9,16 @@ number of requests at a fixed concurrency:
                   threads of running interviews; also answers while every Web API call takes
                   250 ms (acks must not notice)
 
+  1 row + 1 reply a bolt app that per answer commits one row and posts one reply
+                  (the least durable work an answer needs)
+
 For each: requests/s and ack latency (p50, p99) as the sender sees them; for Casebook also
 end-to-end: requests/s counted until every answer is stored and its replies are on Slack.
+The three servers run side by side for the whole bench and take turns, round after round:
+on a shared machine, a ratio of two runs seconds apart moves far less than one of runs
+minutes apart, and the rounds show how much it still moves.
 
-    PYTHONPATH=. /tmp/venv/bin/python bench/slack_http.py [--requests 1000] [--concurrency 50]
+    .venv/bin/python bench/slack_http.py [--requests 1000] [--concurrency 50] [--rounds 3]
         [--database postgresql+psycopg://postgres@127.0.0.1:5432/casebook_bench]
 """
 
@@ -169,6 +175,15 @@ class Result:
     failures: int
     end_to_end_seconds: float | None = None
 
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def end_to_end_rate(self) -> float:
+        return self.requests / (self.end_to_end_seconds or float("inf"))
+
+    def p99(self) -> float:
+        return statistics.quantiles(self.latencies, n=100)[98] if len(self.latencies) > 1 else 0.0
+
     def row(self) -> str:
         cuts = statistics.quantiles(self.latencies, n=100) if len(self.latencies) > 1 else [0.0] * 99
         e2e = f"{self.requests / self.end_to_end_seconds:9.0f}" if self.end_to_end_seconds else f"{'-':>9}"
@@ -238,82 +253,70 @@ def answers(sender: SlackSender, roots: list[tuple[str, str]], n: int, text: str
 # --- scenarios --------------------------------------------------------------------------------
 
 
-async def bare(standin: SlackStandIn, args: argparse.Namespace) -> list[Result]:
+ROOTS = [(f"C{i:04d}", f"1690000000.{i:06d}") for i in range(THREADS)]
+
+
+async def bare_round(sender: SlackSender, args: argparse.Namespace, round_: int) -> list[Result]:
+    seconds, latencies, failures = await load(
+        sender, commands(sender, args.requests, f"bare {round_}"), args.concurrency
+    )
+    command = Result("bare bolt app: slash command (ack only)", args.requests, seconds, latencies, failures)
+    seconds, latencies, failures = await load(
+        sender, answers(sender, ROOTS, args.requests, f"x{round_}"), args.concurrency
+    )
+    event = Result("bare bolt app: message event (ack only)", args.requests, seconds, latencies, failures)
+    return [command, event]
+
+
+async def minimal_round(
+    standin: SlackStandIn, sender: SlackSender, args: argparse.Namespace, round_: int
+) -> Result:
+    posted = standin.counts["thread posts"]
+    started = time.perf_counter()
+    seconds, latencies, failures = await load(
+        sender, answers(sender, ROOTS, args.requests, f"m{round_}"), args.concurrency
+    )
+    done = await until_count(standin, "thread posts", posted + args.requests)
+    name = "bolt app: 1 row + 1 reply per answer"
+    return Result(name, args.requests, seconds, latencies, failures, done - started)
+
+
+async def casebook_commands(standin: SlackStandIn, sender: SlackSender, args: argparse.Namespace) -> Result:
+    n = args.requests // 2
+    updates = standin.counts["chat.update"]
+    started = time.perf_counter()
+    seconds, latencies, failures = await load(sender, commands(sender, n, "Outage"), args.concurrency)
+    done = await until_count(standin, "chat.update", updates + n)
+    return Result(
+        "casebook: /postmortem <title> (opens a case)", n, seconds, latencies, failures, done - started
+    )
+
+
+async def casebook_answers(
+    standin: SlackStandIn, sender: SlackSender, args: argparse.Namespace, roots: list[tuple[str, str]]
+) -> list[Result]:
     results = []
-    async with Child(_serve_bare, standin.api_url) as url, _session() as session:
-        sender = SlackSender(session, url, standin)
-        await load(sender, commands(sender, 50, "warm up"), args.concurrency)
-        seconds, latencies, failures = await load(
-            sender, commands(sender, args.requests, "bare"), args.concurrency
+    for name, delay in (
+        ("casebook: interview answer", 0.0),
+        ("casebook: answer, Web API 250 ms a call", 0.25),
+    ):
+        standin.delays = (
+            {m: delay for m in ("chat.postMessage", "users.info", "chat.update", "reactions.add")}
+            if delay
+            else {}
         )
-        results.append(
-            Result("bare bolt app: slash command (ack only)", args.requests, seconds, latencies, failures)
-        )
-        roots = [(f"C{i:04d}", f"1690000000.{i:06d}") for i in range(THREADS)]
-        seconds, latencies, failures = await load(
-            sender, answers(sender, roots, args.requests, "x"), args.concurrency
-        )
-        results.append(
-            Result("bare bolt app: message event (ack only)", args.requests, seconds, latencies, failures)
-        )
-    return results
-
-
-async def minimal(standin: SlackStandIn, args: argparse.Namespace, database_url: str) -> list[Result]:
-    async with Child(_serve_minimal, standin.api_url, database_url) as url, _session() as session:
-        sender = SlackSender(session, url, standin)
-        roots = [(f"C{i:04d}", f"1690000000.{i:06d}") for i in range(THREADS)]
-        posted = standin.counts["thread posts"]
+        count = args.requests if not delay else args.requests // 2
+        # A list item is answered quietly: a reaction on the line, then the question's count
+        # edited in place; no thread post.
+        reacted, edited = standin.counts["reactions.add"], standin.counts["chat.update"]
         started = time.perf_counter()
         seconds, latencies, failures = await load(
-            sender, answers(sender, roots, args.requests, "m"), args.concurrency
+            sender, answers(sender, roots, count, name), args.concurrency
         )
-        done = await until_count(standin, "thread posts", posted + args.requests)
-        name = "bolt app: 1 row + 1 reply per answer"
-        return [Result(name, args.requests, seconds, latencies, failures, done - started)]
-
-
-async def casebook(standin: SlackStandIn, args: argparse.Namespace, database_url: str) -> list[Result]:
-    results = []
-    async with Child(_serve_casebook, standin.api_url, database_url) as url, _session() as session:
-        sender = SlackSender(session, url, standin)
-        n = args.requests // 2
-        updates = standin.counts["chat.update"]
-        started = time.perf_counter()
-        seconds, latencies, failures = await load(sender, commands(sender, n, "Outage"), args.concurrency)
-        done = await until_count(standin, "chat.update", updates + n)
-        results.append(
-            Result(
-                "casebook: /postmortem <title> (opens a case)",
-                n,
-                seconds,
-                latencies,
-                failures,
-                done - started,
-            )
-        )
-        roots = await _interviews_at_symptoms(standin, sender)
-        for name, delay in (
-            ("casebook: interview answer", 0.0),
-            ("casebook: answer, Web API 250 ms a call", 0.25),
-        ):
-            standin.delays = (
-                {m: delay for m in ("chat.postMessage", "users.info", "chat.update", "reactions.add")}
-                if delay
-                else {}
-            )
-            count = args.requests if not delay else args.requests // 2
-            # A list item is answered quietly: a reaction on the line, then the question's count
-            # edited in place; no thread post.
-            reacted, edited = standin.counts["reactions.add"], standin.counts["chat.update"]
-            started = time.perf_counter()
-            seconds, latencies, failures = await load(
-                sender, answers(sender, roots, count, name), args.concurrency
-            )
-            await until_count(standin, "reactions.add", reacted + count)
-            done = await until_count(standin, "chat.update", edited + count)
-            results.append(Result(name, count, seconds, latencies, failures, done - started))
-        standin.delays = {}
+        await until_count(standin, "reactions.add", reacted + count)
+        done = await until_count(standin, "chat.update", edited + count)
+        results.append(Result(name, count, seconds, latencies, failures, done - started))
+    standin.delays = {}
     return results
 
 
@@ -359,42 +362,81 @@ async def main(args: argparse.Namespace) -> None:
         database_url = _database(args, workdir)
         standin = await SlackStandIn(record=False).start()
         try:
-            results = await bare(standin, args)
-            results += await casebook(standin, args, database_url)
-            results += await minimal(standin, args, database_url)
+            rounds = await _rounds(standin, args, database_url)
         finally:
             await standin.stop()
     backend = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
     print(
         f"\n{args.requests} requests per scenario, {args.concurrency} concurrent, loopback, {backend}, "
-        f"{os.cpu_count()} CPU(s)\n"
+        f"{os.cpu_count()} CPU(s), {args.rounds} round(s): the three servers take turns, so each "
+        "ratio compares runs seconds apart\n"
     )
     print(HEADER)
-    for result in results:
-        print(result.row())
-    bare_events = results[1].requests / results[1].seconds
-    answer = results[3]
-    acks = answer.requests / answer.seconds
-    end_to_end = answer.requests / (answer.end_to_end_seconds or 1)
-    worst_p99 = max(statistics.quantiles(r.latencies, n=100)[98] for r in results[2:5])
-    least = results[5]
-    least_e2e = least.requests / (least.end_to_end_seconds or 1)
+    for number, results in enumerate(rounds, 1):
+        print(f"round {number}")
+        for result in results:
+            print(result.row())
+    _summary(rounds, args)
+
+
+async def _rounds(standin: SlackStandIn, args: argparse.Namespace, database_url: str) -> list[list[Result]]:
+    """Every server runs for the whole bench; each round loads them one after the other."""
+    async with (
+        Child(_serve_bare, standin.api_url) as bare_url,
+        Child(_serve_casebook, standin.api_url, database_url) as casebook_url,
+        Child(_serve_minimal, standin.api_url, database_url) as minimal_url,
+        _session() as session,
+    ):
+        bare = SlackSender(session, bare_url, standin)
+        casebook = SlackSender(session, casebook_url, standin)
+        minimal = SlackSender(session, minimal_url, standin)
+        await load(bare, commands(bare, 50, "warm up"), args.concurrency)
+        opening = await casebook_commands(standin, casebook, args)
+        roots = await _interviews_at_symptoms(standin, casebook)
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            results = await bare_round(bare, args, number)
+            if number == 1:
+                results.append(opening)
+            results += await casebook_answers(standin, casebook, args, roots)
+            results.append(await minimal_round(standin, minimal, args, number))
+            rounds.append(results)
+        return rounds
+
+
+def _summary(rounds: list[list[Result]], args: argparse.Namespace) -> None:
+    def named(results: list[Result], prefix: str) -> Result:
+        return next(r for r in results if r.name.startswith(prefix))
+
+    ack_ratios, e2e_ratios, p99s = [], [], []
+    for results in rounds:
+        bare_events = named(results, "bare bolt app: message").rate()
+        answer = named(results, "casebook: interview answer")
+        least = named(results, "bolt app: 1 row")
+        ack_ratios.append(answer.rate() / bare_events)
+        e2e_ratios.append(answer.end_to_end_rate() / least.end_to_end_rate())
+        p99s.append(max(r.p99() for r in results if r.name.startswith("casebook")))
     print(
-        f"\ninterview answers: acknowledged at {acks:.0f}/s = {acks / bare_events:.2f}x the bare app's "
-        f"{bare_events:.0f} events/s (goal >= 0.5x);\n  stored and replied to in Slack at {end_to_end:.0f}/s "
-        f"({end_to_end / bare_events:.2f}x the bare app's acks;\n  {end_to_end / least_e2e:.2f}x the "
-        f"{least_e2e:.0f}/s of a bolt app that commits one row and posts one reply per answer; goal >= 0.5x)"
+        "\nper round, interview answers acknowledged / the bare app's message events: "
+        + ", ".join(f"{r:.2f}x" for r in ack_ratios)
+        + f"; median {statistics.median(ack_ratios):.2f}x (goal >= 0.5x)"
     )
     print(
-        f"ack p99 at {args.concurrency} concurrent, worst Casebook scenario: {worst_p99 * 1000:.1f} ms",
-        end="",
+        "per round, answers stored and replied to end to end / the 1 row + 1 reply app's: "
+        + ", ".join(f"{r:.2f}x" for r in e2e_ratios)
+        + f"; median {statistics.median(e2e_ratios):.2f}x (goal >= 0.5x)"
     )
-    print(" (goal <= 100 ms)")
+    print(
+        f"ack p99 at {args.concurrency} concurrent, worst Casebook scenario, per round: "
+        + ", ".join(f"{p * 1000:.0f} ms" for p in p99s)
+        + f"; median {statistics.median(p99s) * 1000:.0f} ms (goal <= 100 ms)"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000, help="requests per scenario (bounded)")
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="turns each server takes (ratios per round)")
     parser.add_argument("--database", default=None, help="a database URL (default: a fresh SQLite file)")
     asyncio.run(main(parser.parse_args()))

@@ -1,8 +1,9 @@
 """The Slack side of `casebook serve`: a bolt AsyncApp mounted on the shared aiohttp server.
 
 HTTP mode: POST /slack/events (events, slash commands and interactions alike); the signature
-is checked first (a forged or stale request gets 401 before any listener runs); messages and
-mentions go straight to their listener (adapters/slack/direct.py), the rest through bolt.
+is checked first (a forged or stale request gets 401 before any listener runs); messages,
+mentions and the slash command go straight to their listener (adapters/slack/direct.py), the
+rest through bolt.
 Socket Mode, when SLACK_APP_TOKEN is set: the same app over a WebSocket, no public URL.
 OAuth: GET /slack/install and /slack/oauth_redirect.
 """
@@ -92,7 +93,9 @@ class SlackService:
             self.bolt.enable_token_revocation_listeners()
         conversations = listeners.Listeners(self.runtime)
         interactions = listeners.register(self.bolt, self.runtime, conversations)
-        self.direct = DirectEvents(authorize=authorize, listeners=conversations, client=client)
+        self.direct = DirectEvents(
+            authorize=authorize, listeners=conversations, client=client, command=slack.command
+        )
         self.applier.home = interactions.publish_home
         self.applier.surfaces = SlackSurfaces(self.runtime.client_for, interactions.homes)
         self.socket: AsyncSocketModeHandler | None = None
@@ -164,8 +167,7 @@ class SlackService:
             log.warning("ignored a signed Slack request of an unknown shape: %s", problem[:300])
             return web.Response(status=200)
         if self.direct.takes(payload):
-            await self.direct.dispatch(payload)
-            return web.Response(status=200)
+            return web.Response(status=200, text=await self.direct.dispatch(payload))
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 

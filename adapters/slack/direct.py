@@ -1,4 +1,4 @@
-"""Message and mention events over HTTP, routed without bolt's dispatch.
+"""Messages, mentions and the slash command over HTTP, routed without bolt's dispatch.
 
 Every message in every channel Casebook is in arrives as an event (an interview's answers
 among them, most of them channel chatter to ignore), so this is by far the busiest route.
@@ -24,30 +24,40 @@ from adapters.slack.listeners import Listeners
 
 log = logging.getLogger(__name__)
 ROUTED = frozenset({"message", "app_mention"})
+NOT_INSTALLED = "Casebook is not installed in this workspace any more: ask an admin to add it again."
 
 
 class DirectEvents:
-    def __init__(self, *, authorize: AsyncAuthorize, listeners: Listeners, client: AsyncWebClient) -> None:
+    def __init__(
+        self, *, authorize: AsyncAuthorize, listeners: Listeners, client: AsyncWebClient, command: str
+    ) -> None:
         self.authorize = authorize
         self.listeners = listeners
         self.client = client
+        self.command = command
 
-    @staticmethod
-    def takes(payload: dict[str, Any]) -> bool:
+    def takes(self, payload: dict[str, Any]) -> bool:
+        if "command" in payload:  # (Slack's ssl_check carries none)
+            return payload["command"] == self.command
         event = payload.get("event")
         routed = isinstance(event, dict) and event.get("type") in ROUTED
         return routed and payload.get("type") == "event_callback"
 
-    async def dispatch(self, payload: dict[str, Any]) -> None:
-        """Store what the event says (or ignore it) before the request is answered."""
+    async def dispatch(self, payload: dict[str, Any]) -> str:
+        """Store what the request says (or ignore it) before it is answered; the text of the
+        answer (empty but for a command in a workspace without an installation)."""
         context = await self._context(payload)
         if context is None:
-            return
+            return NOT_INSTALLED if "command" in payload else ""
+        if "command" in payload:
+            await self.listeners.command(payload, context)
+            return ""
         event = payload["event"]
         if event["type"] == "message":
             await self.listeners.on_message(event=event, body=payload, context=context)
         else:
             await self.listeners.on_mention(event=event, body=payload, context=context)
+        return ""
 
     async def _context(self, payload: dict[str, Any]) -> AsyncBoltContext | None:
         """bolt's context for the body, with the workspace's authorization; None (logged, as

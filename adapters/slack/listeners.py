@@ -15,7 +15,6 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import payloads, shortcuts
 from adapters.slack.delivery import Target
@@ -49,15 +48,16 @@ class Listeners:
 
     # --- slash command ------------------------------------------------------------------
 
-    async def on_command(
-        self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-    ) -> None:
-        if payloads.parse(payloads.SlashCommand, command, what="slash command") is None:
-            await ack()  # malformed: answered, nothing done (the WARNING names the field)
-            return
-        workspace = Workspace.of(context, command)
-        await self._command(workspace, command)
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+        await self.command(command, context)
         await ack()  # (bolt answers Slack only once this listener returns: the row is stored)
+
+    async def command(self, command: dict[str, Any], context: AsyncBoltContext) -> None:
+        """Stored as an inbox row; a malformed one is answered and nothing done (the WARNING
+        names the field)."""
+        if payloads.parse(payloads.SlashCommand, command, what="slash command") is None:
+            return
+        await self._command(Workspace.of(context, command), command)
 
     async def _command(self, workspace: Workspace, command: dict[str, Any]) -> None:
         """A new postmortem posts its root first (the root's ts names the thread the case

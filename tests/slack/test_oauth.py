@@ -171,8 +171,9 @@ async def test_revoked_tokens_are_forgotten_and_stop_working(oauth: Harness) -> 
     assert await installed_bots(h.db) == []
 
     posts_before = len(h.standin.called("chat.postMessage"))
-    await h.sender.command("After the uninstall")
+    refused = await h.sender.command("After the uninstall")
     await h.settle()
+    assert refused.status == 200 and "not installed" in await refused.text()
     assert len(h.standin.called("chat.postMessage")) == posts_before
     async with h.db.transaction() as session:
         assert (await session.exec(select(Tenant))).all() == []
