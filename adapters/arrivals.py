@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 PATIENCE_SECONDS = 1.0
-# A burst's requests leave gaps of microseconds between one 200 and the next request; applying
-# in such a gap ran a whole turn while the next requests waited for it (p99 doubled).
-LULL_SECONDS = 0.005
+# A burst's requests leave gaps between one 200 and the next request: microseconds, or a few
+# ms when a shared machine stalls a client. Applying in such a gap started every waiting
+# conversation's reads and turns while the next requests queued behind them (p99 x3-4). A
+# reply waits this much longer after the last request: nobody sees 25 ms in a chat.
+LULL_SECONDS = 0.025
 
 
 class Arrivals:
