@@ -29,17 +29,15 @@ class Arrivals:
         self.lull = lull
         self.waiting = 0  # requests in the handler, not yet answered
         self._busy_since = 0.0
-        self._idle_since: float | None = float("-inf")  # None while a request waits
+        self._idle_since = float("-inf")  # when the last waiting request was answered
         self._quiet: asyncio.Event | None = None
 
     @contextmanager
     def arriving(self) -> Iterator[None]:
         if self.waiting == 0:
             now = time.monotonic()
-            assert self._idle_since is not None
             if now - self._idle_since >= self.lull:
                 self._busy_since = now  # a new burst: patience counts from here
-            self._idle_since = None
             self._event().clear()
         self.waiting += 1
         try:
@@ -56,7 +54,7 @@ class Arrivals:
         while True:
             now = time.monotonic()
             left = self._busy_since + self.patience - now
-            if self._idle_since is not None:
+            if self.waiting == 0:
                 idle = now - self._idle_since
                 if idle >= self.lull or left <= 0:
                     return

@@ -46,10 +46,11 @@ class DirectEvents:
     async def dispatch(self, payload: dict[str, Any]) -> str:
         """Store what the request says (or ignore it) before it is answered; the text of the
         answer (empty but for a command in a workspace without an installation)."""
+        is_command = "command" in payload
         context = await self._context(payload)
         if context is None:
-            return NOT_INSTALLED if "command" in payload else ""
-        if "command" in payload:
+            return NOT_INSTALLED if is_command else ""
+        if is_command:
             await self.listeners.command(payload, context)
             return ""
         event = payload["event"]
@@ -72,11 +73,11 @@ class DirectEvents:
             )
         except SlackApiError as error:
             reason = error.response.get("error")
-            log.error("could not authorize an event from team %s: %s", context.team_id, reason)
+            log.error("could not authorize a request from team %s: %s", context.team_id, reason)
             return None
         if result is None:
             log.error(
-                "an event came from team %s, where Casebook has no installation: install it there again",
+                "a request came from team %s, where Casebook has no installation: install it there again",
                 context.team_id,
             )
             return None
