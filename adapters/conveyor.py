@@ -3,10 +3,13 @@ outbox rows they wrote delivered in order, then their jobs run; on start, what t
 process left is finished first.
 
 A platform supplies three steps: `apply` (an inbox row into the core, its replies into the
-outbox, one transaction), `send` (one reply row to the platform, returning its outcome), and
-`after` (cosmetic touches once a row's replies are out, e.g. editing a pressed button). The
-conveyor owns the order, the claims and the retries. Everything runs as tracked `Work`, so a
-shutdown (and a test) can wait for it.
+outbox, one transaction, returning the rows it wrote), `send` (one reply row to the platform,
+returning its outcome), and `after` (cosmetic touches once a row's replies are out, e.g.
+editing a pressed button). The conveyor owns the order, the claims and the retries.
+Everything runs as tracked `Work`, so a shutdown (and a test) can wait for it.
+
+A worker reads its conversation once (unapplied rows, rows nobody took) and then goes on from
+what each apply returns: the outbox rows an apply just committed need no second look.
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ from adapters.arrivals import Arrivals
 from adapters.group_commit import Combined, GroupCommit
 from bot.config import Settings
 from bot.messages import Reply
-from bot.outbox import run_job
+from bot.outbox import Written, run_job
 from storage import inbox, outbox
 from storage.db import Database
 from storage.models import InboxEntry, OutboxEntry
 
 log = logging.getLogger(__name__)
 
-Apply = Callable[[InboxEntry], Awaitable[list[Reply]]]
+Apply = Callable[[InboxEntry], Awaitable[Written]]
 Send = Callable[[OutboxEntry], Awaitable[str]]
 After = Callable[[InboxEntry, list[Reply]], Awaitable[None]]
 Clock = Callable[[], dt.datetime]
@@ -133,29 +136,38 @@ class Conveyor:
             while True:
                 self._again.discard(place)
                 await self.arrivals.quiet()
-                await self._deliver(place)
-                for entry in await self._pending(place):
+                entries, left = await self._read(place)
+                await self._deliver([row for row in left if row.kind == outbox.REPLY])
+                jobs = [row for row in left if row.kind == outbox.JOB]
+                for entry in entries:
                     await self.arrivals.quiet()
-                    replies = await self._apply(entry)
-                    if replies is None:
+                    written = await self._apply(entry)
+                    if written is None:
                         return  # the database keeps failing: the next kick or start tries again
-                    await self._deliver(place)
-                    await self.after(entry, replies)
-                await self._start_jobs(place)
+                    await self._deliver(written.rows)
+                    await self.after(entry, written.replies)
+                    jobs += written.jobs
+                for job in jobs:
+                    self.spawn(self._job(job, place), name=f"{self.platform} job {job.payload.get('job')}")
                 if place not in self._again:
                     return
         finally:
             self._running.discard(place)
 
-    async def _pending(self, place: tuple[str, str]) -> list[InboxEntry]:
-        async with self.db.sessions() as session:
-            return await inbox.pending(session, platform=self.platform, tenant=place[0], key=place[1])
+    async def _read(self, place: tuple[str, str]) -> tuple[list[InboxEntry], list[OutboxEntry]]:
+        """The conversation's unapplied inbox rows, and the outbox rows nobody has taken (a
+        job's replies, what the last process left), in one read."""
+        tenant, key = place
+        async with self.db.reads() as session:
+            entries = await inbox.pending(session, platform=self.platform, tenant=tenant, key=key)
+            left = await outbox.unsettled(session, platform=self.platform, tenant=tenant, key=key)
+        return entries, left
 
-    async def _apply(self, entry: InboxEntry) -> list[Reply] | None:
+    async def _apply(self, entry: InboxEntry) -> Written | None:
         assert entry.id is not None
         for pause in (*RETRY_SECONDS, None):
             try:
-                replies = await self.apply(entry)
+                written = await self.apply(entry)
             except Exception:  # the boundary for one row: logged, retried, never dropped
                 log.exception("%s: could not apply inbox row %s", self.platform, entry.id)
                 if pause is None:
@@ -164,23 +176,22 @@ class Conveyor:
                 continue
             self.tally.applied += 1
             take = self.early.pop(entry.id, None)
-            if take is not None and take(replies):
+            if take is not None and take(written.replies):
                 await self.ledger.run(
                     partial(outbox.settle_replies_of, inbox_id=entry.id, at=self.clock(), outcome="shown")
                 )
-            return replies
+                written.rows = []  # shown with the request's own response
+            return written
         return None
 
-    async def _deliver(self, place: tuple[str, str]) -> None:
-        async with self.db.sessions() as session:
-            rows = await outbox.unsettled(
-                session, platform=self.platform, tenant=place[0], key=place[1], kind=outbox.REPLY
-            )
+    async def _deliver(self, rows: list[OutboxEntry]) -> None:
         settling: list[asyncio.Future[None]] = []
         for row in rows:
             assert row.id is not None
             await self.arrivals.quiet()
-            if not await self.ledger.add(CLAIMS, (row.id, self.clock())):
+            # A row the platform takes twice without showing it twice needs no claim: sent
+            # again after a crash (or by a second process), it changes nothing.
+            if not self.repeatable(row.payload) and not await self.ledger.add(CLAIMS, (row.id, self.clock())):
                 continue  # another process sends it
             try:
                 result = await self.send(row)
@@ -197,14 +208,6 @@ class Conveyor:
             else:
                 self.tally.failed += 1
         await asyncio.gather(*settling)
-
-    async def _start_jobs(self, place: tuple[str, str]) -> None:
-        async with self.db.sessions() as session:
-            rows = await outbox.unsettled(
-                session, platform=self.platform, tenant=place[0], key=place[1], kind=outbox.JOB
-            )
-        for row in rows:
-            self.spawn(self._job(row, place), name=f"{self.platform} job {row.payload.get('job')}")
 
     async def _job(self, row: OutboxEntry, place: tuple[str, str]) -> None:
         if await run_job(self.db, row, now=self.clock(), settings=self.settings):

@@ -11,6 +11,8 @@ import base64
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +26,9 @@ from storage.db import Database
 from storage.models import OutboxEntry
 
 log = logging.getLogger(__name__)
+# The adapter's own details of one reply's place, looked up in the answer's transaction (e.g.
+# which message a record line replaces): merged into that reply's `place`.
+Locate = Callable[[AsyncSession, Reply], Awaitable[dict[str, Any]]]
 
 
 def reply_payload(reply: Reply) -> dict[str, Any]:
@@ -50,6 +55,16 @@ def reply_from(data: dict[str, Any]) -> Reply:
     return Reply(**fields)
 
 
+@dataclass
+class Written:
+    """What one transaction put in the outbox (ids once flushed): the reply rows to deliver in
+    order, and the job rows to run; `replies` are the core's replies themselves."""
+
+    replies: list[Reply] = field(default_factory=list)
+    rows: list[OutboxEntry] = field(default_factory=list)
+    jobs: list[OutboxEntry] = field(default_factory=list)
+
+
 def write_replies(
     session: AsyncSession,
     *,
@@ -58,9 +73,10 @@ def write_replies(
     place: dict[str, Any],
     inbox_id: int | None = None,
     key: str | None = None,
-) -> list[OutboxEntry]:
-    """Every reply as a row, and every follow-up a reply names as a job row after them; the
-    reply rows are returned (ids once flushed)."""
+    details: list[dict[str, Any]] | None = None,
+) -> Written:
+    """Every reply as a row, and every follow-up a reply names as a job row after them;
+    `details` (one per reply) complete each reply's place."""
     common: dict[str, Any] = {
         "platform": inbound.platform,
         "tenant": inbound.tenant,
@@ -71,12 +87,14 @@ def write_replies(
     rows = outbox.add(
         session,
         kind=outbox.REPLY,
-        payloads=[{"reply": reply_payload(r), "place": place} for r in replies],
+        payloads=[
+            {"reply": reply_payload(r), "place": {**place, **extra}}
+            for r, extra in zip(replies, details or [{}] * len(replies), strict=True)
+        ],
         **common,
     )
     jobs = [{"job": r.followup, "place": place} for r in replies if r.followup]
-    outbox.add(session, kind=outbox.JOB, payloads=jobs, **common)
-    return rows
+    return Written(replies, rows, outbox.add(session, kind=outbox.JOB, payloads=jobs, **common))
 
 
 async def apply_received(
@@ -87,25 +105,47 @@ async def apply_received(
     place: dict[str, Any],
     settings: Settings,
     key: str | None = None,
-) -> list[Reply]:
+    locate: Locate | None = None,
+) -> Written:
     """Apply an inbox row: the answer, its replies as outbox rows and the row marked applied
     commit together, or none of them does. The rows go under `key`, the inbox row's
     conversation (a start's replies go out in the order of the channel it was typed in)."""
+    written = Written()
 
     async def record(session: AsyncSession, replies: list[Reply]) -> None:
-        write_replies(session, inbound=inbound, replies=replies, place=place, inbox_id=inbox_id, key=key)
+        nonlocal written  # a transaction applied again writes its rows again: the last ones count
+        details = [await locate(session, r) for r in replies] if locate else None
+        written = write_replies(
+            session,
+            inbound=inbound,
+            replies=replies,
+            place=place,
+            inbox_id=inbox_id,
+            key=key,
+            details=details,
+        )
         await inbox.mark_applied(session, entry_id=inbox_id, at=inbound.at)
 
-    return await handle(db, inbound, settings=settings, record=record)
+    try:
+        replies = await handle(db, inbound, settings=settings, record=record)
+    except inbox.AlreadyApplied:
+        log.info("inbox row %s was applied by another process", inbox_id)
+        return Written()
+    written.replies = replies
+    return written
 
 
 async def settle_without_applying(
     db: Database, inbound: Inbound, *, inbox_id: int, place: dict[str, Any], replies: list[Reply]
-) -> None:
+) -> Written:
     """An inbox row that cannot be applied (its prelude failed): its replies say so, once."""
-    async with db.transaction() as session:
-        write_replies(session, inbound=inbound, replies=replies, place=place, inbox_id=inbox_id)
-        await inbox.mark_applied(session, entry_id=inbox_id, at=inbound.at)
+    try:
+        async with db.transaction() as session:
+            written = write_replies(session, inbound=inbound, replies=replies, place=place, inbox_id=inbox_id)
+            await inbox.mark_applied(session, entry_id=inbox_id, at=inbound.at)
+    except inbox.AlreadyApplied:
+        return Written()
+    return written
 
 
 async def run_job(db: Database, row: OutboxEntry, *, now: dt.datetime, settings: Settings) -> bool:

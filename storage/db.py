@@ -6,16 +6,20 @@ matching sync driver, before the event loop starts or in a worker thread.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +29,8 @@ from storage.slots import WriteSlots
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite+aiosqlite:///casebook.db"
+PING_AFTER_SECONDS = 2.0  # idle longer than this: checked before use (ping_when_idle)
+READ_SLOTS = 8  # reads of the conveyor at once: with the write slots, well inside the pool
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -89,22 +95,72 @@ class Database:
         async with self.slots.hold(urgent=urgent), self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def reads(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only, at most READ_SLOTS at once. On PostgreSQL it runs in
+        autocommit: each read is its own snapshot, without the BEGIN and ROLLBACK round trips
+        a transaction would add."""
+        async with self._read_slots:
+            if self.dialect != "postgresql":
+                async with self.sessions() as session:
+                    yield session
+                return
+            async with self.sessions(bind=self._autocommit) as session:
+                yield session
+
+    @cached_property
+    def _autocommit(self) -> AsyncEngine:
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @cached_property
+    def _read_slots(self) -> asyncio.Semaphore:
+        # Fifty conversations reading at once opened connections past the pool, and closed
+        # them again: a PostgreSQL connection costs more than the reads it served.
+        return asyncio.Semaphore(READ_SLOTS)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-def connect(url: str | None = None, *, echo: bool = False) -> Database:
+def connect(
+    url: str | None = None, *, echo: bool = False, ping_after: float = PING_AFTER_SECONDS
+) -> Database:
     url = async_url(url or os.environ.get("DATABASE_URL") or DEFAULT_URL)
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         kwargs.update(async_creator=sqlite_driver.creator(url), **sqlite_driver.pool_arguments(url))
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=30, max_overflow=10)
+        kwargs.update(pool_size=30, max_overflow=10)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        ping_when_idle(engine, seconds=ping_after)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     return Database(url=url, engine=engine, sessions=sessions)
+
+
+def ping_when_idle(engine: AsyncEngine, *, seconds: float) -> None:
+    """Check a pooled connection before use when it has been idle for `seconds`: a database
+    restarted (or a connection dropped by a proxy) meanwhile costs a reconnect, not an error.
+    A connection in steady use is not pinged: pinging every checkout (pool_pre_ping) was a
+    round trip on each of an answer's transactions and reads."""
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", float("-inf")) < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and checks out another (a fresh one if need be).
+            raise DisconnectionError(f"a pooled connection was dead: {error}") from error
+
+    event.listen(engine.sync_engine, "checkin", checked_in)
+    event.listen(engine.sync_engine, "connect", checked_in)
+    event.listen(engine.sync_engine, "checkout", checkout)
 
 
 def alembic_config(url: str) -> Any:

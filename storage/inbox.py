@@ -92,15 +92,24 @@ async def pending_conversations(session: AsyncSession, *, platform: str) -> list
     return list(dict.fromkeys((await session.exec(query)).all()))
 
 
+class AlreadyApplied(Exception):
+    """Another process applied this row first: this transaction must not commit."""
+
+
 async def mark_applied(session: AsyncSession, *, entry_id: int, at: dt.datetime) -> None:
+    """The row is applied by this transaction. This is what keeps a row applied once when two
+    processes take it at once (the second one's update waits for the first one's commit, then
+    finds the row applied and raises AlreadyApplied), so a row needs no other deduplication."""
     connection = await session.connection()
-    await connection.execute(_mark_applied_statement(), {"the_id": entry_id, "applied_at": at})
+    result = await connection.execute(_mark_applied_statement(), {"the_id": entry_id, "applied_at": at})
+    if not result.rowcount:
+        raise AlreadyApplied(f"inbox row {entry_id} was applied by another process")
 
 
 @cache
 def _mark_applied_statement() -> Any:
     table = table_of(InboxEntry)
-    return update(table).where(table.c.id == bindparam("the_id"))
+    return update(table).where(table.c.id == bindparam("the_id"), table.c.applied_at.is_(None))
 
 
 async def claim_prelude(session: AsyncSession, *, entry_id: int, at: dt.datetime) -> bool:

@@ -55,10 +55,9 @@ def add(
     return rows
 
 
-async def unsettled(
-    session: AsyncSession, *, platform: str, tenant: str, key: str, kind: str
-) -> list[OutboxEntry]:
-    params = {"platform": platform, "tenant": tenant, "key": key, "kind": kind}
+async def unsettled(session: AsyncSession, *, platform: str, tenant: str, key: str) -> list[OutboxEntry]:
+    """A conversation's rows nobody has taken yet (replies and jobs), oldest first."""
+    params = {"platform": platform, "tenant": tenant, "key": key}
     return list((await session.exec(_unsettled_query(), params=params)).all())
 
 
@@ -72,7 +71,6 @@ def _unsettled_query() -> Any:
             col(OutboxEntry.platform) == bindparam("platform"),
             col(OutboxEntry.tenant) == bindparam("tenant"),
             col(OutboxEntry.conversation_key) == bindparam("key"),
-            col(OutboxEntry.kind) == bindparam("kind"),
             col(OutboxEntry.settled_at).is_(None),
             col(OutboxEntry.claimed_at).is_(None),
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.conveyor import Conveyor
 from adapters.slack.blocks import answered, reply_messages, root_message
@@ -25,7 +26,7 @@ from adapters.slack.home import SlackSurfaces
 from adapters.slack.places import thread_key
 from adapters.slack.runtime import PLATFORM, Runtime, Workspace, flat
 from bot.messages import Inbound, InboundKind, Reply, ReplyKind
-from bot.outbox import apply_received, reply_from, settle_without_applying
+from bot.outbox import Written, apply_received, reply_from, settle_without_applying
 from bot.reminders.refresh import might_change_actions, refresh_digests
 from storage import inbox, questions
 from storage.models import InboxEntry, OutboxEntry
@@ -56,13 +57,13 @@ class SlackApplier:
             after=self.after,
             clock=rt.clock,
             arrivals=rt.arrivals,
-            repeatable=_is_reaction,
+            repeatable=_is_repeatable,
         )
         rt.conveyor = self.conveyor
 
     # --- inbox -> core ------------------------------------------------------------------------
 
-    async def apply(self, entry: InboxEntry) -> list[Reply]:
+    async def apply(self, entry: InboxEntry) -> Written:
         assert entry.id is not None
         payload = entry.payload
         workspace = Workspace(**payload["workspace"])
@@ -72,8 +73,8 @@ class SlackApplier:
         start = payload["after"].get("start")
         if start is not None:
             root = entry.prelude_result or await self._root(client, entry, target)
-            if root is None:
-                return []
+            if isinstance(root, Written):
+                return root  # the start cannot go on: its refusal is what was written
             key = thread_key(target.channel or "", root)
             target = replace(target, thread_ts=root, via_command=False)
         inbound = await self.rt.inbound(
@@ -83,7 +84,7 @@ class SlackApplier:
             text=payload["text"],
             kind=InboundKind(payload["kind"]),
             key=key,
-            event_id=payload["event_id"] or entry.event_key,
+            event_id=None,  # the inbox row is the delivery's one record (inbox.mark_applied)
             direct=payload["direct"],
             form=payload["form"],
             step=payload["step"],
@@ -94,11 +95,18 @@ class SlackApplier:
         # The replies go out under the row's own conversation (a start's: its channel's).
         row_key = entry.conversation_key
         return await apply_received(
-            self.rt.db, inbound, inbox_id=entry.id, place=place, settings=self.rt.core, key=row_key
+            self.rt.db,
+            inbound,
+            inbox_id=entry.id,
+            place=place,
+            settings=self.rt.core,
+            key=row_key,
+            locate=partial(_question_to_edit, target),
         )
 
-    async def _root(self, client: AsyncWebClient, entry: InboxEntry, target: Target) -> str | None:
-        """Post the start's root once; None when the start cannot go on (and was settled)."""
+    async def _root(self, client: AsyncWebClient, entry: InboxEntry, target: Target) -> str | Written:
+        """Post the start's root once; when the start cannot go on, the row is settled with a
+        refusal, which is returned."""
         assert entry.id is not None and target.channel is not None
         # Through the conveyor's group commits: the claim shares a commit with the others.
         commits = self.conveyor.ledger
@@ -106,16 +114,14 @@ class SlackApplier:
         if not claimed:
             log.warning("a postmortem start (inbox row %s) was cut off while posting its root", entry.id)
             self.conveyor.tally.at_most_once += 1
-            await self._refuse(entry, target, INTERRUPTED_START)
-            return None
+            return await self._refuse(entry, target, INTERRUPTED_START)
         root = await self._post_root(client, target.channel, target.user)
         if root is None:
-            await self._refuse(entry, target, self._cannot_post())
-            return None
+            return await self._refuse(entry, target, self._cannot_post())
         await commits.run(partial(inbox.keep_prelude, entry_id=entry.id, result=root))
         return root
 
-    async def _refuse(self, entry: InboxEntry, target: Target, reply: Reply) -> None:
+    async def _refuse(self, entry: InboxEntry, target: Target, reply: Reply) -> Written:
         assert entry.id is not None
         inbound = Inbound(
             platform=PLATFORM,
@@ -125,7 +131,9 @@ class SlackApplier:
             at=self.rt.clock(),
         )
         place = {"workspace": entry.payload["workspace"], "target": flat(target)}
-        await settle_without_applying(self.rt.db, inbound, inbox_id=entry.id, place=place, replies=[reply])
+        return await settle_without_applying(
+            self.rt.db, inbound, inbox_id=entry.id, place=place, replies=[reply]
+        )
 
     def _cannot_post(self) -> Reply:
         return Reply(
@@ -160,6 +168,11 @@ class SlackApplier:
         courier = self.rt.courier(client, workspace)
         if reply.react and await courier.react(target, reply.react):
             return "sent"
+        if reply.records_step and target.channel and place.get("edit"):
+            # Found when the answer was applied: this edit only, never a post in its place (the
+            # row goes again after a crash, see `_is_repeatable`).
+            edited = await _edit(client, target.channel, place["edit"], reply)
+            return "sent" if edited else "failed"
         if reply.records_step and await self._edit_question(client, target, reply):
             return "sent"
         delivered, ts = await courier.send_one(target, reply)
@@ -181,17 +194,14 @@ class SlackApplier:
         """Edit the message that asked `reply.records_step` into `reply`; False when none is known."""
         if not (target.channel and target.thread_ts and reply.records_step):
             return False
-        async with self.rt.db.sessions() as session:
+        async with self.rt.db.reads() as session:
             ts = await questions.recall(
                 session,
                 platform=PLATFORM,
                 conversation_key=thread_key(target.channel, target.thread_ts),
                 step=reply.records_step,
             )
-        if ts is None:
-            return False
-        [message, *_] = reply_messages(reply)
-        return await update_message(client, target.channel, ts, dict(message))
+        return ts is not None and await _edit(client, target.channel, ts, reply)
 
     # --- cosmetic touches once the replies are out ---------------------------------------------
 
@@ -233,7 +243,7 @@ class SlackApplier:
         title: str | None,
     ) -> None:
         """The root says how the start went."""
-        async with self.rt.db.sessions() as session:
+        async with self.rt.db.reads() as session:
             fresh = await session.get(InboxEntry, entry.id)
         root = fresh.prelude_result if fresh else None
         channel = target.channel
@@ -250,9 +260,28 @@ class SlackApplier:
         await update_message(client, channel, root, message)
 
 
-def _is_reaction(payload: dict[str, Any]) -> bool:
-    """A reaction added twice is one reaction (Slack answers `already_reacted`)."""
-    return bool(payload["reply"].get("react"))
+async def _edit(client: AsyncWebClient, channel: str, ts: str, reply: Reply) -> bool:
+    [message, *_] = reply_messages(reply)
+    return await update_message(client, channel, ts, dict(message))
+
+
+async def _question_to_edit(target: Target, session: AsyncSession, reply: Reply) -> dict[str, Any]:
+    """The message a record line replaces, when its question's post is known."""
+    if not (reply.records_step and target.channel and target.thread_ts):
+        return {}
+    ts = await questions.recall(
+        session,
+        platform=PLATFORM,
+        conversation_key=thread_key(target.channel, target.thread_ts),
+        step=reply.records_step,
+    )
+    return {"edit": ts} if ts else {}
+
+
+def _is_repeatable(payload: dict[str, Any]) -> bool:
+    """A reaction added twice is one reaction (Slack answers `already_reacted`); a message
+    edited twice into the same text is edited once."""
+    return bool(payload["reply"].get("react")) or bool(payload["place"].get("edit"))
 
 
 def refused(replies: list[Reply]) -> bool:

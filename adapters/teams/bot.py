@@ -104,7 +104,7 @@ class CasebookTeamsBot(TeamsActivityHandler):
         async def record(session: AsyncSession, replies: list[Reply]) -> None:
             # The replies and jobs are rows of the answer's own transaction (on a retry of the
             # transaction, of the last attempt): a crash before they are sent loses none.
-            written[:] = write_replies(session, inbound=inbound, replies=replies, place=place)
+            written[:] = write_replies(session, inbound=inbound, replies=replies, place=place).rows
             await session.flush()
 
         replies = await handle(self.db, inbound, settings=self.settings, record=record)

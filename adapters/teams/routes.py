@@ -29,7 +29,7 @@ from adapters.teams.notifier import TeamsNotifier
 from adapters.work import Work
 from bot.config import Settings
 from bot.messages import Reply, ReplyKind
-from bot.outbox import reply_from
+from bot.outbox import Written, reply_from
 from storage.db import Database
 from storage.models import InboxEntry, OutboxEntry
 
@@ -85,7 +85,7 @@ class TeamsRuntime:
         await self.background.drain(DRAIN_SECONDS)
 
 
-async def _no_inbox(entry: InboxEntry) -> list[Reply]:
+async def _no_inbox(entry: InboxEntry) -> Written:
     raise RuntimeError(f"Teams has no inbox rows (row {entry.id})")
 
 

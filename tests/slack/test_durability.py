@@ -127,23 +127,47 @@ async def test_a_reply_left_unsent_is_sent_once_after_a_restart(
     assert row.outcome == "sent"
 
 
-async def test_a_send_cut_off_by_a_crash_is_settled_at_most_once(
+async def test_a_post_cut_off_by_a_crash_is_settled_at_most_once(
     db: Database, standin: SlackStandIn, slack_env: None
 ) -> None:
     async with serving(db, standin) as h:
         root = await at_symptoms(h, "TLS expiry")
-        sent = h.sender.reply_event("Handshakes failing", thread_ts=root, channel=CHANNEL)
-        # the symptoms question, updated with the count: the call went out, its answer never came
-        await crash_while_waiting(h, "chat.update", sent, lambda: noted(h, root, 1) == 1)
+        await h.say(root, "Handshakes failing")
+        before = len(standin.posts(thread_ts=root))
+        done = h.sender.reply_event("done", thread_ts=root, channel=CHANNEL)
+        # the next question's post went out, its answer never came
+        await crash_while_waiting(
+            h, "chat.postMessage", done, lambda: len(standin.posts(thread_ts=root)) > before
+        )
 
     async with serving(db, standin) as again:
         await again.settle()
         assert again.service.applier.conveyor.tally.at_most_once == 1
-        assert noted(again, root, 1) == 1  # not sent a second time
+        assert len(standin.posts(thread_ts=root)) == before + 1  # not posted a second time
         [case] = await again.cases()
         assert case.symptoms == ["Handshakes failing"]
     outcomes = [r.outcome for r in await rows(db, OutboxEntry) if r.kind == outbox.REPLY]
     assert outcomes.count("unknown") == 1
+
+
+async def test_a_question_edit_cut_off_by_a_crash_is_made_again(
+    db: Database, standin: SlackStandIn, slack_env: None
+) -> None:
+    """The count edit's message was found when the answer was applied: editing it again into
+    the same text shows nothing twice, so it is repeated, not settled at-most-once."""
+    async with serving(db, standin) as h:
+        root = await at_symptoms(h, "TLS expiry")
+        sent = h.sender.reply_event("Handshakes failing", thread_ts=root, channel=CHANNEL)
+        await crash_while_waiting(h, "chat.update", sent, lambda: noted(h, root, 1) == 1)
+
+    async with serving(db, standin) as again:
+        await again.settle()
+        assert again.service.applier.conveyor.tally.at_most_once == 0
+        assert noted(again, root, 1) == 2  # the cut-off edit and the same edit again
+        [case] = await again.cases()
+        assert case.symptoms == ["Handshakes failing"]
+    outcomes = [r.outcome for r in await rows(db, OutboxEntry) if r.kind == outbox.REPLY]
+    assert "unknown" not in outcomes
 
 
 async def test_a_reaction_cut_off_by_a_crash_is_added_again(
