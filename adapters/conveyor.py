@@ -89,6 +89,9 @@ class Conveyor:
     # Which reply rows the platform takes twice without showing them twice: those a crash cut
     # off are sent again, not settled at-most-once.
     repeatable: Callable[[dict[str, Any]], bool] = lambda _payload: False
+    # Which message a reply row rewrites as a whole (an edit of a question's count): of several
+    # such rows for one message in a worker's pass, only the newest is sent.
+    rewrites: Callable[[dict[str, Any]], str | None] = lambda _payload: None
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:
@@ -133,26 +136,37 @@ class Conveyor:
 
     async def _worker(self, place: tuple[str, str]) -> None:
         try:
-            while True:
-                self._again.discard(place)
-                await self.arrivals.quiet()
-                entries, left = await self._read(place)
-                await self._deliver([row for row in left if row.kind == outbox.REPLY])
-                jobs = [row for row in left if row.kind == outbox.JOB]
-                for entry in entries:
-                    await self.arrivals.quiet()
-                    written = await self._apply(entry)
-                    if written is None:
-                        return  # the database keeps failing: the next kick or start tries again
-                    await self._deliver(written.rows)
-                    await self.after(entry, written.replies)
-                    jobs += written.jobs
-                for job in jobs:
-                    self.spawn(self._job(job, place), name=f"{self.platform} job {job.payload.get('job')}")
-                if place not in self._again:
-                    return
+            while await self._pass(place) and place in self._again:
+                pass
         finally:
             self._running.discard(place)
+
+    async def _pass(self, place: tuple[str, str]) -> bool:
+        """Apply what the conversation has waiting, delivering as it goes; False when the
+        database keeps failing (the next kick or start tries again)."""
+        self._again.discard(place)
+        await self.arrivals.quiet()
+        entries, left = await self._read(place)
+        # The newest rewrite of each message, sent once the pass is through: a burst of list
+        # lines edits its question's count once, not once per line.
+        newest: dict[str, OutboxEntry] = {}
+        await self._deliver([row for row in left if row.kind == outbox.REPLY], newest)
+        jobs = [row for row in left if row.kind == outbox.JOB]
+        applied = True
+        for entry in entries:
+            await self.arrivals.quiet()
+            written = await self._apply(entry)
+            if written is None:
+                applied = False
+                break
+            await self._deliver(written.rows, newest)
+            await self.after(entry, written.replies)
+            jobs += written.jobs
+        await self._deliver(list(newest.values()))
+        if applied:
+            for job in jobs:
+                self.spawn(self._job(job, place), name=f"{self.platform} job {job.payload.get('job')}")
+        return applied
 
     async def _read(self, place: tuple[str, str]) -> tuple[list[InboxEntry], list[OutboxEntry]]:
         """The conversation's unapplied inbox rows, and the outbox rows nobody has taken (a
@@ -184,10 +198,20 @@ class Conveyor:
             return written
         return None
 
-    async def _deliver(self, rows: list[OutboxEntry]) -> None:
+    async def _deliver(self, rows: list[OutboxEntry], newest: dict[str, OutboxEntry] | None = None) -> None:
+        """Send `rows` in order; rewrites go into `newest` instead, when given (an older rewrite
+        of the same message is settled as superseded, unsent)."""
         settling: list[asyncio.Future[None]] = []
         for row in rows:
             assert row.id is not None
+            rewritten = self.rewrites(row.payload) if newest is not None else None
+            if newest is not None and rewritten is not None:
+                older = newest.pop(rewritten, None)
+                newest[rewritten] = row
+                if older is not None and older.id is not None:
+                    settlement = (older.id, self.clock(), "superseded")
+                    settling.append(asyncio.ensure_future(self.ledger.add(SETTLEMENTS, settlement)))
+                continue
             await self.arrivals.quiet()
             # A row the platform takes twice without showing it twice needs no claim: sent
             # again after a crash (or by a second process), it changes nothing.

@@ -13,7 +13,8 @@ number of requests at a fixed concurrency:
                   (the least durable work an answer needs)
 
 For each: requests/s and ack latency (p50, p99) as the sender sees them; for Casebook also
-end-to-end: requests/s counted until every answer is stored and its replies are on Slack.
+end-to-end: requests/s counted until every answer is stored and Slack shows its replies (each
+line's reaction, each question's newest count: lines applied together edit it once).
 The three servers run side by side for the whole bench and take turns, round after round:
 on a shared machine, a ratio of two runs seconds apart moves far less than one of runs
 minutes apart, and the rounds show how much it still moves.
@@ -33,6 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,8 +294,27 @@ async def casebook_commands(standin: SlackStandIn, sender: SlackSender, args: ar
     )
 
 
+async def until_shown(standin: SlackStandIn, counts: Counter[str], *, within: float = 600) -> float:
+    """Until each channel's symptoms question shows its count: Casebook edits a question once
+    for the lines a pass applies together, so the newest count is what arrives."""
+    started = time.perf_counter()
+    while True:
+        shown = {(channel, text) for (channel, _ts), text in standin.edited.items()}
+        if all(
+            any(c == channel and f"_{n} so far._" in t for c, t in shown) for channel, n in counts.items()
+        ):
+            return time.perf_counter()
+        if time.perf_counter() - started > within:
+            raise TimeoutError(f"question counts not shown after {within:.0f} s")
+        await asyncio.sleep(0.005)
+
+
 async def casebook_answers(
-    standin: SlackStandIn, sender: SlackSender, args: argparse.Namespace, roots: list[tuple[str, str]]
+    standin: SlackStandIn,
+    sender: SlackSender,
+    args: argparse.Namespace,
+    roots: list[tuple[str, str]],
+    counts: Counter[str],
 ) -> list[Result]:
     results = []
     for name, delay in (
@@ -308,13 +329,14 @@ async def casebook_answers(
         count = args.requests if not delay else args.requests // 2
         # A list item is answered quietly: a reaction on the line, then the question's count
         # edited in place; no thread post.
-        reacted, edited = standin.counts["reactions.add"], standin.counts["chat.update"]
+        reacted = standin.counts["reactions.add"]
+        counts.update(roots[i % len(roots)][0] for i in range(count))
         started = time.perf_counter()
         seconds, latencies, failures = await load(
             sender, answers(sender, roots, count, name), args.concurrency
         )
         await until_count(standin, "reactions.add", reacted + count)
-        done = await until_count(standin, "chat.update", edited + count)
+        done = await until_shown(standin, counts)
         results.append(Result(name, count, seconds, latencies, failures, done - started))
     standin.delays = {}
     return results
@@ -393,12 +415,13 @@ async def _rounds(standin: SlackStandIn, args: argparse.Namespace, database_url:
         await load(bare, commands(bare, 50, "warm up"), args.concurrency)
         opening = await casebook_commands(standin, casebook, args)
         roots = await _interviews_at_symptoms(standin, casebook)
+        counts: Counter[str] = Counter()  # symptoms answered per interview channel
         rounds = []
         for number in range(1, args.rounds + 1):
             results = await bare_round(bare, args, number)
             if number == 1:
                 results.append(opening)
-            results += await casebook_answers(standin, casebook, args, roots)
+            results += await casebook_answers(standin, casebook, args, roots, counts)
             results.append(await minimal_round(standin, minimal, args, number))
             rounds.append(results)
         return rounds

@@ -65,7 +65,7 @@ class Written:
     jobs: list[OutboxEntry] = field(default_factory=list)
 
 
-def write_replies(
+async def write_replies(
     session: AsyncSession,
     *,
     inbound: Inbound,
@@ -84,7 +84,7 @@ def write_replies(
         "at": inbound.at,
         "inbox_id": inbox_id,
     }
-    rows = outbox.add(
+    rows = await outbox.add(
         session,
         kind=outbox.REPLY,
         payloads=[
@@ -94,7 +94,7 @@ def write_replies(
         **common,
     )
     jobs = [{"job": r.followup, "place": place} for r in replies if r.followup]
-    return Written(replies, rows, outbox.add(session, kind=outbox.JOB, payloads=jobs, **common))
+    return Written(replies, rows, await outbox.add(session, kind=outbox.JOB, payloads=jobs, **common))
 
 
 async def apply_received(
@@ -115,7 +115,7 @@ async def apply_received(
     async def record(session: AsyncSession, replies: list[Reply]) -> None:
         nonlocal written  # a transaction applied again writes its rows again: the last ones count
         details = [await locate(session, r) for r in replies] if locate else None
-        written = write_replies(
+        written = await write_replies(
             session,
             inbound=inbound,
             replies=replies,
@@ -141,7 +141,9 @@ async def settle_without_applying(
     """An inbox row that cannot be applied (its prelude failed): its replies say so, once."""
     try:
         async with db.transaction() as session:
-            written = write_replies(session, inbound=inbound, replies=replies, place=place, inbox_id=inbox_id)
+            written = await write_replies(
+                session, inbound=inbound, replies=replies, place=place, inbox_id=inbox_id
+            )
             await inbox.mark_applied(session, entry_id=inbox_id, at=inbound.at)
     except inbox.AlreadyApplied:
         return Written()
@@ -160,7 +162,7 @@ async def run_job(db: Database, row: OutboxEntry, *, now: dt.datetime, settings:
         db, str(row.payload["job"]), platform=row.platform, tenant=row.tenant, now=now, settings=settings
     )
     async with db.transaction() as session:
-        outbox.add(
+        await outbox.add(
             session,
             platform=row.platform,
             tenant=row.tenant,

@@ -122,14 +122,9 @@ async def save_draft(
         **{field.key: field.to_row(field.value(draft)) for field in FIELDS},
         "status": draft.status,
     }
-    changed = False
-    for name, value in fields.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
+    changed = {name: value for name, value in fields.items() if getattr(row, name) != value}
     if changed:
-        row.updated_at = now
-        session.add(row)
+        await repo.update_case(session, row, {**changed, "updated_at": now})
 
     by_number = {a.number: a for a in loaded.actions}
     wanted = {a.number for a in draft.actions}

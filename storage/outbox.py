@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,7 +28,7 @@ REPLY = "reply"
 JOB = "job"
 
 
-def add(
+async def add(
     session: AsyncSession,
     *,
     platform: str,
@@ -39,20 +39,30 @@ def add(
     at: dt.datetime,
     inbox_id: int | None = None,
 ) -> list[OutboxEntry]:
-    rows = [
-        OutboxEntry(
-            platform=platform,
-            tenant=tenant,
-            conversation_key=conversation_key,
-            inbox_id=inbox_id,
-            kind=kind,
-            payload=payload,
-            created_at=at,
-        )
-        for payload in payloads
-    ]
-    session.add_all(rows)
+    """The rows, inserted in one statement; returned with their ids (not attached to the
+    session: nothing flushes them again)."""
+    if not payloads:
+        return []
+    common: dict[str, Any] = {
+        "platform": platform,
+        "tenant": tenant,
+        "conversation_key": conversation_key,
+        "inbox_id": inbox_id,
+        "kind": kind,
+        "created_at": at,
+    }
+    connection = await session.connection()
+    ids = await connection.execute(_add_statement(), [{**common, "payload": p} for p in payloads])
+    rows = [OutboxEntry(**common, payload=p) for p in payloads]
+    for row, entry_id in zip(rows, ids.scalars(), strict=True):
+        row.id = entry_id
     return rows
+
+
+@cache
+def _add_statement() -> Any:
+    table = _table()
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
 
 
 async def unsettled(session: AsyncSession, *, platform: str, tenant: str, key: str) -> list[OutboxEntry]:

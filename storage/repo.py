@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import and_, bindparam, delete, func, update
+from sqlalchemy import and_, bindparam, delete, func, insert, update
 from sqlalchemy import select as select_many
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -463,6 +464,23 @@ def _save_conversation_statement() -> Any:
     )
 
 
+async def update_case(session: AsyncSession, case: Case, values: dict[str, Any]) -> None:
+    """Write `values` to the case's row at once, and to the loaded row as its stored state (a
+    Core statement: nearly every answer changes its case, and the unit of work's flush of one
+    row cost more than the statement)."""
+    connection = await session.connection()
+    await connection.execute(_update_case_statement(), {**values, "the_id": case.id})
+    for name, value in values.items():
+        set_committed_value(case, name, value)
+
+
+@cache
+def _update_case_statement() -> Any:
+    """The SET columns come from the parameters."""
+    table = table_of(Case)
+    return update(table).where(table.c.id == bindparam("the_id"))
+
+
 async def add_raw_answer(
     session: AsyncSession,
     *,
@@ -473,6 +491,7 @@ async def add_raw_answer(
     text: str,
     at: dt.datetime,
 ) -> RawAnswer:
+    """The answer's row, inserted at once (a Core statement: every answer writes one), with its id."""
     row = RawAnswer(
         tenant_id=tenant_id,
         case_id=case_id,
@@ -481,8 +500,16 @@ async def add_raw_answer(
         text=text,
         at=at,
     )
-    session.add(row)
+    connection = await session.connection()
+    values = row.model_dump(exclude={"id"})
+    row.id = (await connection.execute(_add_raw_answer_statement(), values)).scalar_one()
     return row
+
+
+@cache
+def _add_raw_answer_statement() -> Any:
+    table = table_of(RawAnswer)
+    return insert(table).returning(table.c.id)
 
 
 async def raw_answers(session: AsyncSession, *, tenant_id: int, case_id: int) -> list[RawAnswer]:

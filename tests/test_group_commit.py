@@ -25,7 +25,7 @@ AT = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
 
 async def _rows(db: Database, count: int) -> list[int]:
     async with db.transaction() as session:
-        rows = outbox.add(
+        rows = await outbox.add(
             session,
             platform="slack",
             tenant="T1",
@@ -34,7 +34,6 @@ async def _rows(db: Database, count: int) -> list[int]:
             payloads=[{"n": i} for i in range(count)],
             at=AT,
         )
-        await session.flush()
     return [row.id for row in rows if row.id is not None]
 
 

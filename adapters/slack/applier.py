@@ -58,6 +58,7 @@ class SlackApplier:
             clock=rt.clock,
             arrivals=rt.arrivals,
             repeatable=_is_repeatable,
+            rewrites=_rewritten_message,
         )
         rt.conveyor = self.conveyor
 
@@ -276,6 +277,12 @@ async def _question_to_edit(target: Target, session: AsyncSession, reply: Reply)
         step=reply.records_step,
     )
     return {"edit": ts} if ts else {}
+
+
+def _rewritten_message(payload: dict[str, Any]) -> str | None:
+    """An edit replaces its message's whole text: the newest of several is all that shows."""
+    edit = payload["place"].get("edit")
+    return f"{payload['place']['target'].get('channel')}:{edit}" if edit else None
 
 
 def _is_repeatable(payload: dict[str, Any]) -> bool:

@@ -104,8 +104,7 @@ class CasebookTeamsBot(TeamsActivityHandler):
         async def record(session: AsyncSession, replies: list[Reply]) -> None:
             # The replies and jobs are rows of the answer's own transaction (on a retry of the
             # transaction, of the last attempt): a crash before they are sent loses none.
-            written[:] = write_replies(session, inbound=inbound, replies=replies, place=place).rows
-            await session.flush()
+            written[:] = (await write_replies(session, inbound=inbound, replies=replies, place=place)).rows
 
         replies = await handle(self.db, inbound, settings=self.settings, record=record)
         await self._deliver_rows(turn_context, tenant, written, replies, inbound)

@@ -114,6 +114,7 @@ class SlackStandIn:
     record: bool = True  # keep every call (tests); the benchmark only counts
     counts: Counter[str] = field(default_factory=Counter)
     reactions: set[tuple[str, str, str]] = field(default_factory=set)  # (channel, message ts, name)
+    edited: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, ts): its newest text
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -212,6 +213,8 @@ class SlackStandIn:
         self.counts[method] += 1
         if method == "chat.postMessage" and params.get("thread_ts"):
             self.counts["thread posts"] += 1
+        if method == "chat.update":
+            self.edited[(str(params.get("channel")), str(params.get("ts")))] = call.text()
         if self.record:
             self.calls.append(call)
         if method in self.holds:

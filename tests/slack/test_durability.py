@@ -102,7 +102,8 @@ async def test_answers_left_in_the_inbox_are_applied_in_arrival_order(
         await again.settle()
         [case] = await again.cases()
         assert case.symptoms == ["first symptom", "second symptom", "third symptom"]
-        assert [noted(again, root, n) for n in (1, 2, 3)] == [1, 1, 1]
+        # applied in one pass: the question's count is edited once, to its newest figure
+        assert [noted(again, root, n) for n in (1, 2, 3)] == [0, 0, 1]
 
 
 async def test_a_reply_left_unsent_is_sent_once_after_a_restart(
@@ -113,7 +114,9 @@ async def test_a_reply_left_unsent_is_sent_once_after_a_restart(
     key = thread_key(CHANNEL, root)
     inbound = Inbound(platform=PLATFORM, tenant=TEAM, conversation_key=key, user_id="UALICE", at=NOW)
     async with db.transaction() as session:  # decided, committed, and then the process died
-        write_replies(session, inbound=inbound, replies=[Reply("Left in the outbox")], place=place(root))
+        await write_replies(
+            session, inbound=inbound, replies=[Reply("Left in the outbox")], place=place(root)
+        )
 
     for _ in range(2):  # the second start finds nothing left to send
         async with serving(db, standin) as again:
@@ -197,7 +200,7 @@ async def test_a_follow_up_job_cut_off_by_a_crash_runs_again(
         root = await at_symptoms(h, "Stale cache")
     key = thread_key(CHANNEL, root)
     async with db.transaction() as session:  # claimed by a process that then died mid-job
-        outbox.add(
+        await outbox.add(
             session,
             platform=PLATFORM,
             tenant=TEAM,
@@ -221,3 +224,29 @@ async def test_a_follow_up_job_cut_off_by_a_crash_runs_again(
     [job] = [r for r in await rows(db, OutboxEntry) if r.kind == outbox.JOB and "ledger" in r.payload["job"]]
     assert job.outcome == "done"
     assert len(standin.called("files.completeUploadExternal")) == 1  # the chart, once
+
+
+async def test_a_burst_of_list_lines_edits_its_question_once_a_pass(
+    db: Database, standin: SlackStandIn, slack_env: None
+) -> None:
+    """Lines that wait together are applied in one pass, each with its reaction; the question's
+    count is edited once, to its newest figure (Slack limits chat.update per channel)."""
+    async with serving(db, standin) as h:
+        root = await at_symptoms(h, "Queue backlog")
+        release = standin.hold("users.info")  # the first line waits, the next ones queue behind it
+        lines = ("first symptom", "second symptom", "third symptom", "fourth symptom")
+        assert (await h.sender.say(lines[0], thread_ts=root, user="UCAROL")).status == 200
+        await h.until(lambda: bool(standin.called("users.info", user="UCAROL")))
+        for text in lines[1:]:
+            assert (await h.sender.say(text, thread_ts=root, user="UCAROL")).status == 200
+        release.set()
+        await h.settle()
+
+        [case] = await h.cases()
+        assert case.symptoms == list(lines)
+        assert [noted(h, root, n) for n in (1, 2, 3, 4)] == [1, 0, 0, 1]
+        on_lines = {c.params.get("timestamp") for c in standin.called("reactions.add")}
+        assert len(on_lines) >= 4  # every line has its reaction
+    outcomes = [r.outcome for r in await rows(db, OutboxEntry) if r.kind == outbox.REPLY]
+    assert outcomes.count("superseded") == 2
+    assert outcomes.count(None) == 0

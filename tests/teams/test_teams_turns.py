@@ -88,7 +88,7 @@ async def test_follow_up_jobs_post_into_the_same_reply_chain_after_the_turn(bot:
 
     jobs = ("teams-test-draft:1", "teams-test-draft:explode", "no-such-job:1")
     async with bot.db.transaction() as session:  # job rows, as a turn writes them
-        outbox.add(
+        await outbox.add(
             session,
             platform=PLATFORM,
             tenant=TENANT,
@@ -144,7 +144,7 @@ async def test_replies_left_in_the_outbox_are_sent_once_on_the_next_start(bot: B
     activity = Activity().deserialize(bot.teams.channel_reply(post["id"], "SEV3"))
     place = {"activity": activity.serialize()}
     async with bot.db.transaction() as session:
-        unsent, cut_off = outbox.add(
+        unsent, cut_off = await outbox.add(
             session,
             platform=PLATFORM,
             tenant=TENANT,
