@@ -2,11 +2,12 @@
 outbox rows they wrote delivered in order, then their jobs run; on start, what the previous
 process left is finished first.
 
-A platform supplies three steps: `apply` (an inbox row into the core, its replies into the
-outbox, one transaction, returning the rows it wrote), `send` (one reply row to the platform,
-returning its outcome), and `after` (cosmetic touches once a row's replies are out, e.g.
-editing a pressed button). The conveyor owns the order, the claims and the retries.
-Everything runs as tracked `Work`, so a shutdown (and a test) can wait for it.
+A platform supplies three steps: `apply` (the first of a conversation's waiting inbox rows,
+or a run of them, into the core, their replies into the outbox, one transaction, returning
+the rows it wrote for each), `send` (one reply row to the platform, returning its outcome),
+and `after` (cosmetic touches once a row's replies are out, e.g. editing a pressed button).
+The conveyor owns the order, the claims and the retries. Everything runs as tracked `Work`, so
+a shutdown (and a test) can wait for it.
 
 A worker reads its conversation once (unapplied rows, rows nobody took) and then goes on from
 what each apply returns: the outbox rows an apply just committed need no second look.
@@ -35,12 +36,18 @@ from storage.models import InboxEntry, OutboxEntry
 
 log = logging.getLogger(__name__)
 
-Apply = Callable[[InboxEntry], Awaitable[Written]]
+# The first rows of a conversation's waiting ones, applied: one Written per row applied, at
+# least the first; the second argument says whether to go on (no request waits for its 200).
+Apply = Callable[[list[InboxEntry], Callable[[], bool]], Awaitable[list[Written]]]
 Send = Callable[[OutboxEntry], Awaitable[str]]
 After = Callable[[InboxEntry, list[Reply]], Awaitable[None]]
 Clock = Callable[[], dt.datetime]
 Spawn = Callable[..., "asyncio.Task[object]"]
 RETRY_SECONDS = (0.05, 0.2, 1.0, 3.0)
+# At most this many rows in one apply's transaction; each apply is offered twice as many as
+# the last one took (the applier prepares every row it is offered).
+RUN_ROWS = 32
+FIRST_RUN_ROWS = 8
 
 
 async def _claim_rows(session: AsyncSession, claims: list[tuple[int, dt.datetime]]) -> list[bool]:
@@ -153,15 +160,19 @@ class Conveyor:
         await self._deliver([row for row in left if row.kind == outbox.REPLY], newest)
         jobs = [row for row in left if row.kind == outbox.JOB]
         applied = True
-        for entry in entries:
+        done, offer = 0, FIRST_RUN_ROWS
+        while done < len(entries):
             await self.arrivals.quiet()
-            written = await self._apply(entry)
-            if written is None:
+            results = await self._apply(entries[done : done + offer])
+            if results is None:
                 applied = False
                 break
-            await self._deliver(written.rows, newest)
-            await self.after(entry, written.replies)
-            jobs += written.jobs
+            for entry, written in zip(entries[done:], results, strict=False):
+                await self._deliver(written.rows, newest)
+                await self.after(entry, written.replies)
+                jobs += written.jobs
+            done += len(results)
+            offer = min(RUN_ROWS, 2 * len(results))
         await self._deliver(list(newest.values()))
         if applied:
             for job in jobs:
@@ -177,26 +188,36 @@ class Conveyor:
             left = await outbox.unsettled(session, platform=self.platform, tenant=tenant, key=key)
         return entries, left
 
-    async def _apply(self, entry: InboxEntry) -> Written | None:
-        assert entry.id is not None
+    async def _apply(self, run: list[InboxEntry]) -> list[Written] | None:
+        """The first rows of `run` applied (after a failure, the first alone), or None when
+        the database keeps failing."""
         for pause in (*RETRY_SECONDS, None):
             try:
-                written = await self.apply(entry)
+                results = await self.apply(run, self._no_request_waits)
             except Exception:  # the boundary for one row: logged, retried, never dropped
-                log.exception("%s: could not apply inbox row %s", self.platform, entry.id)
+                log.exception("%s: could not apply inbox row %s", self.platform, run[0].id)
                 if pause is None:
                     return None
                 await asyncio.sleep(pause)
+                run = run[:1]
                 continue
-            self.tally.applied += 1
-            take = self.early.pop(entry.id, None)
-            if take is not None and take(written.replies):
-                await self.ledger.run(
-                    partial(outbox.settle_replies_of, inbox_id=entry.id, at=self.clock(), outcome="shown")
-                )
-                written.rows = []  # shown with the request's own response
-            return written
+            for entry, written in zip(run, results, strict=False):
+                await self._applied(entry, written)
+            return results
         return None
+
+    def _no_request_waits(self) -> bool:
+        return self.arrivals.waiting == 0
+
+    async def _applied(self, entry: InboxEntry, written: Written) -> None:
+        assert entry.id is not None
+        self.tally.applied += 1
+        take = self.early.pop(entry.id, None)
+        if take is not None and take(written.replies):
+            await self.ledger.run(
+                partial(outbox.settle_replies_of, inbox_id=entry.id, at=self.clock(), outcome="shown")
+            )
+            written.rows = []  # shown with the request's own response
 
     async def _deliver(self, rows: list[OutboxEntry], newest: dict[str, OutboxEntry] | None = None) -> None:
         """Send `rows` in order; rewrites go into `newest` instead, when given (an older rewrite

@@ -4,8 +4,9 @@ makes to the database, and what it costs beside the least a stored answer needs.
 Plays the demo's whole interview (three responders, 40 messages) through `bot.service.handle`
 on a fresh SQLite file (or the URL given: a throwaway database, it is migrated and written),
 counts what the driver executes per message with a `before_cursor_execute` listener, and
-prints the figures per answer. Then it times list answers (20 interviews, 15 symptoms each)
-beside a baseline in the same run: one row inserted and committed through the same engine.
+prints the figures per answer, and per line for 15 list lines applied as one run. Then it
+times list answers (20 interviews, 15 symptoms each) beside a baseline in the same run: one
+row inserted and committed through the same engine.
 
     .venv/bin/python -m bench.turn_statements [--database-url postgresql://...] [--show 3]
 """
@@ -28,7 +29,7 @@ from sqlalchemy import event, text
 from adapters.console.demo import SCRIPT, TYPING
 from adapters.console.session import inbound_for
 from bot.config import Settings
-from bot.service import handle
+from bot.service import handle, handle_run
 from storage.db import Database, connect, migrate
 
 START = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
@@ -76,6 +77,7 @@ async def play(url: str, show: int) -> None:
                 print(f"--- answer {index} ({text[:30]!r}): {len(statements)} statements")
                 for statement in statements:
                     print("   ", statement)
+        run_statements = await burst_as_run(db, settings, counting)
         answer_ms, baseline_ms = await timed_answers(db, settings), await timed_baseline(db)
     finally:
         await db.dispose()
@@ -91,19 +93,51 @@ async def play(url: str, show: int) -> None:
         f"total {sum(per_answer)}"
     )
     print("by kind: " + ", ".join(f"{kind} {count}" for kind, count in kinds.most_common()))
+    print(
+        f"15 list lines waiting together, applied as one run (bot.service.handle_run): "
+        f"{len(run_statements)} statements, {len(run_statements) / 15:.1f} a line ("
+        + ", ".join(f"{kind} {count}" for kind, count in Counter(run_statements).most_common())
+        + ")"
+    )
+
+
+OPENING = ["postmortem Timed", "SEV3", "network", "skip", "skip", "skip", "skip", "skip"]
+
+
+async def burst_as_run(db: Database, settings: Settings, counting: Counting) -> list[str]:
+    """The statements of 15 list lines applied together, by kind."""
+    key = "console:bench-run"
+    for index, said in enumerate(OPENING):
+        at = START + dt.timedelta(hours=1, seconds=index)
+        typed = inbound_for(said, user="alice", timezone="Europe/Paris", conversation_key=key, at=at)
+        await handle(db, typed, settings=settings)
+    counting.take()
+    lines = [
+        inbound_for(
+            f"- symptom {n}",
+            user="alice",
+            timezone="Europe/Paris",
+            conversation_key=key,
+            at=START + dt.timedelta(hours=1, minutes=1, seconds=n),
+        )
+        for n in range(15)
+    ]
+    applied = 0
+    while applied < len(lines):
+        applied += len(await handle_run(db, lines[applied:], settings=settings))
+    return [statement.split(" ", 1)[0].upper() for statement in counting.take()]
 
 
 async def timed_answers(db: Database, settings: Settings) -> list[float]:
     times = []
     for interview in range(20):
         key = f"console:bench-timed-{interview}"
-        opening = ["postmortem Timed", "SEV3", "network", "skip", "skip", "skip", "skip", "skip"]
-        for index, said in enumerate(opening + [f"- symptom {n}" for n in range(15)]):
+        for index, said in enumerate(OPENING + [f"- symptom {n}" for n in range(15)]):
             at = START + dt.timedelta(minutes=interview, seconds=index)
             typed = inbound_for(said, user="alice", timezone="Europe/Paris", conversation_key=key, at=at)
             started = time.perf_counter()
             await handle(db, replace(typed, event_id=f"timed-{interview}-{index}"), settings=settings)
-            if index >= len(opening):
+            if index >= len(OPENING):
                 times.append((time.perf_counter() - started) * 1000)
     return times
 

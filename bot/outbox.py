@@ -11,7 +11,7 @@ import base64
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.jobs import run_followup
 from bot.messages import Attachment, Choice, Inbound, ListItem, Reply, ReplyKind, Section
-from bot.service import handle
+from bot.service import Record, handle_run
 from storage import inbox, outbox
 from storage.db import Database
 from storage.models import OutboxEntry
@@ -77,6 +77,20 @@ async def write_replies(
 ) -> Written:
     """Every reply as a row, and every follow-up a reply names as a job row after them;
     `details` (one per reply) complete each reply's place."""
+    values = reply_rows(inbound, replies, place, inbox_id=inbox_id, key=key, details=details)
+    return _written(replies, await outbox.add_rows(session, values))
+
+
+def reply_rows(
+    inbound: Inbound,
+    replies: list[Reply],
+    place: dict[str, Any],
+    *,
+    inbox_id: int | None = None,
+    key: str | None = None,
+    details: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The outbox rows' columns for `write_replies`: the replies, then their jobs."""
     common: dict[str, Any] = {
         "platform": inbound.platform,
         "tenant": inbound.tenant,
@@ -84,54 +98,92 @@ async def write_replies(
         "at": inbound.at,
         "inbox_id": inbox_id,
     }
-    rows = await outbox.add(
-        session,
-        kind=outbox.REPLY,
-        payloads=[
-            {"reply": reply_payload(r), "place": {**place, **extra}}
-            for r, extra in zip(replies, details or [{}] * len(replies), strict=True)
-        ],
-        **common,
-    )
+    extras = details or [{}] * len(replies)
+    payloads = [
+        {"reply": reply_payload(r), "place": {**place, **extra}}
+        for r, extra in zip(replies, extras, strict=True)
+    ]
     jobs = [{"job": r.followup, "place": place} for r in replies if r.followup]
-    return Written(replies, rows, await outbox.add(session, kind=outbox.JOB, payloads=jobs, **common))
+    return [outbox.row_values(kind=outbox.REPLY, payload=p, **common) for p in payloads] + [
+        outbox.row_values(kind=outbox.JOB, payload=j, **common) for j in jobs
+    ]
 
 
-async def apply_received(
-    db: Database,
-    inbound: Inbound,
-    *,
-    inbox_id: int,
-    place: dict[str, Any],
-    settings: Settings,
-    key: str | None = None,
-    locate: Locate | None = None,
-) -> Written:
-    """Apply an inbox row: the answer, its replies as outbox rows and the row marked applied
-    commit together, or none of them does. The rows go under `key`, the inbox row's
-    conversation (a start's replies go out in the order of the channel it was typed in)."""
-    written = Written()
+def _written(replies: list[Reply], entries: list[OutboxEntry]) -> Written:
+    return Written(
+        replies,
+        [e for e in entries if e.kind == outbox.REPLY],
+        [e for e in entries if e.kind == outbox.JOB],
+    )
 
-    async def record(session: AsyncSession, replies: list[Reply]) -> None:
-        nonlocal written  # a transaction applied again writes its rows again: the last ones count
-        details = [await locate(session, r) for r in replies] if locate else None
-        written = await write_replies(
-            session,
-            inbound=inbound,
-            replies=replies,
-            place=place,
-            inbox_id=inbox_id,
-            key=key,
-            details=details,
-        )
-        await inbox.mark_applied(session, entry_id=inbox_id, at=inbound.at)
+
+@dataclass(frozen=True)
+class Applying:
+    """An inbox row on its way into the core: the message, its row, where its replies go
+    (`place`, under `key`: the inbox row's conversation, which for a start is the channel it
+    was typed in), and the adapter's `locate` for each reply's own place details."""
+
+    inbound: Inbound
+    inbox_id: int
+    place: dict[str, Any]
+    key: str | None = None
+    locate: Locate | None = None
+
+
+async def apply_run(
+    db: Database, items: Sequence[Applying], *, settings: Settings, more: Callable[[], bool] = lambda: True
+) -> list[Written]:
+    """Apply inbox rows of one conversation in order: each answer, its replies as outbox rows
+    and its row marked applied commit together, or none of them does. Several go in one
+    transaction while they stay on one question (`handle_run`); one Written per row applied,
+    at least the first; the rest are the caller's to apply again."""
+    staged: dict[int, tuple[list[Reply], list[dict[str, Any]] | None]] = {}
+    written: list[Written] = []
+
+    def recorder(item: Applying, index: int) -> Record:
+        async def record(session: AsyncSession, replies: list[Reply]) -> None:
+            staged[index] = (
+                replies,
+                [await item.locate(session, r) for r in replies] if item.locate else None,
+            )
+
+        return record
+
+    async def finish(session: AsyncSession, applied: int) -> None:
+        """The run's outbox rows in one statement and its inbox rows marked in one more. A
+        transaction applied again writes its rows again: the last ones count."""
+        values = [
+            reply_rows(
+                item.inbound,
+                staged[index][0],
+                item.place,
+                inbox_id=item.inbox_id,
+                key=item.key,
+                details=staged[index][1],
+            )
+            for index, item in enumerate(items[:applied])
+        ]
+        entries = await outbox.add_rows(session, [row for rows in values for row in rows])
+        written.clear()
+        for index, rows in enumerate(values):
+            written.append(_written(staged[index][0], entries[: len(rows)]))
+            entries = entries[len(rows) :]
+        await inbox.mark_all_applied(session, [(item.inbox_id, item.inbound.at) for item in items[:applied]])
 
     try:
-        replies = await handle(db, inbound, settings=settings, record=record)
+        await handle_run(
+            db,
+            [item.inbound for item in items],
+            settings=settings,
+            records=[recorder(item, index) for index, item in enumerate(items)],
+            finish=finish,
+            more=more,
+        )
     except inbox.AlreadyApplied:
-        log.info("inbox row %s was applied by another process", inbox_id)
-        return Written()
-    written.replies = replies
+        if len(items) > 1:  # one of them: apply the first alone, the caller goes on from there
+            return await apply_run(db, items[:1], settings=settings)
+        log.info("inbox row %s was applied by another process", items[0].inbox_id)
+        return [Written()]
     return written
 
 

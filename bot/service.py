@@ -4,6 +4,10 @@ The order matters: deduplicate by event id, load the conversation, advance the
 state machine, save the answers and the new state, commit, and only then return
 replies for the adapter to send. A crash anywhere before the commit leaves the
 database as it was; the next message resumes where the interview stood.
+
+A run (`handle_run`) is several messages of one conversation in one transaction: while
+each answer stays on its question (a burst of list lines), the next goes on from the rows
+the last one left, and the case and the conversation are written once, at the run's end.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +31,7 @@ from bot.messages import Inbound, InboundKind, Reply, ReplyKind
 from bot.publish import publication_replies
 from bot.store import Answer, load_case, save_turn, state_of
 from bot.trackers.nudge import nudge
-from bot.turn import Turn, begin_turn, interview_context
+from bot.turn import Carry, Turn, begin_turn, interview_context
 from storage import repo
 from storage.db import Database
 from storage.models import Case, Conversation
@@ -38,27 +42,58 @@ MAX_ATTEMPTS = 8
 # Writes that belong to the turn's transaction but not to the core: the outbox rows of the
 # replies, the inbox row marked applied. Called with the turn's session and its replies.
 Record = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
+# Writes of a run's transaction after its messages, with how many were applied.
+Finish = Callable[[AsyncSession, int], Awaitable[None]]
 
 
 async def handle(
     db: Database, inbound: Inbound, *, settings: Settings | None = None, record: Record | None = None
 ) -> list[Reply]:
     """The one entry point every adapter calls. `record` runs in the same transaction."""
+    records = [record] if record is not None else None
+    return (await handle_run(db, [inbound], settings=settings, records=records))[0]
+
+
+async def handle_run(
+    db: Database,
+    inbounds: Sequence[Inbound],
+    *,
+    settings: Settings | None = None,
+    records: Sequence[Record] | None = None,
+    finish: Finish | None = None,
+    more: Callable[[], bool] = lambda: True,
+) -> list[list[Reply]]:
+    """Apply messages of one conversation in order, in one transaction: the first, then each
+    next one while the previous turn left its interview on the same question (a burst of list
+    lines) and `more()` says go on; they read the turn once and share a begin and a commit.
+    Returns the replies of those applied (at least the first); the rest are the caller's to
+    apply again. `records[i]` runs in the transaction after message i, `finish` before its
+    commit, with the number applied."""
     settings = settings or Settings.from_env()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
+            applied: list[list[Reply]] = []
             async with db.transaction() as session:
-                replies = await _apply(session, inbound, settings)
-                replies = links.with_case_links(replies, settings.public_url)
-                if record is not None:
-                    await record(session, replies)
-            if any(reply.kind == ReplyKind.ERROR for reply in replies):
-                observe.count("refusal", platform=inbound.platform)
-            return replies
+                carry = Carry()
+                for index, inbound in enumerate(inbounds):
+                    if applied and not (carry.goes_on and more()):
+                        break
+                    replies = await _apply(session, inbound, settings, carry)
+                    replies = links.with_case_links(replies, settings.public_url)
+                    if records is not None:
+                        await records[index](session, replies)
+                    applied.append(replies)
+                await carry.save(session)
+                if finish is not None:
+                    await finish(session, len(applied))
+            for inbound, replies in zip(inbounds, applied, strict=False):
+                if any(reply.kind == ReplyKind.ERROR for reply in replies):
+                    observe.count("refusal", platform=inbound.platform)
+            return applied
         except repo.StaleConversation:
             log.info(
                 "conversation %s changed under us; applying again (attempt %d)",
-                inbound.conversation_key,
+                inbounds[0].conversation_key,
                 attempt,
             )
             await asyncio.sleep(random.uniform(0, 0.01 * attempt))
@@ -69,10 +104,13 @@ async def handle(
             log.info("a concurrent write won (%s); applying again (attempt %d)", error.orig, attempt)
             await asyncio.sleep(random.uniform(0, 0.02 * attempt))
     replies = [CROWDED]
-    if record is not None:
+    if records is not None or finish is not None:
         async with db.transaction() as session:
-            await record(session, replies)
-    return replies
+            if records is not None:
+                await records[0](session, replies)
+            if finish is not None:
+                await finish(session, 1)
+    return [replies]
 
 
 CROWDED = Reply(
@@ -82,8 +120,9 @@ CROWDED = Reply(
 )
 
 
-async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) -> list[Reply]:
-    turn = await begin_turn(session, inbound, settings)  # the one read: who, where, which case
+async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings, carry: Carry) -> list[Reply]:
+    # The one read (who, where, which case), unless the run's previous turn left it.
+    turn = await begin_turn(session, inbound, settings, carry=carry)
     if inbound.event_id and not await repo.record_event(
         session, tenant_id=turn.tenant_id, event_id=inbound.event_id, now=turn.now
     ):
@@ -92,14 +131,16 @@ async def _apply(session: AsyncSession, inbound: Inbound, settings: Settings) ->
 
     text = inbound.text.strip()
     is_command = inbound.kind == InboundKind.COMMAND or text.startswith("/")
-    if not is_command:
-        conversation = turn.conversation
-        if conversation is not None:
-            if turn.inbound.step and turn.inbound.step != conversation.step:
-                return [stale_press(conversation.step)]
-            if conversation.flow == invite.FLOW:
-                return await invite.responder_turn(turn, conversation)
+    conversation = turn.conversation
+    if not is_command and conversation is not None:
+        if turn.inbound.step and turn.inbound.step != conversation.step:
+            return [stale_press(conversation.step)]
+        if conversation.flow != invite.FLOW:
             return await interview_turn(turn, conversation)
+    await carry.save(session)  # anything else may read the rows the run's turns left unsaved
+    if not is_command:
+        if conversation is not None:
+            return await invite.responder_turn(turn, conversation)
         if inbound.step:
             return [ENDED_PRESS]  # a question's button, pressed after its interview ended
         if not inbound.direct and inbound.kind == InboundKind.MESSAGE:
@@ -147,16 +188,24 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
             session, conversation, expected_version=conversation.version, now=turn.now
         )
         return [Reply("This interview's case no longer exists.", ReplyKind.ERROR)]
-    loaded = await load_case(session, tenant_id=turn.tenant_id, case=case, known=(turn.person, turn.lead))
+    loaded = turn.carried_case or await load_case(
+        session, tenant_id=turn.tenant_id, case=case, known=(turn.person, turn.lead)
+    )
     state = state_of(conversation)
     ctx = interview_context(turn, case, case_timezone=loaded.lead_timezone)
     outcome = account_outcome(state, loaded.draft, turn.inbound.text, ctx) or interview.advance(
         state, loaded.draft, turn.inbound.text, ctx
     )
     if outcome.state == state and outcome.case == loaded.draft and not outcome.accepted:
+        turn.carry.keep(turn, loaded)
         return list(outcome.replies)  # help, status, a refused answer: nothing to write
 
     published = outcome.finished == "published"
+    # An answer that stays on its question leaves the case and the conversation to the end of
+    # its run; any other writes them now, after what the run's earlier answers left.
+    stays = outcome.state.step == state.step and not outcome.finished
+    if not stays:
+        await turn.carry.save(session)
     answer = await save_turn(
         session,
         loaded=loaded,
@@ -165,7 +214,10 @@ async def interview_turn(turn: Turn, conversation: Conversation) -> list[Reply]:
         answer=Answer(state.step, turn.person.id or 0, _raw_text(turn.inbound)) if outcome.accepted else None,
         published_md=render.render_case_markdown(outcome.case, tz=ctx.tz) if published else None,
         now=turn.now,
+        unsaved=turn.carry.unsaved_for(case, conversation, turn.now) if stays else None,
     )
+    if stays:
+        turn.carry.keep(turn, loaded.after(outcome.case))
     replies = await with_account_answer(session, list(outcome.replies), answer)
     if similar.leaves_symptoms(state.step, outcome.state.step):
         # Past cases like this one, just before the next question.

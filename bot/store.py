@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,6 +28,15 @@ class LoadedCase:
         """The zone the case's times are asked, confirmed and drafted in: its lead's."""
         lead = self.people.get(self.row.lead_id) if self.row.lead_id else None
         return lead.timezone if lead else None
+
+    def after(self, draft: CaseDraft) -> LoadedCase | None:
+        """The case as a turn that saved `draft` left it, for the next turn in the transaction,
+        drawn from its rows as a fresh read would be; None when its actions changed (an added
+        row gets its id at the next flush: read them again)."""
+        if draft.actions != self.draft.actions:
+            return None
+        drawn = draft_from_rows(self.row, self.actions, self.people)
+        return LoadedCase(self.row, self.actions, self.people, drawn)
 
 
 def mention_of(person: Person | None) -> Mention | None:
@@ -102,10 +111,37 @@ async def load_case(
     return LoadedCase(case, actions, people, draft_from_rows(case, actions, people))
 
 
+@dataclass
+class Unsaved:
+    """What a run's answers left for its end, in the same transaction: the case's changed
+    columns, and the conversation's state as one compare-and-set against the version the run
+    read (the loaded rows already show both)."""
+
+    case: Case
+    conversation: Conversation
+    expected_version: int
+    now: dt.datetime
+    values: dict[str, Any] = field(default_factory=dict)
+
+    async def save(self, session: AsyncSession) -> None:
+        if self.values:
+            await repo.update_case(session, self.case, self.values)
+        await repo.save_conversation(
+            session, self.conversation, expected_version=self.expected_version, now=self.now
+        )
+
+
 async def save_draft(
-    session: AsyncSession, *, tenant_id: int, loaded: LoadedCase, draft: CaseDraft, now: dt.datetime
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    loaded: LoadedCase,
+    draft: CaseDraft,
+    now: dt.datetime,
+    unsaved: Unsaved | None = None,
 ) -> None:
-    """Write the interview's view of the case back to its rows (only what changed), at `now`."""
+    """Write the interview's view of the case back to its rows (only what changed), at `now`;
+    the case's own columns into `unsaved` when given."""
     row = loaded.row
     assert row.id is not None
     fields = {
@@ -123,7 +159,10 @@ async def save_draft(
         "status": draft.status,
     }
     changed = {name: value for name, value in fields.items() if getattr(row, name) != value}
-    if changed:
+    if changed and unsaved is not None:
+        repo.stage_case(row, {**changed, "updated_at": now})
+        unsaved.values |= {**changed, "updated_at": now}
+    elif changed:
         await repo.update_case(session, row, {**changed, "updated_at": now})
 
     by_number = {a.number: a for a in loaded.actions}
@@ -218,11 +257,14 @@ async def save_turn(
     answer: Answer | None,
     published_md: str | None,
     now: dt.datetime,
+    unsaved: Unsaved | None = None,
 ) -> RawAnswer | None:
     """Write what one interview turn decided, at `now`: the raw answer, the case's fields, a
     publication, and the conversation's new state last, by compare-and-set (a turn that lost
-    the race raises StaleConversation and the whole transaction is applied again). Returns
-    the raw answer's row, for follow-ups that must name it."""
+    the race raises StaleConversation and the whole transaction is applied again); with
+    `unsaved`, the case's columns and the conversation are left to it (a run's later turn
+    goes on from the loaded rows). Returns the raw answer's row, for follow-ups that must
+    name it."""
     case = loaded.row
     assert case.id is not None
     row = None
@@ -236,7 +278,9 @@ async def save_turn(
             text=answer.text,
             at=now,
         )
-    await save_draft(session, tenant_id=case.tenant_id, loaded=loaded, draft=outcome.case, now=now)
+    await save_draft(
+        session, tenant_id=case.tenant_id, loaded=loaded, draft=outcome.case, now=now, unsaved=unsaved
+    )
     if published_md is not None:
         case.published_at = now
         case.draft_md = published_md
@@ -246,7 +290,10 @@ async def save_turn(
     if outcome.finished:
         conversation.active = False
     set_state(conversation, outcome.state)
-    await repo.save_conversation(session, conversation, expected_version=conversation.version, now=now)
+    if unsaved is not None:
+        unsaved.now = now
+    else:
+        await repo.save_conversation(session, conversation, expected_version=conversation.version, now=now)
     return row
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -11,6 +11,7 @@ from bot import interview, parsing
 from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention
 from bot.parsing import zone
+from bot.store import LoadedCase, Unsaved
 from storage import repo
 from storage.models import Case, Conversation, Person, Tenant
 
@@ -59,6 +60,8 @@ class Turn:
     conversation: Conversation | None = None
     case: Case | None = None
     lead: Person | None = None
+    carry: Carry = field(default_factory=lambda: Carry())
+    carried_case: LoadedCase | None = None  # the case as the run's previous turn left it
 
     @property
     def tenant_id(self) -> int:
@@ -86,10 +89,68 @@ class Turn:
         return self.inbound.at.astimezone(zone(self.tz_name)).date()
 
 
-async def begin_turn(session: AsyncSession, inbound: Inbound, settings: Settings) -> Turn:
-    """Load what the turn needs in one read: tenant, speaker, live conversation, case, lead.
-    A first sight (no tenant or no person yet) creates them, then reads again."""
-    rows = await _turn_rows(session, inbound)
+@dataclass
+class Carry:
+    """What one turn of a run leaves the next, in the same transaction: its rows as it left
+    them, its case when the actions did not change, and the writes it left for later
+    (`unsaved`). Only an interview turn that stays on its question leaves rows; the next turn
+    takes them (or reads afresh, after `save`), so a run goes on only while each turn keeps
+    them."""
+
+    rows: repo.TurnRows | None = None
+    case: LoadedCase | None = None
+    unsaved: Unsaved | None = None
+
+    @property
+    def goes_on(self) -> bool:
+        return self.rows is not None
+
+    def keep(self, turn: Turn, case: LoadedCase | None) -> None:
+        self.rows = repo.TurnRows(turn.tenant, turn.person, turn.conversation, turn.case, turn.lead)
+        self.case = case
+
+    def unsaved_for(self, case: Case, conversation: Conversation, now: dt.datetime) -> Unsaved:
+        """The writes this run's turns leave for its end (started by the first of them)."""
+        if self.unsaved is None:
+            self.unsaved = Unsaved(case, conversation, conversation.version, now)
+        return self.unsaved
+
+    async def save(self, session: AsyncSession) -> None:
+        """Write what the run's turns left: before anything reads the rows afresh, and at the
+        run's end."""
+        unsaved, self.unsaved = self.unsaved, None
+        if unsaved is not None:
+            await unsaved.save(session)
+
+    async def take(
+        self, session: AsyncSession, inbound: Inbound
+    ) -> tuple[repo.TurnRows | None, LoadedCase | None]:
+        """The rows left for `inbound`: only its own speaker's, in its own conversation."""
+        rows, case = self.rows, self.case
+        self.rows, self.case = None, None
+        usable = (
+            rows is not None
+            and rows.person is not None
+            and rows.conversation is not None
+            and rows.conversation.conversation_key == inbound.conversation_key
+            and rows.person.platform_user_id == inbound.user_id
+        )
+        if not usable:
+            await self.save(session)
+            return None, None
+        return rows, case
+
+
+async def begin_turn(
+    session: AsyncSession, inbound: Inbound, settings: Settings, *, carry: Carry | None = None
+) -> Turn:
+    """Load what the turn needs in one read: tenant, speaker, live conversation, case, lead
+    (none when the run's previous turn left them in `carry`). A first sight (no tenant or no
+    person yet) creates them, then reads again."""
+    carry = carry or Carry()
+    rows, case = await carry.take(session, inbound)
+    if rows is None:
+        rows = await _turn_rows(session, inbound)
     if rows.tenant is None or rows.person is None:
         await resolve_person(
             session,
@@ -107,7 +168,18 @@ async def begin_turn(session: AsyncSession, inbound: Inbound, settings: Settings
         assert rows.tenant is not None and rows.person is not None
     else:
         _refresh(session, rows.tenant, rows.person, inbound)
-    return Turn(session, inbound, rows.tenant, rows.person, settings, rows.conversation, rows.case, rows.lead)
+    return Turn(
+        session,
+        inbound,
+        rows.tenant,
+        rows.person,
+        settings,
+        rows.conversation,
+        rows.case,
+        rows.lead,
+        carry=carry,
+        carried_case=case,
+    )
 
 
 async def _turn_rows(session: AsyncSession, inbound: Inbound) -> repo.TurnRows:

@@ -106,6 +106,18 @@ async def mark_applied(session: AsyncSession, *, entry_id: int, at: dt.datetime)
         raise AlreadyApplied(f"inbox row {entry_id} was applied by another process")
 
 
+async def mark_all_applied(session: AsyncSession, applied: list[tuple[int, dt.datetime]]) -> None:
+    """`mark_applied` for several rows (id, moment) in one statement; AlreadyApplied when any
+    of them was applied elsewhere."""
+    if not applied:
+        return
+    connection = await session.connection()
+    values = [{"the_id": entry_id, "applied_at": at} for entry_id, at in applied]
+    result = await connection.execute(_mark_applied_statement(), values)
+    if result.rowcount != len(applied):
+        raise AlreadyApplied(f"one of inbox rows {[i for i, _ in applied]} was applied by another process")
+
+
 @cache
 def _mark_applied_statement() -> Any:
     table = table_of(InboxEntry)

@@ -41,22 +41,44 @@ async def add(
 ) -> list[OutboxEntry]:
     """The rows, inserted in one statement; returned with their ids (not attached to the
     session: nothing flushes them again)."""
-    if not payloads:
-        return []
-    common: dict[str, Any] = {
+    place = {"platform": platform, "tenant": tenant, "conversation_key": conversation_key}
+    rows = [row_values(**place, kind=kind, payload=p, at=at, inbox_id=inbox_id) for p in payloads]
+    return await add_rows(session, rows)
+
+
+def row_values(
+    *,
+    platform: str,
+    tenant: str,
+    conversation_key: str,
+    kind: str,
+    payload: dict[str, Any],
+    at: dt.datetime,
+    inbox_id: int | None = None,
+) -> dict[str, Any]:
+    """One row's columns, for `add_rows`."""
+    return {
         "platform": platform,
         "tenant": tenant,
         "conversation_key": conversation_key,
         "inbox_id": inbox_id,
         "kind": kind,
         "created_at": at,
+        "payload": payload,
     }
+
+
+async def add_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> list[OutboxEntry]:
+    """Rows of any kinds and inbox rows (`row_values`), in one statement, in order; returned
+    with their ids, detached."""
+    if not rows:
+        return []
     connection = await session.connection()
-    ids = await connection.execute(_add_statement(), [{**common, "payload": p} for p in payloads])
-    rows = [OutboxEntry(**common, payload=p) for p in payloads]
-    for row, entry_id in zip(rows, ids.scalars(), strict=True):
-        row.id = entry_id
-    return rows
+    ids = await connection.execute(_add_statement(), rows)
+    entries = [OutboxEntry(**values) for values in rows]
+    for entry, entry_id in zip(entries, ids.scalars(), strict=True):
+        entry.id = entry_id
+    return entries
 
 
 @cache

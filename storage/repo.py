@@ -453,6 +453,8 @@ async def save_conversation(
     result = await connection.execute(_save_conversation_statement(), values)
     if result.rowcount != 1:
         raise StaleConversation(f"conversation {conversation.id} moved past version {expected_version}")
+    # As stored: the next turn of the same transaction may go on from this object.
+    set_committed_value(conversation, "version", expected_version + 1)
 
 
 @cache
@@ -470,6 +472,12 @@ async def update_case(session: AsyncSession, case: Case, values: dict[str, Any])
     row cost more than the statement)."""
     connection = await session.connection()
     await connection.execute(_update_case_statement(), {**values, "the_id": case.id})
+    stage_case(case, values)
+
+
+def stage_case(case: Case, values: dict[str, Any]) -> None:
+    """`values` on the loaded row as if stored, unwritten: `update_case` writes them later
+    in the same transaction (a run of answers writes its case once)."""
     for name, value in values.items():
         set_committed_value(case, name, value)
 

@@ -9,6 +9,7 @@ posted again (at-most-once): the person is told to run the command again.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -26,7 +27,7 @@ from adapters.slack.home import SlackSurfaces
 from adapters.slack.places import thread_key
 from adapters.slack.runtime import PLATFORM, Runtime, Workspace, flat
 from bot.messages import Inbound, InboundKind, Reply, ReplyKind
-from bot.outbox import Written, apply_received, reply_from, settle_without_applying
+from bot.outbox import Applying, Written, apply_run, reply_from, settle_without_applying
 from bot.reminders.refresh import might_change_actions, refresh_digests
 from storage import inbox, questions
 from storage.models import InboxEntry, OutboxEntry
@@ -64,27 +65,47 @@ class SlackApplier:
 
     # --- inbox -> core ------------------------------------------------------------------------
 
-    async def apply(self, entry: InboxEntry) -> Written:
+    async def apply(self, entries: list[InboxEntry], more: Callable[[], bool]) -> list[Written]:
+        """The first row, and the rows after it while the core goes on in the same
+        transaction (a burst of answers to one question); a start goes alone."""
+        if entries[0].payload["after"].get("start") is not None:
+            return [await self._start(entries[0])]
+        run = list(itertools.takewhile(lambda e: e.payload["after"].get("start") is None, entries))
+        asked: dict[tuple[str, str], str | None] = {}  # the run's question posts, looked up once
+        items = [await self._applying(entry, asked=asked) for entry in run]
+        return await apply_run(self.rt.db, items, settings=self.rt.core, more=more)
+
+    async def _start(self, entry: InboxEntry) -> Written:
+        client = await self.rt.client_for(entry.payload["workspace"]["tenant"])
+        target = Target(**entry.payload["target"])
+        root = entry.prelude_result or await self._root(client, entry, target)
+        if isinstance(root, Written):
+            return root  # the start cannot go on: its refusal is what was written
+        key = thread_key(target.channel or "", root)
+        target = replace(target, thread_ts=root, via_command=False)
+        applying = await self._applying(entry, key, target)
+        return (await apply_run(self.rt.db, [applying], settings=self.rt.core))[0]
+
+    async def _applying(
+        self,
+        entry: InboxEntry,
+        key: str | None = None,
+        target: Target | None = None,
+        asked: dict[tuple[str, str], str | None] | None = None,
+    ) -> Applying:
+        """The row as the core's Inbound; `key` and `target`: a start's new thread."""
         assert entry.id is not None
         payload = entry.payload
         workspace = Workspace(**payload["workspace"])
         client = await self.rt.client_for(workspace.tenant)
-        target = Target(**payload["target"])
-        key = entry.conversation_key
-        start = payload["after"].get("start")
-        if start is not None:
-            root = entry.prelude_result or await self._root(client, entry, target)
-            if isinstance(root, Written):
-                return root  # the start cannot go on: its refusal is what was written
-            key = thread_key(target.channel or "", root)
-            target = replace(target, thread_ts=root, via_command=False)
+        target = target or Target(**payload["target"])
         inbound = await self.rt.inbound(
             client,
             workspace,
             user=target.user,
             text=payload["text"],
             kind=InboundKind(payload["kind"]),
-            key=key,
+            key=key or entry.conversation_key,
             event_id=None,  # the inbox row is the delivery's one record (inbox.mark_applied)
             direct=payload["direct"],
             form=payload["form"],
@@ -94,16 +115,8 @@ class SlackApplier:
         )
         place = {"workspace": payload["workspace"], "target": flat(target)}
         # The replies go out under the row's own conversation (a start's: its channel's).
-        row_key = entry.conversation_key
-        return await apply_received(
-            self.rt.db,
-            inbound,
-            inbox_id=entry.id,
-            place=place,
-            settings=self.rt.core,
-            key=row_key,
-            locate=partial(_question_to_edit, target),
-        )
+        locate = partial(_question_to_edit, target, {} if asked is None else asked)
+        return Applying(inbound, entry.id, place, key=entry.conversation_key, locate=locate)
 
     async def _root(self, client: AsyncWebClient, entry: InboxEntry, target: Target) -> str | Written:
         """Post the start's root once; when the start cannot go on, the row is settled with a
@@ -266,16 +279,19 @@ async def _edit(client: AsyncWebClient, channel: str, ts: str, reply: Reply) -> 
     return await update_message(client, channel, ts, dict(message))
 
 
-async def _question_to_edit(target: Target, session: AsyncSession, reply: Reply) -> dict[str, Any]:
-    """The message a record line replaces, when its question's post is known."""
+async def _question_to_edit(
+    target: Target, asked: dict[tuple[str, str], str | None], session: AsyncSession, reply: Reply
+) -> dict[str, Any]:
+    """The message a record line replaces, when its question's post is known. `asked` keeps
+    what one transaction found: a question is posted only after it commits."""
     if not (reply.records_step and target.channel and target.thread_ts):
         return {}
-    ts = await questions.recall(
-        session,
-        platform=PLATFORM,
-        conversation_key=thread_key(target.channel, target.thread_ts),
-        step=reply.records_step,
-    )
+    place = (thread_key(target.channel, target.thread_ts), reply.records_step)
+    if place not in asked:
+        asked[place] = await questions.recall(
+            session, platform=PLATFORM, conversation_key=place[0], step=place[1]
+        )
+    ts = asked[place]
     return {"edit": ts} if ts else {}
 
 

@@ -85,8 +85,8 @@ class TeamsRuntime:
         await self.background.drain(DRAIN_SECONDS)
 
 
-async def _no_inbox(entry: InboxEntry) -> Written:
-    raise RuntimeError(f"Teams has no inbox rows (row {entry.id})")
+async def _no_inbox(entries: list[InboxEntry], _more: Callable[[], bool]) -> list[Written]:
+    raise RuntimeError(f"Teams has no inbox rows (row {entries[0].id})")
 
 
 async def _nothing_after(entry: InboxEntry, replies: list[Reply]) -> None:
