@@ -76,8 +76,12 @@ async def handle_run(
             async with db.transaction() as session:
                 carry = Carry()
                 for index, inbound in enumerate(inbounds):
-                    if applied and not (carry.goes_on and more()):
-                        break
+                    if applied:
+                        # SQLite's statements run on the loop without yielding: a request
+                        # arriving mid-run is let in here, and `more()` sees it waiting.
+                        await asyncio.sleep(0)
+                        if not (carry.goes_on and more()):
+                            break
                     replies = await _apply(session, inbound, settings, carry)
                     replies = links.with_case_links(replies, settings.public_url)
                     if records is not None:
