@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,9 +35,12 @@ async def receive_all(session: AsyncSession, *, platform: str, rows: list[Receiv
     VALUES repeated for every row; a statement built with every row's values cost more to
     compile, each commit, than the rows cost to store.)"""
     connection = await session.connection()
-    result = await connection.execute(
-        _receive_statement(connection.dialect.name), [_values(platform, row) for row in rows]
-    )
+    if connection.dialect.name == "postgresql":
+        result = await connection.execute(_receive_arrays_statement(), _arrays(platform, rows))
+    else:
+        result = await connection.execute(
+            _receive_statement(connection.dialect.name), [_values(platform, row) for row in rows]
+        )
     ids = {(tenant, event_key): int(entry_id) for entry_id, tenant, event_key in result}
     # A delivery twice in one commit: the first of them got the row.
     return [ids.pop((row.tenant, row.event_key), None) for row in rows]
@@ -50,6 +54,33 @@ def _receive_statement(dialect: str) -> Any:
         .on_conflict_do_nothing()
         .returning(table.c.id, table.c.tenant, table.c.event_key)
     )
+
+
+@cache
+def _receive_arrays_statement() -> Any:
+    """PostgreSQL: the rows as one array per column, so the statement's text is the same for
+    any number of rows (prepared once; a VALUES list of 50 rows was parsed afresh by the
+    driver and the server at every commit). Rows leave unnest in order: the first of a
+    delivery twice in one commit gets the row."""
+    return text(
+        "INSERT INTO inbox (platform, tenant, event_key, conversation_key, payload, received_at) "
+        "SELECT :platform, r.tenant, r.event_key, r.conversation_key, r.payload, r.received_at "
+        "FROM unnest(CAST(:tenants AS text[]), CAST(:event_keys AS text[]), CAST(:keys AS text[]), "
+        "CAST(:payloads AS jsonb[]), CAST(:times AS timestamptz[])) "
+        "AS r(tenant, event_key, conversation_key, payload, received_at) "
+        "ON CONFLICT DO NOTHING RETURNING id, tenant, event_key"
+    )
+
+
+def _arrays(platform: str, rows: list[Received]) -> dict[str, Any]:
+    return {
+        "platform": platform,
+        "tenants": [row.tenant for row in rows],
+        "event_keys": [row.event_key for row in rows],
+        "keys": [row.conversation_key for row in rows],
+        "payloads": [json.dumps(row.payload) for row in rows],
+        "times": [row.at for row in rows],
+    }
 
 
 def _values(platform: str, row: Received) -> dict[str, Any]:
