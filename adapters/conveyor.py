@@ -225,8 +225,7 @@ class Conveyor:
         settling: list[asyncio.Future[None]] = []
         for row in rows:
             assert row.id is not None
-            rewritten = self.rewrites(row.payload) if newest is not None else None
-            if newest is not None and rewritten is not None:
+            if newest is not None and (rewritten := self.rewrites(row.payload)) is not None:
                 older = newest.pop(rewritten, None)
                 newest[rewritten] = row
                 if older is not None and older.id is not None:

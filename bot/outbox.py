@@ -72,13 +72,11 @@ async def write_replies(
     replies: list[Reply],
     place: dict[str, Any],
     inbox_id: int | None = None,
-    key: str | None = None,
-    details: list[dict[str, Any]] | None = None,
 ) -> Written:
-    """Every reply as a row, and every follow-up a reply names as a job row after them;
-    `details` (one per reply) complete each reply's place."""
-    values = reply_rows(inbound, replies, place, inbox_id=inbox_id, key=key, details=details)
-    return _written(replies, await outbox.add_rows(session, values))
+    """Every reply as a row, and every follow-up a reply names as a job row after them."""
+    return _written(
+        replies, await outbox.add_rows(session, reply_rows(inbound, replies, place, inbox_id=inbox_id))
+    )
 
 
 def reply_rows(
@@ -90,7 +88,8 @@ def reply_rows(
     key: str | None = None,
     details: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The outbox rows' columns for `write_replies`: the replies, then their jobs."""
+    """The outbox rows' columns of `replies`, then of their jobs, under `key` (default: the
+    inbound's conversation); `details` (one per reply) complete each reply's place."""
     common: dict[str, Any] = {
         "platform": inbound.platform,
         "tenant": inbound.tenant,
@@ -163,11 +162,10 @@ async def apply_run(
             )
             for index, item in enumerate(items[:applied])
         ]
-        entries = await outbox.add_rows(session, [row for rows in values for row in rows])
-        written.clear()
-        for index, rows in enumerate(values):
-            written.append(_written(staged[index][0], entries[: len(rows)]))
-            entries = entries[len(rows) :]
+        entries = iter(await outbox.add_rows(session, [row for rows in values for row in rows]))
+        written[:] = [
+            _written(staged[index][0], [next(entries) for _ in rows]) for index, rows in enumerate(values)
+        ]
         await inbox.mark_all_applied(session, [(item.inbox_id, item.inbound.at) for item in items[:applied]])
 
     try:

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.case import FIELDS, ActionDraft, CaseDraft, DiagnosticStep, Misjudgment
 from bot.interview import Outcome, State, step_name
 from bot.messages import Mention
-from storage import repo
+from storage import repo, turns
 from storage.models import ActionStatus, Case, Conversation, Person, PreventionAction, RawAnswer
 
 
@@ -125,7 +125,7 @@ class Unsaved:
 
     async def save(self, session: AsyncSession) -> None:
         if self.values:
-            await repo.update_case(session, self.case, self.values)
+            await turns.update_case(session, self.case, self.values)
         await repo.save_conversation(
             session, self.conversation, expected_version=self.expected_version, now=self.now
         )
@@ -160,10 +160,10 @@ async def save_draft(
     }
     changed = {name: value for name, value in fields.items() if getattr(row, name) != value}
     if changed and unsaved is not None:
-        repo.stage_case(row, {**changed, "updated_at": now})
+        turns.stage_case(row, {**changed, "updated_at": now})
         unsaved.values |= {**changed, "updated_at": now}
     elif changed:
-        await repo.update_case(session, row, {**changed, "updated_at": now})
+        await turns.update_case(session, row, {**changed, "updated_at": now})
 
     by_number = {a.number: a for a in loaded.actions}
     wanted = {a.number for a in draft.actions}

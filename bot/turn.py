@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.messages import Inbound, InboundKind, Mention
 from bot.parsing import zone
 from bot.store import LoadedCase, Unsaved
-from storage import repo
+from storage import repo, turns
 from storage.models import Case, Conversation, Person, Tenant
 
 
@@ -97,7 +97,7 @@ class Carry:
     takes them (or reads afresh, after `save`), so a run goes on only while each turn keeps
     them."""
 
-    rows: repo.TurnRows | None = None
+    rows: turns.TurnRows | None = None
     case: LoadedCase | None = None
     unsaved: Unsaved | None = None
 
@@ -106,7 +106,7 @@ class Carry:
         return self.rows is not None
 
     def keep(self, turn: Turn, case: LoadedCase | None) -> None:
-        self.rows = repo.TurnRows(turn.tenant, turn.person, turn.conversation, turn.case, turn.lead)
+        self.rows = turns.TurnRows(turn.tenant, turn.person, turn.conversation, turn.case, turn.lead)
         self.case = case
 
     def unsaved_for(self, case: Case, conversation: Conversation, now: dt.datetime) -> Unsaved:
@@ -124,7 +124,7 @@ class Carry:
 
     async def take(
         self, session: AsyncSession, inbound: Inbound
-    ) -> tuple[repo.TurnRows | None, LoadedCase | None]:
+    ) -> tuple[turns.TurnRows | None, LoadedCase | None]:
         """The rows left for `inbound`: only its own speaker's, in its own conversation."""
         rows, case = self.rows, self.case
         self.rows, self.case = None, None
@@ -182,8 +182,8 @@ async def begin_turn(
     )
 
 
-async def _turn_rows(session: AsyncSession, inbound: Inbound) -> repo.TurnRows:
-    return await repo.turn_rows(
+async def _turn_rows(session: AsyncSession, inbound: Inbound) -> turns.TurnRows:
+    return await turns.turn_rows(
         session,
         platform=inbound.platform,
         external_id=inbound.tenant,

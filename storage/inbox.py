@@ -131,10 +131,7 @@ async def mark_applied(session: AsyncSession, *, entry_id: int, at: dt.datetime)
     """The row is applied by this transaction. This is what keeps a row applied once when two
     processes take it at once (the second one's update waits for the first one's commit, then
     finds the row applied and raises AlreadyApplied), so a row needs no other deduplication."""
-    connection = await session.connection()
-    result = await connection.execute(_mark_applied_statement(), {"the_id": entry_id, "applied_at": at})
-    if not result.rowcount:
-        raise AlreadyApplied(f"inbox row {entry_id} was applied by another process")
+    await mark_all_applied(session, [(entry_id, at)])
 
 
 async def mark_all_applied(session: AsyncSession, applied: list[tuple[int, dt.datetime]]) -> None:

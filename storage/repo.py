@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, delete, func, insert, update
-from sqlalchemy import select as select_many
+from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -134,61 +132,6 @@ def refresh_person(
     if changed:
         found.updated_at = now
         session.add(found)
-
-
-class TurnRows(NamedTuple):
-    """What one inbound message needs, read at once (None: not there)."""
-
-    tenant: Tenant | None
-    person: Person | None
-    conversation: Conversation | None
-    case: Case | None
-    lead: Person | None
-
-
-async def turn_rows(
-    session: AsyncSession, *, platform: str, external_id: str, user_id: str, key: str
-) -> TurnRows:
-    """One statement for a turn: the tenant, the speaker, the live conversation under `key`,
-    its case and the case's lead. The conversation comes detached: it is written only by
-    `save_conversation`'s compare-and-set, never by a flush of the object."""
-    params = {"platform": platform, "external_id": external_id, "user_id": user_id, "key": key}
-    row = (await session.exec(_turn_rows_query(), params=params)).first()
-    if row is None:
-        return TurnRows(None, None, None, None, None)
-    found = TurnRows(*row)
-    if found.conversation is not None:
-        session.expunge(found.conversation)
-    return found
-
-
-@cache
-def _turn_rows_query() -> Any:
-    """Built once, with bound parameters: every answer runs it, and building a five-entity
-    join (and its cache key) cost more than running it."""
-    lead = aliased(Person)
-    return (
-        # sqlalchemy's select: sqlmodel's is typed for up to four entities
-        select_many(Tenant, Person, Conversation, Case, lead)
-        .select_from(Tenant)
-        .outerjoin(
-            Person,
-            and_(col(Person.tenant_id) == Tenant.id, col(Person.platform_user_id) == bindparam("user_id")),
-        )
-        .outerjoin(
-            Conversation,
-            and_(
-                col(Conversation.tenant_id) == Tenant.id,
-                col(Conversation.conversation_key) == bindparam("key"),
-                col(Conversation.active).is_(True),
-            ),
-        )
-        .outerjoin(Case, and_(col(Case.id) == Conversation.case_id, col(Case.tenant_id) == Tenant.id))
-        .outerjoin(lead, col(lead.id) == Case.lead_id)
-        .where(
-            col(Tenant.platform) == bindparam("platform"), col(Tenant.external_id) == bindparam("external_id")
-        )
-    )
 
 
 async def people_by_ids(session: AsyncSession, *, tenant_id: int, ids: Sequence[int]) -> dict[int, Person]:
@@ -464,29 +407,6 @@ def _save_conversation_statement() -> Any:
     return update(table).where(
         table.c.id == bindparam("the_id"), table.c.version == bindparam("expected_version")
     )
-
-
-async def update_case(session: AsyncSession, case: Case, values: dict[str, Any]) -> None:
-    """Write `values` to the case's row at once, and to the loaded row as its stored state (a
-    Core statement: nearly every answer changes its case, and the unit of work's flush of one
-    row cost more than the statement)."""
-    connection = await session.connection()
-    await connection.execute(_update_case_statement(), {**values, "the_id": case.id})
-    stage_case(case, values)
-
-
-def stage_case(case: Case, values: dict[str, Any]) -> None:
-    """`values` on the loaded row as if stored, unwritten: `update_case` writes them later
-    in the same transaction (a run of answers writes its case once)."""
-    for name, value in values.items():
-        set_committed_value(case, name, value)
-
-
-@cache
-def _update_case_statement() -> Any:
-    """The SET columns come from the parameters."""
-    table = table_of(Case)
-    return update(table).where(table.c.id == bindparam("the_id"))
 
 
 async def add_raw_answer(

@@ -212,3 +212,23 @@ async def test_two_runs_at_once_in_one_interview_apply_every_line_once(db: Datab
     assert sorted(symptoms) == sorted(i.text for group in groups for i in group)
     for group in groups:
         assert [s for s in symptoms if s in {i.text for i in group}] == [i.text for i in group]
+
+
+async def test_a_run_stops_when_told_a_request_waits_and_the_rest_apply_after(db: Database) -> None:
+    """The conveyor's `more` says whether a Slack request waits for its 200: the run ends at
+    the next answer, and what it left is applied in order afterwards."""
+    chat = Chat(db, key="thread-run")
+    await _at_symptoms(chat)
+    inbounds = [chat.inbound(f"- line {n}") for n in range(5)]
+    asked: list[int] = []
+
+    def more() -> bool:
+        asked.append(len(asked))
+        return len(asked) < 2  # a request arrives while the second line is applied
+
+    first = await handle_run(db, inbounds, settings=Settings(), more=more)
+    assert len(first) == 2 and len(asked) == 2
+    assert (await _state(db, "thread-run"))["symptoms"] == ("- line 0", "- line 1")
+    rest = await handle_run(db, inbounds[2:], settings=Settings())
+    assert [r[0].text for r in rest] == [f"Got it ({n} so far)." for n in (3, 4, 5)]
+    assert (await _state(db, "thread-run"))["symptoms"] == tuple(f"- line {n}" for n in range(5))
